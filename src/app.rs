@@ -1,0 +1,82 @@
+//! Assembling the application: state from configuration, and the router over it.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::password::hash_password_blocking;
+use crate::config::Config;
+use crate::db::pool::build_pool;
+use crate::db::statements::StatementCounter;
+use crate::graphql::{graphiql, http as graphql_http};
+use crate::state::{AppState, StateParts};
+use crate::{http, rest};
+
+/// Builds the state: pool (lazy), JWT keys, Redis client, the login dummy hash.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let statements = Arc::new(StatementCounter::default());
+    let pool = build_pool(
+        &config.database_url,
+        config.database_pool_size,
+        statements.clone(),
+    );
+    let secret = match &config.jwt_secret {
+        Some(secret) => secret.as_bytes().to_vec(),
+        None => {
+            use rand::RngCore;
+            let mut bytes = vec![0u8; 64];
+            rand::rng().fill_bytes(&mut bytes);
+            bytes
+        }
+    };
+    let jwt = JwtKeys::new(&secret, config.jwt_expire);
+    let dummy_password_hash = tokio::task::spawn_blocking(|| {
+        use rand::RngCore;
+        let mut bytes = [0u8; 24];
+        rand::rng().fill_bytes(&mut bytes);
+        hash_password_blocking(&format!("{bytes:?}"))
+    })
+    .await??;
+    let redis = match &config.redis_url {
+        Some(url) => {
+            let client = redis::Client::open(url.as_str()).context("REDIS_URL")?;
+            let manager_config = redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
+                .set_response_timeout(Some(std::time::Duration::from_secs(2)));
+            // The manager connects lazily and reconnects by itself, so Redis may be down at start.
+            Some(redis::aio::ConnectionManager::new_lazy_with_config(
+                client,
+                manager_config,
+            )?)
+        }
+        None => None,
+    };
+    Ok(AppState::new(StateParts {
+        config: Arc::new(config),
+        pool,
+        statements,
+        jwt,
+        dummy_password_hash,
+        redis,
+    }))
+}
+
+/// The whole application router; the server and the tests use the same one.
+pub fn build_app(state: AppState) -> Router {
+    let graphql = Router::new()
+        .route(
+            "/graphql",
+            get(graphql_http::graphql_get).post(graphql_http::graphql_post),
+        )
+        .layer(DefaultBodyLimit::max(state.config().graphql_body_limit));
+    let router = Router::new()
+        .merge(graphql)
+        .route("/graphiql/static/{file}", get(graphiql::asset))
+        .nest("/api", rest::router())
+        .with_state(state.clone());
+    http::middleware::apply(router, state.config())
+}

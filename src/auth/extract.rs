@@ -1,0 +1,63 @@
+//! Resolving the caller of a request, for both doors, and the axum extractors built on it.
+
+use axum::extract::FromRequestParts;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+
+use super::Viewer;
+use super::viewer::bearer_token;
+use crate::domain::users;
+use crate::error::{AppError, AppResult, AuthFailure};
+use crate::state::AppState;
+
+/// The active user behind the request's token; `None` only when no token was sent. A token that
+/// is present but invalid, expired, or belongs to a deactivated user fails the request.
+pub async fn viewer_from_headers(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Viewer>> {
+    let header = match headers.get(AUTHORIZATION) {
+        None => return Ok(None),
+        Some(value) => value
+            .to_str()
+            .map_err(|_| AppError::Unauthenticated(AuthFailure::InvalidToken))?,
+    };
+    let Some(token) = bearer_token(Some(header)) else {
+        return Ok(None);
+    };
+    let claims = state.jwt().verify(token).map_err(AppError::Unauthenticated)?;
+    let mut conn = state.db().await?;
+    users::load_viewer(&mut conn, claims.sub).await.map(Some)
+}
+
+/// A signed-in caller; rejects with 401 "Access denied. No token provided." otherwise.
+pub struct CurrentUser(pub Viewer);
+
+/// An optional caller: anonymous when no token is sent, rejected when a bad one is.
+pub struct MaybeUser(pub Option<Viewer>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(resolved) = parts.extensions.get::<ResolvedViewer>() {
+            return Ok(MaybeUser(resolved.0.clone()));
+        }
+        let viewer = viewer_from_headers(state, &parts.headers).await?;
+        parts.extensions.insert(ResolvedViewer(viewer.clone()));
+        Ok(MaybeUser(viewer))
+    }
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let MaybeUser(viewer) = MaybeUser::from_request_parts(parts, state).await?;
+        viewer
+            .map(CurrentUser)
+            .ok_or(AppError::Unauthenticated(AuthFailure::MissingToken))
+    }
+}
+
+/// The viewer once resolved for a request, so later extractors and middleware reuse it.
+#[derive(Clone)]
+pub struct ResolvedViewer(pub Option<Viewer>);

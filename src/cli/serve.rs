@@ -1,0 +1,96 @@
+//! `blog-gateway serve`: prepare the database, then serve until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, LogFormat};
+use crate::db::pool::{create_database_if_missing, redact_url, run_migrations};
+use crate::domain::sessions;
+use crate::{build_app, build_state};
+
+/// How often expired refresh tokens are deleted.
+const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
+
+pub fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let _ = match config.log_format() {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}
+
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    config
+        .validate()
+        .map_err(|e| anyhow::anyhow!("configuration error: {e}"))?;
+    init_tracing(&config);
+    if !config.rate_limit_enabled {
+        tracing::warn!("rate limiting is disabled (RATE_LIMIT_ENABLED=false)");
+    }
+    if config.jwt_secret.is_none() {
+        tracing::warn!("JWT_SECRET is unset: using a random key, so tokens die with this process");
+    }
+    create_database_if_missing(&config.database_url).await?;
+    run_migrations(&config.database_url)
+        .await
+        .with_context(|| format!("migrating {}", redact_url(&config.database_url)))?;
+    let address = SocketAddr::new(config.host, config.port);
+    let state = build_state(config).await?;
+    spawn_token_purge(state.clone());
+    let app = build_app(state);
+    let listener = tokio::net::TcpListener::bind(address).await.with_context(|| {
+        format!("cannot listen on {address} (is another server using the port? set PORT)")
+    })?;
+    tracing::info!(%address, "blog-gateway listening; GraphiQL at http://{address}/graphql");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+fn spawn_token_purge(state: crate::state::AppState) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(PURGE_INTERVAL);
+        loop {
+            ticker.tick().await;
+            let purged = match state.db().await {
+                Ok(mut conn) => sessions::purge_expired(&mut conn).await,
+                Err(e) => Err(e),
+            };
+            match purged {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "purged expired refresh tokens"),
+                Err(error) => tracing::warn!(?error, "could not purge expired refresh tokens"),
+            }
+        }
+    });
+}
+
+/// Resolves on SIGINT or SIGTERM; in-flight requests then finish before the server exits.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received, finishing in-flight requests");
+}

@@ -1,0 +1,9 @@
+//! Postgres access: the connection pool, migrations, the statement counter, schema and models.
+
+pub mod models;
+pub mod pool;
+pub mod schema;
+pub mod sql;
+pub mod statements;
+
+pub use pool::{DbConn, DbPool, PoolError};

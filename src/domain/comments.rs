@@ -1,0 +1,178 @@
+//! Comments: listing per post (batched), adding and deleting with the post's counter in step.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::page::{Cursor, CursorKey, Page};
+use super::validate::{char_len, check_no_nul};
+use crate::auth::Viewer;
+use crate::db::models::{Comment, NewComment, Post};
+use crate::db::schema::{comments, posts};
+use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
+
+const CURSOR_TAG: &str = "comments";
+
+/// Longest comment accepted, in characters after trimming.
+pub const MAX_COMMENT_CHARS: usize = 2000;
+
+pub fn cursor_of(comment: &Comment) -> Cursor {
+    Cursor {
+        tag: CURSOR_TAG,
+        key: CursorKey::Time(comment.created_at),
+        id: comment.id,
+    }
+}
+
+/// A keyset page of one post's comments, oldest first.
+pub async fn list_for_post(
+    conn: &mut AsyncPgConnection,
+    post_id: Uuid,
+    limit: i64,
+    after: Option<&str>,
+) -> AppResult<Page<Comment>> {
+    let cursor = after
+        .map(|raw| Cursor::decode(raw, CURSOR_TAG, "after"))
+        .transpose()?;
+    let has_previous = cursor.is_some();
+    let mut query = comments::table.filter(comments::post_id.eq(post_id)).into_boxed();
+    if let Some(Cursor {
+        key: CursorKey::Time(t),
+        id,
+        ..
+    }) = cursor
+    {
+        query = query.filter(
+            comments::created_at
+                .gt(t)
+                .or(comments::created_at.eq(t).and(comments::id.gt(id))),
+        );
+    }
+    let rows = query
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .limit(limit + 1)
+        .select(Comment::as_select())
+        .load(conn)
+        .await?;
+    Ok(Page::from_overfetch(rows, limit, has_previous))
+}
+
+/// Every comment of a post, oldest first (the legacy detail embeds them all).
+pub async fn all_for_post(conn: &mut AsyncPgConnection, post_id: Uuid) -> AppResult<Vec<Comment>> {
+    Ok(comments::table
+        .filter(comments::post_id.eq(post_id))
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .select(Comment::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The first `limit + 1` comments of each post, oldest first, in one statement (the extra row
+/// tells the caller whether more follow).
+pub async fn first_for_posts(
+    conn: &mut AsyncPgConnection,
+    post_ids: &[Uuid],
+    limit: i64,
+) -> AppResult<Vec<Comment>> {
+    use diesel::sql_types::{Array, BigInt, Uuid as SqlUuid};
+    Ok(diesel::sql_query(
+        "SELECT c.id, c.post_id, c.author_id, c.content, c.created_at, c.updated_at \
+         FROM unnest($1::uuid[]) AS p(id) \
+         CROSS JOIN LATERAL (SELECT * FROM comments WHERE comments.post_id = p.id \
+                             ORDER BY comments.created_at, comments.id LIMIT $2) c",
+    )
+    .bind::<Array<SqlUuid>, _>(post_ids)
+    .bind::<BigInt, _>(limit + 1)
+    .load(conn)
+    .await?)
+}
+
+/// Trims and checks a comment body: 1-2000 characters.
+pub fn validate_content(content: &str) -> AppResult<String> {
+    let content = content.trim().to_owned();
+    let mut errors = FieldErrors::new();
+    if check_no_nul(&mut errors, "content", &content) {
+        if content.is_empty() {
+            errors.add("content", content.as_str(), "Comment content is required");
+        } else if char_len(&content) > MAX_COMMENT_CHARS {
+            errors.add(
+                "content",
+                content.as_str(),
+                "Comment must be between 1 and 2000 characters",
+            );
+        }
+    }
+    errors.into_result()?;
+    Ok(content)
+}
+
+/// Adds a comment by the viewer to a post the viewer can see; the post's counter moves with it.
+#[tracing::instrument(skip_all, fields(post = %post_id, viewer = %viewer.id))]
+pub async fn add(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    post_id: Uuid,
+    content: &str,
+) -> AppResult<Comment> {
+    let content = validate_content(content)?;
+    let viewer = viewer.clone();
+    conn.transaction(async move |conn| {
+        let post: Post = posts::table
+            .find(post_id)
+            .select(Post::as_select())
+            .first(conn)
+            .await
+            .optional()?
+            .filter(|p| super::posts::is_visible(p, Some(&viewer)))
+            .ok_or(AppError::NotFound(Resource::Post))?;
+        let comment = diesel::insert_into(comments::table)
+            .values(NewComment {
+                id: Uuid::now_v7(),
+                post_id: post.id,
+                author_id: viewer.id,
+                content: &content,
+            })
+            .returning(Comment::as_returning())
+            .get_result(conn)
+            .await?;
+        diesel::update(posts::table.find(post.id))
+            .set(posts::comments_count.eq(posts::comments_count + 1))
+            .execute(conn)
+            .await?;
+        Ok(comment)
+    })
+    .await
+}
+
+/// Deletes a comment: its author, a moderator or an admin. `post_id` scopes the lookup when the
+/// caller addressed the comment through its post.
+#[tracing::instrument(skip_all, fields(comment = %id, viewer = %viewer.id))]
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    post_id: Option<Uuid>,
+    id: Uuid,
+) -> AppResult<Comment> {
+    let viewer = viewer.clone();
+    conn.transaction(async move |conn| {
+        let comment: Comment = comments::table
+            .find(id)
+            .select(Comment::as_select())
+            .for_update()
+            .first(conn)
+            .await
+            .optional()?
+            .filter(|c| post_id.is_none_or(|p| c.post_id == p))
+            .ok_or(AppError::NotFound(Resource::Comment))?;
+        if comment.author_id != viewer.id && !viewer.is_moderator() {
+            return Err(AppError::Forbidden(Denial::DeleteComment));
+        }
+        diesel::delete(comments::table.find(id)).execute(conn).await?;
+        diesel::update(posts::table.find(comment.post_id))
+            .set(posts::comments_count.eq(posts::comments_count - 1))
+            .execute(conn)
+            .await?;
+        Ok(comment)
+    })
+    .await
+}

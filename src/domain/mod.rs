@@ -1,0 +1,10 @@
+//! The service layer: every rule (validation, permissions, business logic) and every query,
+//! shared by the GraphQL and REST doors. Functions take a connection and plain inputs.
+
+pub mod comments;
+pub mod likes;
+pub mod page;
+pub mod posts;
+pub mod sessions;
+pub mod users;
+pub mod validate;

@@ -1,0 +1,443 @@
+//! Posts: listing (keyset pages, filters, full-text search), visibility, and writes.
+
+use chrono::Utc;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::page::{Cursor, CursorKey, Page};
+use super::validate::{char_len, check_no_nul};
+use crate::auth::Viewer;
+use crate::db::models::{Category, NewPost, Post, User};
+use crate::db::schema::{posts, users};
+use crate::db::sql::{Matches, search_query};
+use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
+
+/// Sort orders of post lists; every one ends with the id so that ties have a stable order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PostSort {
+    #[default]
+    Newest,
+    Oldest,
+    UpdatedDesc,
+    UpdatedAsc,
+    TitleAsc,
+    TitleDesc,
+    /// views + 2 * likes + 3 * comments, highest first.
+    Popular,
+}
+
+impl PostSort {
+    /// The tag written into cursors of this order.
+    fn tag(self) -> &'static str {
+        match self {
+            PostSort::Newest => "newest",
+            PostSort::Oldest => "oldest",
+            PostSort::UpdatedDesc => "updated_desc",
+            PostSort::UpdatedAsc => "updated_asc",
+            PostSort::TitleAsc => "title_asc",
+            PostSort::TitleDesc => "title_desc",
+            PostSort::Popular => "popular",
+        }
+    }
+
+    /// The cursor that points at `post` in this order.
+    pub fn cursor_of(self, post: &Post) -> Cursor {
+        let key = match self {
+            PostSort::Newest | PostSort::Oldest => CursorKey::Time(post.created_at),
+            PostSort::UpdatedDesc | PostSort::UpdatedAsc => CursorKey::Time(post.updated_at),
+            PostSort::TitleAsc | PostSort::TitleDesc => CursorKey::Text(post.title.clone()),
+            PostSort::Popular => CursorKey::Number(post.popularity),
+        };
+        Cursor {
+            tag: self.tag(),
+            key,
+            id: post.id,
+        }
+    }
+
+    pub fn decode_cursor(self, raw: &str) -> AppResult<Cursor> {
+        Cursor::decode(raw, self.tag(), "after")
+    }
+}
+
+/// Filters of a post list. All combine (AND).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PostFilter {
+    pub category: Option<Category>,
+    pub author_id: Option<Uuid>,
+    pub tag: Option<String>,
+    /// Web-search syntax over title and content (full-text, ranked by the index).
+    pub search: Option<String>,
+    /// Whether drafts are included (only for the author or an admin; see [`list_by_author`]).
+    pub include_drafts: bool,
+}
+
+type BoxedPosts = posts::BoxedQuery<'static, Pg>;
+
+fn filtered(filter: &PostFilter) -> BoxedPosts {
+    let mut query = posts::table.into_boxed();
+    if !filter.include_drafts {
+        query = query.filter(posts::is_published.eq(true));
+    }
+    if let Some(category) = filter.category {
+        query = query.filter(posts::category.eq(category));
+    }
+    if let Some(author_id) = filter.author_id {
+        query = query.filter(posts::author_id.eq(author_id));
+    }
+    if let Some(tag) = &filter.tag {
+        query = query.filter(posts::tags.contains(vec![tag.clone()]));
+    }
+    if let Some(search) = &filter.search {
+        query = query.filter(Matches::new(posts::search, search_query(search.clone())));
+    }
+    query
+}
+
+fn ordered(mut query: BoxedPosts, sort: PostSort, after: Option<Cursor>) -> BoxedPosts {
+    use posts::{created_at, id, popularity, title, updated_at};
+    if let Some(cursor) = after {
+        let after_id = cursor.id;
+        query = match (sort, cursor.key) {
+            (PostSort::Newest, CursorKey::Time(t)) => {
+                query.filter(created_at.lt(t).or(created_at.eq(t).and(id.gt(after_id))))
+            }
+            (PostSort::Oldest, CursorKey::Time(t)) => {
+                query.filter(created_at.gt(t).or(created_at.eq(t).and(id.gt(after_id))))
+            }
+            (PostSort::UpdatedDesc, CursorKey::Time(t)) => {
+                query.filter(updated_at.lt(t).or(updated_at.eq(t).and(id.gt(after_id))))
+            }
+            (PostSort::UpdatedAsc, CursorKey::Time(t)) => {
+                query.filter(updated_at.gt(t).or(updated_at.eq(t).and(id.gt(after_id))))
+            }
+            (PostSort::TitleAsc, CursorKey::Text(s)) => {
+                query.filter(title.gt(s.clone()).or(title.eq(s).and(id.gt(after_id))))
+            }
+            (PostSort::TitleDesc, CursorKey::Text(s)) => {
+                query.filter(title.lt(s.clone()).or(title.eq(s).and(id.gt(after_id))))
+            }
+            (PostSort::Popular, CursorKey::Number(n)) => {
+                query.filter(popularity.lt(n).or(popularity.eq(n).and(id.gt(after_id))))
+            }
+            // decode_cursor checked the tag, so the key always matches the sort.
+            _ => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
+        };
+    }
+    match sort {
+        PostSort::Newest => query.order((created_at.desc(), id.asc())),
+        PostSort::Oldest => query.order((created_at.asc(), id.asc())),
+        PostSort::UpdatedDesc => query.order((updated_at.desc(), id.asc())),
+        PostSort::UpdatedAsc => query.order((updated_at.asc(), id.asc())),
+        PostSort::TitleAsc => query.order((title.asc(), id.asc())),
+        PostSort::TitleDesc => query.order((title.desc(), id.asc())),
+        PostSort::Popular => query.order((popularity.desc(), id.asc())),
+    }
+}
+
+/// One keyset page of posts matching `filter`.
+#[tracing::instrument(skip_all, fields(sort = ?sort, limit))]
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    filter: &PostFilter,
+    sort: PostSort,
+    limit: i64,
+    after: Option<&str>,
+) -> AppResult<Page<Post>> {
+    let cursor = after.map(|raw| sort.decode_cursor(raw)).transpose()?;
+    let has_previous = cursor.is_some();
+    if limit == 0 {
+        return Ok(Page {
+            items: Vec::new(),
+            has_next: false,
+            has_previous,
+        });
+    }
+    let rows = ordered(filtered(filter), sort, cursor)
+        .limit(limit + 1)
+        .select(Post::as_select())
+        .load(conn)
+        .await?;
+    Ok(Page::from_overfetch(rows, limit, has_previous))
+}
+
+/// One offset page of posts (the legacy REST pagination), with the total.
+pub async fn list_offset(
+    conn: &mut AsyncPgConnection,
+    filter: &PostFilter,
+    sort: PostSort,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<Post>> {
+    Ok(ordered(filtered(filter), sort, None)
+        .limit(limit)
+        .offset(offset)
+        .select(Post::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// How many posts match `filter`.
+pub async fn count(conn: &mut AsyncPgConnection, filter: &PostFilter) -> AppResult<i64> {
+    Ok(filtered(filter).count().get_result(conn).await?)
+}
+
+/// The posts a viewer may list for one author: drafts only for the author and admins.
+pub fn author_filter(viewer: Option<&Viewer>, author_id: Uuid) -> PostFilter {
+    PostFilter {
+        author_id: Some(author_id),
+        include_drafts: viewer.is_some_and(|v| v.sees_private_of(author_id)),
+        ..PostFilter::default()
+    }
+}
+
+/// Published posts by popularity, highest first.
+pub async fn popular(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<Vec<Post>> {
+    Ok(list(conn, &PostFilter::default(), PostSort::Popular, limit, None)
+        .await?
+        .items)
+}
+
+/// Whether `viewer` may see `post` (drafts: author and admins only).
+pub fn is_visible(post: &Post, viewer: Option<&Viewer>) -> bool {
+    post.is_published || viewer.is_some_and(|v| v.sees_private_of(post.author_id))
+}
+
+/// A visible post with its author, in one statement (the detail view needs both at once).
+pub async fn find_visible_with_author(
+    conn: &mut AsyncPgConnection,
+    viewer: Option<&Viewer>,
+    id: Uuid,
+) -> AppResult<Option<(Post, User)>> {
+    let row = posts::table
+        .inner_join(users::table)
+        .filter(posts::id.eq(id))
+        .select((Post::as_select(), User::as_select()))
+        .first::<(Post, User)>(conn)
+        .await
+        .optional()?;
+    Ok(row.filter(|(post, _)| is_visible(post, viewer)))
+}
+
+/// Posts by id, in any order (for batch loaders; visibility is the caller's concern).
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<Vec<Post>> {
+    Ok(posts::table
+        .filter(posts::id.eq_any(ids))
+        .select(Post::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The first `limit + 1` posts of each author, newest first, in one statement (the extra row
+/// tells the caller whether more follow).
+pub async fn first_by_authors(
+    conn: &mut AsyncPgConnection,
+    author_ids: &[Uuid],
+    limit: i64,
+    include_drafts: bool,
+) -> AppResult<Vec<Post>> {
+    use diesel::sql_types::{Array, BigInt, Bool, Uuid as SqlUuid};
+    Ok(diesel::sql_query(
+        "SELECT p.id, p.author_id, p.title, p.content, p.category, p.tags, p.is_published, p.views, \
+                p.likes_count, p.comments_count, p.created_at, p.updated_at, p.popularity \
+         FROM unnest($1::uuid[]) AS a(id) \
+         CROSS JOIN LATERAL (SELECT * FROM posts \
+                             WHERE posts.author_id = a.id AND (posts.is_published OR $3) \
+                             ORDER BY posts.created_at DESC, posts.id LIMIT $2) p",
+    )
+    .bind::<Array<SqlUuid>, _>(author_ids)
+    .bind::<BigInt, _>(limit + 1)
+    .bind::<Bool, _>(include_drafts)
+    .load(conn)
+    .await?)
+}
+
+/// A new or changed post as a client sent it, before validation.
+#[derive(Debug, Clone, Default)]
+pub struct PostInput {
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub category: Option<Category>,
+    pub tags: Option<Vec<String>>,
+    pub is_published: Option<bool>,
+}
+
+/// A validated post input (only [`PostInput::validate`] makes one).
+#[derive(Debug, Clone)]
+pub struct ValidPostInput(PostInput);
+
+impl PostInput {
+    /// Checks the legacy rules: title 5-200, content >= 10 (both trimmed), category required on
+    /// create, at most 10 tags. `errors` carries failures found while decoding (REST types).
+    pub fn validate(mut self, creating: bool, mut errors: FieldErrors) -> AppResult<ValidPostInput> {
+        if let Some(title) = self.title.as_mut() {
+            *title = title.trim().to_owned();
+            if check_no_nul(&mut errors, "title", title) && !(5..=200).contains(&char_len(title)) {
+                let message = if title.is_empty() {
+                    "Title is required"
+                } else {
+                    "Title must be between 5 and 200 characters"
+                };
+                errors.add("title", title.as_str(), message);
+            }
+        } else if creating && !errors.has("title") {
+            errors.add("title", serde_json::Value::Null, "Title is required");
+        }
+        if let Some(content) = self.content.as_mut() {
+            *content = content.trim().to_owned();
+            if check_no_nul(&mut errors, "content", content) && char_len(content) < 10 {
+                let message = if content.is_empty() {
+                    "Content is required"
+                } else {
+                    "Content must be at least 10 characters"
+                };
+                errors.add("content", content.as_str(), message);
+            }
+        } else if creating && !errors.has("content") {
+            errors.add("content", serde_json::Value::Null, "Content is required");
+        }
+        if creating && self.category.is_none() && !errors.has("category") {
+            errors.add("category", serde_json::Value::Null, "Category is required");
+        }
+        if let Some(tags) = self.tags.as_mut() {
+            tags.iter_mut().for_each(|t| *t = t.trim().to_owned());
+            tags.retain(|t| !t.is_empty());
+            tags.dedup();
+            if tags.len() > 10 {
+                errors.add("tags", tags.clone(), "Maximum 10 tags allowed");
+            } else if tags.iter().any(|t| char_len(t) > 50 || t.contains('\0')) {
+                errors.add(
+                    "tags",
+                    tags.clone(),
+                    "Each tag must be at most 50 characters, without NUL",
+                );
+            }
+        }
+        errors.into_result()?;
+        Ok(ValidPostInput(self))
+    }
+}
+
+/// Creates a post by the viewer.
+#[tracing::instrument(skip_all, fields(author = %viewer.id))]
+pub async fn create(conn: &mut AsyncPgConnection, viewer: &Viewer, input: ValidPostInput) -> AppResult<Post> {
+    let input = input.0;
+    let tags = input.tags.unwrap_or_default();
+    let new = NewPost {
+        id: Uuid::now_v7(),
+        author_id: viewer.id,
+        title: input.title.as_deref().unwrap_or_default(),
+        content: input.content.as_deref().unwrap_or_default(),
+        category: input.category.unwrap_or(Category::Technology),
+        tags: &tags,
+        is_published: input.is_published.unwrap_or(false),
+    };
+    Ok(diesel::insert_into(posts::table)
+        .values(&new)
+        .returning(Post::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Loads a post for a write by the viewer: someone else's draft reads as missing, someone
+/// else's published post is forbidden (unless the viewer is an admin).
+async fn load_for_write(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    denial: Denial,
+) -> AppResult<Post> {
+    let post = posts::table
+        .find(id)
+        .select(Post::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?
+        .filter(|p| is_visible(p, Some(viewer)))
+        .ok_or(AppError::NotFound(Resource::Post))?;
+    if !viewer.sees_private_of(post.author_id) {
+        return Err(AppError::Forbidden(denial));
+    }
+    Ok(post)
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = posts)]
+struct PostChanges {
+    title: Option<String>,
+    content: Option<String>,
+    category: Option<Category>,
+    tags: Option<Vec<String>>,
+    is_published: Option<bool>,
+    updated_at: chrono::DateTime<Utc>,
+}
+
+/// The result of an update: the post, and whether this update published a draft.
+pub struct UpdatedPost {
+    pub post: Post,
+    pub published_now: bool,
+}
+
+/// Updates a post (author or admin).
+#[tracing::instrument(skip_all, fields(post = %id, viewer = %viewer.id))]
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    input: ValidPostInput,
+) -> AppResult<UpdatedPost> {
+    let input = input.0;
+    conn.transaction(async move |conn| {
+        let before = load_for_write(conn, viewer, id, Denial::UpdatePost).await?;
+        let changes = PostChanges {
+            title: input.title,
+            content: input.content,
+            category: input.category,
+            tags: input.tags,
+            is_published: input.is_published,
+            updated_at: Utc::now(),
+        };
+        let post = diesel::update(posts::table.find(id))
+            .set(&changes)
+            .returning(Post::as_returning())
+            .get_result(conn)
+            .await?;
+        let published_now = !before.is_published && post.is_published;
+        Ok(UpdatedPost { post, published_now })
+    })
+    .await
+}
+
+/// Deletes a post (author or admin); its comments and likes go with it.
+#[tracing::instrument(skip_all, fields(post = %id, viewer = %viewer.id))]
+pub async fn delete(conn: &mut AsyncPgConnection, viewer: &Viewer, id: Uuid) -> AppResult<()> {
+    conn.transaction(async move |conn| {
+        load_for_write(conn, viewer, id, Denial::DeletePost).await?;
+        diesel::delete(posts::table.find(id)).execute(conn).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Counts one view of a visible post and returns it.
+pub async fn record_view(conn: &mut AsyncPgConnection, viewer: Option<&Viewer>, id: Uuid) -> AppResult<Post> {
+    let viewer_id = viewer.map(|v| v.id);
+    let is_admin = viewer.is_some_and(Viewer::is_admin);
+    let mut query = diesel::update(posts::table.find(id)).into_boxed();
+    if !is_admin {
+        query = match viewer_id {
+            Some(viewer_id) => query.filter(posts::is_published.eq(true).or(posts::author_id.eq(viewer_id))),
+            None => query.filter(posts::is_published.eq(true)),
+        };
+    }
+    query
+        .set(posts::views.eq(posts::views + 1))
+        .returning(Post::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or(AppError::NotFound(Resource::Post))
+}

@@ -1,0 +1,362 @@
+//! Users: lookups, the admin list, profile and account changes.
+
+use chrono::Utc;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::page::{Cursor, CursorKey, Page};
+use super::validate::{char_len, check_no_nul};
+use crate::auth::Viewer;
+use crate::db::models::{Role, User};
+use crate::db::schema::users;
+use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
+
+const CURSOR_TAG: &str = "users";
+
+/// Users by id, in any order (for batch loaders).
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<Vec<User>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<User>> {
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn find_by_username(conn: &mut AsyncPgConnection, username: &str) -> AppResult<Option<User>> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// The user behind an access token, refused when gone or deactivated.
+pub async fn load_viewer(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Viewer> {
+    let row: Option<(Uuid, String, Role, bool)> = users::table
+        .find(id)
+        .select((users::id, users::username, users::role, users::is_active))
+        .first(conn)
+        .await
+        .optional()?;
+    match row {
+        Some((id, username, role, true)) => Ok(Viewer { id, username, role }),
+        _ => Err(AppError::Unauthenticated(crate::error::AuthFailure::UserInactive)),
+    }
+}
+
+/// Admin-only guard used by every admin operation.
+pub fn require_admin(viewer: &Viewer) -> AppResult<()> {
+    if viewer.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(Denial::InsufficientRole))
+    }
+}
+
+/// Filters of the admin user list.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    /// Case-insensitive substring of username, email or names.
+    pub search: Option<String>,
+}
+
+fn filtered(filter: &UserFilter) -> users::BoxedQuery<'static, Pg> {
+    let mut query = users::table.into_boxed();
+    if let Some(role) = filter.role {
+        query = query.filter(users::role.eq(role));
+    }
+    if let Some(search) = &filter.search {
+        let pattern = format!("%{}%", escape_like(search));
+        query = query.filter(
+            users::username
+                .ilike(pattern.clone())
+                .or(users::email.ilike(pattern.clone()))
+                .or(users::first_name.ilike(pattern.clone()))
+                .or(users::last_name.ilike(pattern)),
+        );
+    }
+    query
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// A keyset page of users, newest first (admins only).
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    filter: &UserFilter,
+    limit: i64,
+    after: Option<&str>,
+) -> AppResult<Page<User>> {
+    require_admin(viewer)?;
+    let cursor = after
+        .map(|raw| Cursor::decode(raw, CURSOR_TAG, "after"))
+        .transpose()?;
+    let has_previous = cursor.is_some();
+    let mut query = filtered(filter);
+    if let Some(Cursor {
+        key: CursorKey::Time(t),
+        id,
+        ..
+    }) = cursor
+    {
+        query = query.filter(
+            users::created_at
+                .lt(t)
+                .or(users::created_at.eq(t).and(users::id.gt(id))),
+        );
+    }
+    let rows = query
+        .order((users::created_at.desc(), users::id.asc()))
+        .limit(limit + 1)
+        .select(User::as_select())
+        .load(conn)
+        .await?;
+    Ok(Page::from_overfetch(rows, limit, has_previous))
+}
+
+/// An offset page of users, newest first (the legacy REST pagination; admins only).
+pub async fn list_offset(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    filter: &UserFilter,
+    limit: i64,
+    offset: i64,
+) -> AppResult<(Vec<User>, i64)> {
+    require_admin(viewer)?;
+    let rows = filtered(filter)
+        .order((users::created_at.desc(), users::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .select(User::as_select())
+        .load(conn)
+        .await?;
+    let total = filtered(filter).count().get_result(conn).await?;
+    Ok((rows, total))
+}
+
+pub async fn count(conn: &mut AsyncPgConnection, filter: &UserFilter) -> AppResult<i64> {
+    Ok(filtered(filter).count().get_result(conn).await?)
+}
+
+/// The cursor of a user in the admin list.
+pub fn cursor_of(user: &User) -> Cursor {
+    Cursor {
+        tag: CURSOR_TAG,
+        key: CursorKey::Time(user.created_at),
+        id: user.id,
+    }
+}
+
+/// Profile fields; `None` leaves a field unchanged, an empty string clears it.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileInput {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub avatar: Option<String>,
+    pub bio: Option<String>,
+}
+
+/// Changes to an account (username, email, profile).
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub profile: Option<ProfileInput>,
+}
+
+/// Username rule of the legacy model: 3-30 characters after trimming.
+pub fn check_username(errors: &mut FieldErrors, field: &str, username: &str) {
+    if check_no_nul(errors, field, username) {
+        let len = char_len(username);
+        if len < 3 {
+            errors.add(field, username, "Username must be at least 3 characters");
+        } else if len > 30 {
+            errors.add(field, username, "Username cannot exceed 30 characters");
+        }
+    }
+}
+
+/// The legacy email rule (`word@word.tld`), checked on the lowercased value.
+pub fn check_email(errors: &mut FieldErrors, field: &str, email: &str) {
+    let valid = email.len() <= 254 && {
+        let mut parts = email.splitn(2, '@');
+        match (parts.next(), parts.next()) {
+            (Some(local), Some(domain)) => {
+                let word = |s: &str| {
+                    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
+                };
+                let labels: Vec<&str> = domain.split('.').collect();
+                word(local)
+                    && !local.starts_with('.')
+                    && !local.ends_with('.')
+                    && labels.len() >= 2
+                    && labels
+                        .iter()
+                        .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                    && labels
+                        .last()
+                        .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()))
+            }
+            _ => false,
+        }
+    };
+    if !valid {
+        errors.add(field, email, "Invalid email");
+    }
+}
+
+/// Validates and normalizes profile fields in place (trimmed; bounded lengths).
+pub fn check_profile(errors: &mut FieldErrors, profile: &mut ProfileInput) {
+    let limits = [
+        ("profile.firstName", &mut profile.first_name, 50),
+        ("profile.lastName", &mut profile.last_name, 50),
+        ("profile.avatar", &mut profile.avatar, 500),
+        ("profile.bio", &mut profile.bio, 500),
+    ];
+    for (field, value, max) in limits {
+        if let Some(text) = value.as_mut() {
+            *text = text.trim().to_owned();
+            if check_no_nul(errors, field, text) && char_len(text) > max {
+                errors.add(
+                    field,
+                    text.as_str(),
+                    format!("{field} cannot exceed {max} characters"),
+                );
+            }
+        }
+    }
+}
+
+fn blank_to_null(value: Option<String>) -> Option<Option<String>> {
+    value.map(|v| if v.is_empty() { None } else { Some(v) })
+}
+
+#[derive(AsChangeset)]
+#[diesel(table_name = users)]
+struct UserRowChanges {
+    username: Option<String>,
+    email: Option<String>,
+    first_name: Option<Option<String>>,
+    last_name: Option<Option<String>>,
+    avatar: Option<Option<String>>,
+    bio: Option<Option<String>>,
+    updated_at: chrono::DateTime<Utc>,
+}
+
+/// Updates a user's account (self or admin). Duplicate username or email is a CONFLICT.
+#[tracing::instrument(skip_all, fields(user = %id, viewer = %viewer.id))]
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    mut changes: UserChanges,
+    mut errors: FieldErrors,
+) -> AppResult<User> {
+    if !viewer.sees_private_of(id) {
+        return Err(AppError::Forbidden(Denial::UpdateUser));
+    }
+    if let Some(username) = changes.username.as_mut() {
+        *username = username.trim().to_owned();
+        check_username(&mut errors, "username", username);
+    }
+    if let Some(email) = changes.email.as_mut() {
+        *email = email.trim().to_lowercase();
+        check_email(&mut errors, "email", email);
+    }
+    let mut profile = changes.profile.unwrap_or_default();
+    check_profile(&mut errors, &mut profile);
+    errors.into_result()?;
+    let row = UserRowChanges {
+        username: changes.username,
+        email: changes.email,
+        first_name: blank_to_null(profile.first_name),
+        last_name: blank_to_null(profile.last_name),
+        avatar: blank_to_null(profile.avatar),
+        bio: blank_to_null(profile.bio),
+        updated_at: Utc::now(),
+    };
+    diesel::update(users::table.find(id))
+        .set(&row)
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or(AppError::NotFound(Resource::User))
+}
+
+/// Changes a user's role (admins only).
+pub async fn set_role(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    role: Role,
+) -> AppResult<User> {
+    require_admin(viewer)?;
+    diesel::update(users::table.find(id))
+        .set((users::role.eq(role), users::updated_at.eq(Utc::now())))
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or(AppError::NotFound(Resource::User))
+}
+
+/// Activates or deactivates a user (admins only). Deactivation ends every session of the user.
+pub async fn set_active(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    active: bool,
+) -> AppResult<User> {
+    require_admin(viewer)?;
+    use diesel_async::AsyncConnection;
+    conn.transaction(async move |conn| {
+        let user = diesel::update(users::table.find(id))
+            .set((users::is_active.eq(active), users::updated_at.eq(Utc::now())))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?
+            .ok_or(AppError::NotFound(Resource::User))?;
+        if !active {
+            super::sessions::revoke_all_for_user(conn, id).await?;
+        }
+        Ok(user)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_follow_the_legacy_rule() {
+        for good in ["a@b.co", "first.last@example.com", "x-y_z@mail.example.org"] {
+            let mut errors = FieldErrors::new();
+            check_email(&mut errors, "email", good);
+            assert!(errors.is_empty(), "{good}");
+        }
+        for bad in ["invalid-email", "a@b", "@b.com", "a@.com", "a b@c.com", "a@b.c"] {
+            let mut errors = FieldErrors::new();
+            check_email(&mut errors, "email", bad);
+            assert!(!errors.is_empty(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Small validation helpers shared by every input of the service layer.
+
+use uuid::Uuid;
+
+use crate::error::{AppError, FieldErrors, Location, Resource};
+
+/// Parses an id from a client. A malformed id is a BAD_USER_INPUT on `field`.
+pub fn parse_id(raw: &str, field: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| {
+        FieldErrors::single(
+            Location::Params,
+            field,
+            raw,
+            &format!("Invalid {field}: expected a UUID"),
+        )
+    })
+}
+
+/// Parses an id where a malformed one should read as "no such record" (legacy cast errors).
+pub fn parse_id_or_not_found(raw: &str, resource: Resource) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| AppError::NotFound(resource))
+}
+
+/// Length in characters, as JavaScript-era validators counted them for ordinary text.
+pub fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Text fields may not carry NUL bytes (Postgres text cannot store them).
+pub fn check_no_nul(errors: &mut FieldErrors, field: &str, value: &str) -> bool {
+    if value.contains('\0') {
+        errors.add(
+            field,
+            value.replace('\0', "\\u0000"),
+            format!("{field} must not contain NUL characters"),
+        );
+        false
+    } else {
+        true
+    }
+}
+
+impl FieldErrors {
+    /// Whether `field` already failed (so a later rule does not report it twice).
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+}

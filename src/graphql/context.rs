@@ -1,0 +1,49 @@
+//! What every resolver reads from the request: state, viewer and loaders.
+
+use async_graphql::Context;
+
+use super::loaders::Loaders;
+use crate::auth::Viewer;
+use crate::db::DbConn;
+use crate::error::{AppError, AuthFailure};
+use crate::state::AppState;
+
+/// The caller of one GraphQL request (`None` when anonymous).
+pub struct RequestViewer(pub Option<Viewer>);
+
+pub fn state<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a AppState> {
+    ctx.data::<AppState>()
+}
+
+pub fn viewer<'a>(ctx: &Context<'a>) -> Option<&'a Viewer> {
+    ctx.data_opt::<RequestViewer>().and_then(|v| v.0.as_ref())
+}
+
+/// The viewer, or UNAUTHENTICATED.
+pub fn require_viewer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Viewer> {
+    viewer(ctx).ok_or_else(|| AppError::Unauthenticated(AuthFailure::MissingToken).into())
+}
+
+pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
+    ctx.data::<Loaders>()
+}
+
+pub async fn db(ctx: &Context<'_>) -> async_graphql::Result<DbConn> {
+    Ok(state(ctx)?.db().await?)
+}
+
+/// Converts a loader failure into the GraphQL error of its cause.
+pub fn load_error(error: std::sync::Arc<AppError>) -> async_graphql::Error {
+    match std::sync::Arc::try_unwrap(error) {
+        Ok(error) => error.into(),
+        Err(shared) => shared_error(&shared),
+    }
+}
+
+fn shared_error(error: &AppError) -> async_graphql::Error {
+    match error {
+        AppError::Unavailable => AppError::Unavailable.into(),
+        AppError::NotFound(r) => AppError::NotFound(*r).into(),
+        _ => AppError::internal(anyhow::anyhow!("batch load failed: {error:?}")).into(),
+    }
+}

@@ -1,0 +1,276 @@
+//! `/graphql` over HTTP, as the GraphQL-over-HTTP spec asks: POST (single or batch) and GET
+//! (queries only), `application/graphql-response+json` when accepted, 400 for documents refused
+//! before execution under that media type (200 under plain JSON), 401/503 when the caller cannot
+//! be resolved, and GraphiQL for browsers.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_graphql::parser::types::OperationType;
+use async_graphql::{BatchRequest, BatchResponse, Request, Response as GqlResponse, ServerError};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::batch::BatchQueue;
+use super::context::RequestViewer;
+use super::graphiql;
+use super::limits::RequestMeta;
+use super::loaders::Loaders;
+use crate::auth::Viewer;
+use crate::auth::extract::viewer_from_headers;
+use crate::error::AppError;
+use crate::state::AppState;
+
+const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// The response media type the client accepts.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Media {
+    GraphqlResponse,
+    Json,
+}
+
+impl Media {
+    fn negotiate(headers: &HeaderMap) -> Self {
+        let accept = headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if accept.contains(GRAPHQL_RESPONSE_JSON) {
+            Media::GraphqlResponse
+        } else {
+            Media::Json
+        }
+    }
+
+    fn content_type(self) -> HeaderValue {
+        HeaderValue::from_static(match self {
+            Media::GraphqlResponse => "application/graphql-response+json; charset=utf-8",
+            Media::Json => "application/json; charset=utf-8",
+        })
+    }
+
+    /// Status for a request refused before execution (parse, validation, limits, variables).
+    fn refused_status(self) -> StatusCode {
+        match self {
+            Media::GraphqlResponse => StatusCode::BAD_REQUEST,
+            Media::Json => StatusCode::OK,
+        }
+    }
+}
+
+fn body_response(status: StatusCode, media: Media, body: Vec<u8>) -> Response {
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
+    response
+}
+
+/// A GraphQL `errors` body for a request that never reached execution.
+fn refusal(status: StatusCode, media: Media, message: &str, code: &str) -> Response {
+    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
+    body_response(status, media, body.to_string().into_bytes())
+}
+
+fn app_error_response(error: &AppError, media: Media) -> Response {
+    let mut response = refusal(error.status(), media, error.message(), error.code());
+    if let AppError::RateLimited { retry_after } = error
+        && let Ok(value) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// `POST /graphql`.
+pub async fn graphql_post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let media = Media::negotiate(&headers);
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            let status = rejection.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                format!(
+                    "Request body is larger than the limit of {} bytes",
+                    state.config().graphql_body_limit
+                )
+            } else {
+                "Could not read the request body".to_owned()
+            };
+            return refusal(status, media, &message, "BAD_REQUEST");
+        }
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/json") {
+        return refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media,
+            "Send the request as Content-Type: application/json",
+            "BAD_REQUEST",
+        );
+    }
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(e) => {
+            let message = if e.is_syntax() || e.is_eof() {
+                format!("Malformed JSON body: {e}")
+            } else {
+                format!("The body must be a GraphQL request {{\"query\": \"...\"}} or a list of them: {e}")
+            };
+            return refusal(StatusCode::BAD_REQUEST, media, &message, "BAD_REQUEST");
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch {
+        let max = state.config().graphql_max_batch as usize;
+        if requests.len() > max {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                media,
+                &format!(
+                    "A batch may hold at most {max} operations; this one has {}",
+                    requests.len()
+                ),
+                "BAD_REQUEST",
+            );
+        }
+        if requests.is_empty() {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                media,
+                "A batch must hold at least one operation",
+                "BAD_REQUEST",
+            );
+        }
+    }
+    execute(state, &headers, batch, media).await
+}
+
+/// `GET /graphql`: GraphiQL for browsers, otherwise a query from the URL (never a mutation).
+pub async fn graphql_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let media = Media::negotiate(&headers);
+    let query = query.unwrap_or_default();
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    let request = match async_graphql::http::parse_query_string(&query) {
+        Ok(request) if !request.query.is_empty() => request,
+        _ if wants_html => return graphiql::page(),
+        Ok(_) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                media,
+                "Pass the document in the `query` URL parameter",
+                "BAD_REQUEST",
+            );
+        }
+        Err(e) => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                media,
+                &format!("Invalid URL parameters: {e}"),
+                "BAD_REQUEST",
+            );
+        }
+    };
+    if selects_mutation(&request) {
+        let mut response = refusal(
+            StatusCode::METHOD_NOT_ALLOWED,
+            media,
+            "Mutations must be sent with POST",
+            "BAD_REQUEST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return response;
+    }
+    execute(state, &headers, BatchRequest::Single(request), media).await
+}
+
+/// Whether the operation a request would run is a mutation (unparseable documents are left to
+/// the executor, which reports them properly).
+fn selects_mutation(request: &Request) -> bool {
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    document.operations.iter().any(|(name, operation)| {
+        let selected = match (&request.operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        selected && operation.node.ty == OperationType::Mutation
+    })
+}
+
+async fn execute(state: AppState, headers: &HeaderMap, batch: BatchRequest, media: Media) -> Response {
+    let viewer = match viewer_from_headers(&state, headers).await {
+        Ok(viewer) => viewer,
+        Err(error) => return app_error_response(&error, media),
+    };
+    match batch {
+        BatchRequest::Single(request) => {
+            let (response, executed) = run_one(&state, viewer, request).await;
+            let status = if executed || response.errors.is_empty() {
+                StatusCode::OK
+            } else {
+                media.refused_status()
+            };
+            let body = serde_json::to_vec(&response).unwrap_or_default();
+            body_response(status, media, body)
+        }
+        BatchRequest::Batch(requests) => {
+            let mut responses = Vec::with_capacity(requests.len());
+            for request in requests {
+                responses.push(run_one(&state, viewer.clone(), request).await.0);
+            }
+            let body = serde_json::to_vec(&BatchResponse::Batch(responses)).unwrap_or_default();
+            body_response(StatusCode::OK, media, body)
+        }
+    }
+}
+
+/// Runs one operation with its own loaders; reports whether it reached execution.
+async fn run_one(state: &AppState, viewer: Option<Viewer>, request: Request) -> (GqlResponse, bool) {
+    let meta = Arc::new(RequestMeta::default());
+    let queue = BatchQueue::default();
+    let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
+    let request = request
+        .data(state.clone())
+        .data(RequestViewer(viewer))
+        .data(loaders)
+        .data(meta.clone());
+    let mut response = queue.drive(state.schema().execute(request)).await;
+    let executed = meta.executed.load(Ordering::Relaxed);
+    if !executed {
+        label_refusals(&mut response.errors);
+    }
+    (response, executed)
+}
+
+/// Gives parse and validation errors a code, so clients can tell them apart from field errors.
+fn label_refusals(errors: &mut [ServerError]) {
+    for error in errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Static limits checked after parsing and before validation or execution: depth, cost and
+//! aliases, counted through fragments. The cost model: every object counts 1, a list or
+//! connection multiplies its items' cost by its size argument (or its default), scalars and
+//! introspection count 0. The cost is reported in `extensions.cost`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
+use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
+use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value, Variables};
+
+/// Fields whose items are multiplied by a size argument, with the argument and its default.
+const SIZED_FIELDS: &[(&str, &str, u64)] = &[
+    ("posts", "first", 20),
+    ("comments", "first", 20),
+    ("users", "first", 20),
+    ("popularPosts", "limit", 10),
+];
+
+/// Wrappers inside a connection whose children are the items.
+const CONNECTION_ITEMS: &[&str] = &["nodes", "edges"];
+
+/// The configured ceilings.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_depth: u32,
+    pub max_cost: u32,
+    pub max_aliases: u32,
+}
+
+/// What the analysis found in one document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Analysis {
+    pub depth: u32,
+    pub cost: u64,
+    pub aliases: u32,
+    pub root_fields: u32,
+}
+
+/// Facts about a request that the HTTP layer needs after execution.
+#[derive(Debug, Default)]
+pub struct RequestMeta {
+    /// Set once the document passed parsing, limits and validation.
+    pub executed: std::sync::atomic::AtomicBool,
+    /// The computed cost, once known.
+    pub cost: Mutex<Option<u64>>,
+}
+
+struct Walker<'a> {
+    fragments: &'a HashMap<Name, async_graphql::Positioned<FragmentDefinition>>,
+    variables: &'a Variables,
+    memo: HashMap<Name, Analysis>,
+    in_progress: Vec<Name>,
+}
+
+impl Walker<'_> {
+    fn size_argument(
+        &self,
+        field: &async_graphql::parser::types::Field,
+        argument: &str,
+        default: u64,
+    ) -> u64 {
+        let value = field
+            .arguments
+            .iter()
+            .find(|(name, _)| name.node.as_str() == argument)
+            .map(|(_, value)| &value.node);
+        let number = value
+            .and_then(|v| {
+                v.clone()
+                    .into_const_with(|name| self.variables.get(&name).cloned().ok_or(()))
+                    .ok()
+            })
+            .and_then(|v| match v {
+                Value::Number(n) => n.as_u64(),
+                _ => None,
+            });
+        // A negative or non-numeric size is rejected later by validation; count the default.
+        number.unwrap_or(default)
+    }
+
+    /// Cost and depth of a selection set whose objects are each counted by the caller.
+    fn selection_set(&mut self, set: &SelectionSet) -> Analysis {
+        let mut total = Analysis::default();
+        for selection in &set.items {
+            let part = match &selection.node {
+                Selection::Field(field) => self.field(&field.node),
+                Selection::InlineFragment(fragment) => self.selection_set(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(spread) => self.fragment(&spread.node.fragment_name.node),
+            };
+            total.cost = total.cost.saturating_add(part.cost);
+            total.depth = total.depth.max(part.depth);
+            total.aliases = total.aliases.saturating_add(part.aliases);
+        }
+        total
+    }
+
+    fn fragment(&mut self, name: &Name) -> Analysis {
+        if let Some(known) = self.memo.get(name) {
+            return *known;
+        }
+        // A cycle is invalid and validation will say so; count it as nothing here.
+        if self.in_progress.contains(name) {
+            return Analysis::default();
+        }
+        let Some(definition) = self.fragments.get(name) else {
+            return Analysis::default();
+        };
+        self.in_progress.push(name.clone());
+        let result = self.selection_set(&definition.node.selection_set.node);
+        self.in_progress.pop();
+        self.memo.insert(name.clone(), result);
+        result
+    }
+
+    fn field(&mut self, field: &async_graphql::parser::types::Field) -> Analysis {
+        let name = field.name.node.as_str();
+        let aliases = u32::from(field.alias.is_some());
+        if name.starts_with("__") {
+            let inner = self.selection_set(&field.selection_set.node);
+            return Analysis {
+                depth: inner.depth + 1,
+                cost: 0,
+                aliases: inner.aliases + aliases,
+                root_fields: 0,
+            };
+        }
+        if field.selection_set.node.items.is_empty() {
+            return Analysis {
+                depth: 1,
+                cost: 0,
+                aliases,
+                root_fields: 0,
+            };
+        }
+        let sized = SIZED_FIELDS.iter().find(|(field_name, _, _)| *field_name == name);
+        let mut result = Analysis {
+            aliases,
+            ..Analysis::default()
+        };
+        match sized {
+            // A connection: its nodes/edges are the items, multiplied by the page size.
+            Some((_, argument, default)) if name != "popularPosts" => {
+                let size = self.size_argument(field, argument, *default);
+                for selection in &field.selection_set.node.items {
+                    let part = match &selection.node {
+                        Selection::Field(child)
+                            if CONNECTION_ITEMS.contains(&child.node.name.node.as_str()) =>
+                        {
+                            let items = self.items(&child.node);
+                            Analysis {
+                                cost: items.cost.saturating_mul(size),
+                                ..items
+                            }
+                        }
+                        Selection::Field(child) => self.field(&child.node),
+                        Selection::InlineFragment(f) => self.selection_set(&f.node.selection_set.node),
+                        Selection::FragmentSpread(s) => self.fragment(&s.node.fragment_name.node),
+                    };
+                    result.cost = result.cost.saturating_add(part.cost);
+                    result.depth = result.depth.max(part.depth);
+                    result.aliases = result.aliases.saturating_add(part.aliases);
+                }
+                result.depth += 1;
+            }
+            // A plain list of objects.
+            Some((_, argument, default)) => {
+                let size = self.size_argument(field, argument, *default);
+                let inner = self.selection_set(&field.selection_set.node);
+                result.cost = inner.cost.saturating_add(1).saturating_mul(size);
+                result.depth = inner.depth + 1;
+                result.aliases += inner.aliases;
+            }
+            None => {
+                let inner = self.selection_set(&field.selection_set.node);
+                result.cost = inner.cost.saturating_add(1);
+                result.depth = inner.depth + 1;
+                result.aliases += inner.aliases;
+            }
+        }
+        result
+    }
+
+    /// The per-item cost of a connection's `nodes` or `edges` field.
+    fn items(&mut self, wrapper: &async_graphql::parser::types::Field) -> Analysis {
+        let inner = if wrapper.name.node.as_str() == "edges" {
+            // edges { cursor node { ... } }: the node is the object.
+            self.selection_set(&wrapper.selection_set.node)
+        } else {
+            let inner = self.selection_set(&wrapper.selection_set.node);
+            Analysis {
+                cost: inner.cost.saturating_add(1),
+                ..inner
+            }
+        };
+        Analysis {
+            depth: inner.depth + 1,
+            cost: inner.cost,
+            aliases: inner.aliases + u32::from(wrapper.alias.is_some()),
+            root_fields: 0,
+        }
+    }
+}
+
+/// Analyses every operation of a document; the largest figures count.
+pub fn analyze(document: &ExecutableDocument, variables: &Variables) -> Analysis {
+    let mut walker = Walker {
+        fragments: &document.fragments,
+        variables,
+        memo: HashMap::new(),
+        in_progress: Vec::new(),
+    };
+    let mut worst = Analysis::default();
+    for (_, operation) in document.operations.iter() {
+        let set = &operation.node.selection_set.node;
+        let mut analysis = walker.selection_set(set);
+        analysis.root_fields = u32::try_from(set.items.len()).unwrap_or(u32::MAX);
+        worst.depth = worst.depth.max(analysis.depth);
+        worst.cost = worst.cost.max(analysis.cost);
+        worst.aliases = worst.aliases.max(analysis.aliases);
+        worst.root_fields = worst.root_fields.max(analysis.root_fields);
+    }
+    worst
+}
+
+fn limit_error(message: String, limit: &str, value: u64, max: u32) -> ServerError {
+    let mut error = ServerError::new(message, Some(Pos::default()));
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+    extensions.set("limit", limit);
+    extensions.set("value", value);
+    extensions.set("max", max);
+    error.extensions = Some(extensions);
+    error.locations.clear();
+    error
+}
+
+impl Limits {
+    /// Checks an analysis against the limits, with a message that says what to change.
+    pub fn check(&self, analysis: &Analysis) -> ServerResult<()> {
+        if analysis.depth > self.max_depth {
+            return Err(limit_error(
+                format!(
+                    "Query is nested {} levels deep; the limit is {}. Split it into smaller queries.",
+                    analysis.depth, self.max_depth
+                ),
+                "depth",
+                u64::from(analysis.depth),
+                self.max_depth,
+            ));
+        }
+        if analysis.cost > u64::from(self.max_cost) {
+            return Err(limit_error(
+                format!(
+                    "Query cost {} exceeds the limit of {}. Ask for fewer items (first/limit) or fewer nested lists.",
+                    analysis.cost, self.max_cost
+                ),
+                "cost",
+                analysis.cost,
+                self.max_cost,
+            ));
+        }
+        let aliases = analysis.aliases.max(analysis.root_fields);
+        if aliases > self.max_aliases {
+            return Err(limit_error(
+                format!(
+                    "Query has {aliases} aliases or root fields; the limit is {}.",
+                    self.max_aliases
+                ),
+                "aliases",
+                u64::from(aliases),
+                self.max_aliases,
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(LimitsExtension(*self))
+    }
+}
+
+struct LimitsExtension(Limits);
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for LimitsExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        let analysis = analyze(&document, variables);
+        if let Some(meta) = ctx.data_opt::<Arc<RequestMeta>>()
+            && let Ok(mut cost) = meta.cost.lock()
+        {
+            *cost = Some(analysis.cost);
+        }
+        self.0.check(&analysis)?;
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Some(meta) = ctx.data_opt::<Arc<RequestMeta>>() {
+            meta.executed.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let mut response = next.run(ctx, operation_name).await;
+        if let Some(cost) = ctx
+            .data_opt::<Arc<RequestMeta>>()
+            .and_then(|m| *m.cost.lock().ok()?)
+        {
+            response.extensions.insert("cost".to_owned(), Value::from(cost));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost_of(query: &str) -> Analysis {
+        analyze(
+            &async_graphql::parser::parse_query(query).unwrap(),
+            &Variables::default(),
+        )
+    }
+
+    #[test]
+    fn the_benchmark_documents_cost_what_the_readme_says() {
+        let nested = cost_of(
+            "{ posts(first: 50) { nodes { id title author { username } comments(first: 5) { nodes { id content author { username } } } } } }",
+        );
+        assert_eq!(nested.cost, 600);
+        let feed = cost_of("{ posts(first: 20) { nodes { id author { id } } pageInfo { hasNextPage } } }");
+        assert_eq!(feed.cost, 41);
+        let popular = cost_of("{ popularPosts(limit: 10) { id author { username } } }");
+        assert_eq!(popular.cost, 20);
+        let defaults = cost_of("{ posts { edges { cursor node { id } } } }");
+        assert_eq!(defaults.cost, 20);
+    }
+
+    #[test]
+    fn fragments_count_and_depth_follows_them() {
+        let query = "query { posts(first: 10) { nodes { ...P } } } fragment P on Post { author { posts(first: 10) { nodes { id } } } }";
+        let analysis = cost_of(query);
+        assert_eq!(analysis.cost, 10 * (1 + 1 + 10));
+        assert_eq!(analysis.depth, 6);
+    }
+
+    #[test]
+    fn variables_size_lists() {
+        let doc = async_graphql::parser::parse_query("query($n: Int) { posts(first: $n) { nodes { id } } }")
+            .unwrap();
+        let vars = Variables::from_json(serde_json::json!({ "n": 7 }));
+        assert_eq!(analyze(&doc, &vars).cost, 7);
+    }
+
+    #[test]
+    fn aliases_are_counted() {
+        let analysis = cost_of("{ a: me { id } b: me { id } c: me { id } }");
+        assert_eq!(analysis.aliases, 3);
+        assert_eq!(analysis.root_fields, 3);
+    }
+}

@@ -1,0 +1,195 @@
+//! Per-request DataLoaders: every relation is fetched in one statement per resolver tick.
+//! They are built for each request (never shared), so no cached row crosses viewers.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use uuid::Uuid;
+
+use super::batch::BatchQueue;
+use crate::db::models::{Comment, Post, User};
+use crate::domain::page::Page;
+use crate::domain::{comments, likes, posts, users};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub type LoadError = Arc<AppError>;
+
+/// A loader whose fetches run on the request's [`BatchQueue`], with no timer delay.
+fn loader<T: Loader<K>, K: Send + Sync + std::hash::Hash + Eq + Clone + 'static>(
+    queue: &BatchQueue,
+    inner: T,
+) -> DataLoader<T> {
+    DataLoader::new(inner, queue.spawner()).delay(Duration::ZERO)
+}
+
+/// Like [`loader`], remembering rows for the rest of the request (so rows fetched by another
+/// query can be fed in, and a user seen as a post author is not fetched again as a commenter).
+fn caching_loader<T: Loader<Uuid>>(queue: &BatchQueue, inner: T) -> DataLoader<T, HashMapCache> {
+    DataLoader::with_cache(inner, queue.spawner(), HashMapCache::default()).delay(Duration::ZERO)
+}
+
+/// All loaders of one request.
+pub struct Loaders {
+    pub users: DataLoader<UserLoader, HashMapCache>,
+    pub posts: DataLoader<PostLoader, HashMapCache>,
+    pub post_comments: DataLoader<PostCommentsLoader>,
+    pub author_posts: DataLoader<AuthorPostsLoader>,
+    pub liked: DataLoader<LikedLoader>,
+}
+
+impl Loaders {
+    pub fn new(state: &AppState, viewer_id: Option<Uuid>, queue: &BatchQueue) -> Self {
+        Self {
+            users: caching_loader(queue, UserLoader(state.clone())),
+            posts: caching_loader(queue, PostLoader(state.clone())),
+            post_comments: loader(queue, PostCommentsLoader(state.clone())),
+            author_posts: loader(queue, AuthorPostsLoader(state.clone())),
+            liked: loader(
+                queue,
+                LikedLoader {
+                    state: state.clone(),
+                    viewer_id,
+                },
+            ),
+        }
+    }
+}
+
+pub struct UserLoader(AppState);
+
+impl Loader<Uuid> for UserLoader {
+    type Value = User;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, User>, LoadError> {
+        let mut conn = self.0.db().await?;
+        let rows = users::by_ids(&mut conn, keys).await?;
+        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+    }
+}
+
+pub struct PostLoader(AppState);
+
+impl Loader<Uuid> for PostLoader {
+    type Value = Post;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Post>, LoadError> {
+        let mut conn = self.0.db().await?;
+        let rows = posts::by_ids(&mut conn, keys).await?;
+        Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+    }
+}
+
+/// The first page of one post's comments.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PostCommentsKey {
+    pub post_id: Uuid,
+    pub first: i64,
+}
+
+pub struct PostCommentsLoader(AppState);
+
+impl Loader<PostCommentsKey> for PostCommentsLoader {
+    type Value = Page<Comment>;
+    type Error = LoadError;
+
+    async fn load(
+        &self,
+        keys: &[PostCommentsKey],
+    ) -> Result<HashMap<PostCommentsKey, Page<Comment>>, LoadError> {
+        let mut conn = self.0.db().await?;
+        let mut out = HashMap::with_capacity(keys.len());
+        // Different page sizes in one document are rare: one statement per distinct size.
+        let mut by_size: HashMap<i64, Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            by_size.entry(key.first).or_default().push(key.post_id);
+        }
+        for (first, post_ids) in by_size {
+            let mut grouped: HashMap<Uuid, Vec<Comment>> = HashMap::new();
+            for comment in comments::first_for_posts(&mut conn, &post_ids, first).await? {
+                grouped.entry(comment.post_id).or_default().push(comment);
+            }
+            for post_id in post_ids {
+                let rows = grouped.remove(&post_id).unwrap_or_default();
+                out.insert(
+                    PostCommentsKey { post_id, first },
+                    Page::from_overfetch(rows, first, false),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The first page of one author's posts, with or without drafts.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AuthorPostsKey {
+    pub author_id: Uuid,
+    pub first: i64,
+    pub include_drafts: bool,
+}
+
+pub struct AuthorPostsLoader(AppState);
+
+impl Loader<AuthorPostsKey> for AuthorPostsLoader {
+    type Value = Page<Post>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[AuthorPostsKey]) -> Result<HashMap<AuthorPostsKey, Page<Post>>, LoadError> {
+        let mut conn = self.0.db().await?;
+        let mut out = HashMap::with_capacity(keys.len());
+        let mut groups: HashMap<(i64, bool), Vec<Uuid>> = HashMap::new();
+        for key in keys {
+            groups
+                .entry((key.first, key.include_drafts))
+                .or_default()
+                .push(key.author_id);
+        }
+        for ((first, include_drafts), author_ids) in groups {
+            let mut grouped: HashMap<Uuid, Vec<Post>> = HashMap::new();
+            for post in posts::first_by_authors(&mut conn, &author_ids, first, include_drafts).await? {
+                grouped.entry(post.author_id).or_default().push(post);
+            }
+            for author_id in author_ids {
+                let rows = grouped.remove(&author_id).unwrap_or_default();
+                out.insert(
+                    AuthorPostsKey {
+                        author_id,
+                        first,
+                        include_drafts,
+                    },
+                    Page::from_overfetch(rows, first, false),
+                );
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Whether the viewer liked each post; anonymous viewers like nothing and cost no query.
+pub struct LikedLoader {
+    state: AppState,
+    viewer_id: Option<Uuid>,
+}
+
+impl Loader<Uuid> for LikedLoader {
+    type Value = bool;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, bool>, LoadError> {
+        let Some(viewer_id) = self.viewer_id else {
+            return Ok(keys.iter().map(|k| (*k, false)).collect());
+        };
+        let mut conn = self.state.db().await?;
+        let liked = likes::liked_among(&mut conn, viewer_id, keys).await?;
+        let mut out: HashMap<Uuid, bool> = keys.iter().map(|k| (*k, false)).collect();
+        for id in liked {
+            out.insert(id, true);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,41 @@
+//! The GraphQL door: schema, resolvers, loaders, limits and the HTTP handler.
+
+pub mod batch;
+pub mod context;
+pub mod graphiql;
+pub mod http;
+pub mod limits;
+pub mod loaders;
+pub mod mutation;
+pub mod query;
+pub mod types;
+
+use async_graphql::{EmptySubscription, Schema};
+
+use crate::config::Config;
+use mutation::MutationRoot;
+use query::QueryRoot;
+
+pub type GatewaySchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Builds the executable schema with the configured limits (used by the server, the `schema`
+/// command and the tests alike).
+pub fn build_schema(config: &Config) -> GatewaySchema {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .extension(limits::Limits {
+            max_depth: config.graphql_max_depth,
+            max_cost: config.graphql_max_cost,
+            max_aliases: config.graphql_max_aliases,
+        })
+        // A generous backstop for the recursive parser; the depth limit above is the real one.
+        .limit_recursive_depth(64);
+    if !config.graphql_introspection {
+        builder = builder.disable_introspection();
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as written to `schema.graphql`.
+pub fn sdl(config: &Config) -> String {
+    build_schema(config).sdl()
+}

@@ -1,0 +1,166 @@
+//! Query roots: users and posts.
+
+use async_graphql::{Context, ID, MergedObject, Object};
+
+use super::context;
+use super::types::connection::TotalCount;
+use super::types::enums::{Category, PostSort, Role};
+use super::types::{PostConnection, PostObject, UserConnection, UserObject};
+use crate::domain::page;
+use crate::domain::posts::{self, PostFilter};
+use crate::domain::users::{self, UserFilter};
+use crate::domain::validate::parse_id;
+use crate::error::{FieldErrors, Location};
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(UserQuery, PostQuery);
+
+#[derive(Default)]
+pub struct UserQuery;
+
+#[Object]
+impl UserQuery {
+    /// The signed-in user, or null when anonymous.
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserObject>> {
+        let Some(viewer) = context::viewer(ctx) else {
+            return Ok(None);
+        };
+        let user = context::loaders(ctx)?
+            .users
+            .load_one(viewer.id)
+            .await
+            .map_err(context::load_error)?;
+        Ok(user.map(UserObject))
+    }
+
+    /// A user by id or username (exactly one of them).
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        username: Option<String>,
+    ) -> async_graphql::Result<Option<UserObject>> {
+        let user = match (id, username) {
+            (Some(id), None) => {
+                let id = parse_id(&id, "id")?;
+                context::loaders(ctx)?
+                    .users
+                    .load_one(id)
+                    .await
+                    .map_err(context::load_error)?
+            }
+            (None, Some(username)) => {
+                users::find_by_username(&mut *context::db(ctx).await?, &username).await?
+            }
+            _ => {
+                return Err(FieldErrors::single(
+                    Location::Query,
+                    "id",
+                    serde_json::Value::Null,
+                    "Pass exactly one of id or username",
+                )
+                .into());
+            }
+        };
+        Ok(user.map(UserObject))
+    }
+
+    /// All users, newest first (admins only).
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+        role: Option<Role>,
+        search: Option<String>,
+    ) -> async_graphql::Result<UserConnection> {
+        let viewer = context::require_viewer(ctx)?;
+        let first = page::page_size(Some(first), 20, "first")?;
+        let filter = UserFilter {
+            role: role.map(Into::into),
+            search: search.filter(|s| !s.trim().is_empty()),
+        };
+        let page = users::list(
+            &mut *context::db(ctx).await?,
+            viewer,
+            &filter,
+            first,
+            after.as_deref(),
+        )
+        .await?;
+        Ok(UserConnection::new(
+            page,
+            |u| users::cursor_of(u).encode(),
+            UserObject,
+            TotalCount::Users(filter),
+        ))
+    }
+}
+
+#[derive(Default)]
+pub struct PostQuery;
+
+#[Object]
+impl PostQuery {
+    /// A post by id; drafts only for their author and admins, otherwise null.
+    async fn post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PostObject>> {
+        let id = parse_id(&id, "id")?;
+        let found =
+            posts::find_visible_with_author(&mut *context::db(ctx).await?, context::viewer(ctx), id).await?;
+        let Some((post, author)) = found else {
+            return Ok(None);
+        };
+        context::loaders(ctx)?.users.feed_one(author.id, author).await;
+        Ok(Some(PostObject(post)))
+    }
+
+    /// Published posts. Filters combine; `search` is full-text (web-search syntax: words,
+    /// "quoted phrases", -excluded).
+    #[allow(clippy::too_many_arguments)]
+    async fn posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+        category: Option<Category>,
+        author_id: Option<ID>,
+        tag: Option<String>,
+        search: Option<String>,
+        #[graphql(default)] sort: PostSort,
+    ) -> async_graphql::Result<PostConnection> {
+        let first = page::page_size(Some(first), 20, "first")?;
+        let filter = PostFilter {
+            category: category.map(Into::into),
+            author_id: author_id.map(|id| parse_id(&id, "authorId")).transpose()?,
+            tag: tag.filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_owned()),
+            search: search.filter(|s| !s.trim().is_empty()),
+            include_drafts: false,
+        };
+        let sort: posts::PostSort = sort.into();
+        let page = posts::list(
+            &mut *context::db(ctx).await?,
+            &filter,
+            sort,
+            first,
+            after.as_deref(),
+        )
+        .await?;
+        Ok(PostConnection::new(
+            page,
+            |p| sort.cursor_of(p).encode(),
+            PostObject,
+            TotalCount::Posts(filter),
+        ))
+    }
+
+    /// The most popular published posts (views + 2 x likes + 3 x comments).
+    async fn popular_posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 10)] limit: i32,
+    ) -> async_graphql::Result<Vec<PostObject>> {
+        let limit = page::page_size(Some(limit), 10, "limit")?;
+        let rows = posts::popular(&mut *context::db(ctx).await?, limit).await?;
+        Ok(rows.into_iter().map(PostObject).collect())
+    }
+}

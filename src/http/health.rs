@@ -1,0 +1,85 @@
+//! `GET /api/health` in the legacy shape: `{uptime, timestamp, status, services:{database, redis}}`.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::state::AppState;
+
+/// How long a dependency may take to answer before it counts as down.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ServiceStatus {
+    Ok,
+    Error,
+    Disabled,
+}
+
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum OverallStatus {
+    Ok,
+    Degraded,
+    Error,
+}
+
+#[derive(Serialize)]
+pub struct Services {
+    database: ServiceStatus,
+    redis: ServiceStatus,
+}
+
+#[derive(Serialize)]
+pub struct Health {
+    uptime: f64,
+    timestamp: String,
+    status: OverallStatus,
+    services: Services,
+}
+
+async fn check_database(state: &AppState) -> ServiceStatus {
+    match tokio::time::timeout(CHECK_TIMEOUT, crate::db::pool::ping(state.pool())).await {
+        Ok(true) => ServiceStatus::Ok,
+        _ => ServiceStatus::Error,
+    }
+}
+
+async fn check_redis(state: &AppState) -> ServiceStatus {
+    let Some(redis) = state.redis() else {
+        return ServiceStatus::Disabled;
+    };
+    let mut conn = redis.clone();
+    let ping = async move { redis::cmd("PING").query_async::<String>(&mut conn).await };
+    match tokio::time::timeout(CHECK_TIMEOUT, ping).await {
+        Ok(Ok(_)) => ServiceStatus::Ok,
+        _ => ServiceStatus::Error,
+    }
+}
+
+/// `GET /api/health`: 200 when the database answers (DEGRADED if only Redis is down), else 503.
+pub async fn health(State(state): State<AppState>) -> Response {
+    let (database, redis) = tokio::join!(check_database(&state), check_redis(&state));
+    let status = match (database, redis) {
+        (ServiceStatus::Ok, ServiceStatus::Error) => OverallStatus::Degraded,
+        (ServiceStatus::Ok, _) => OverallStatus::Ok,
+        _ => OverallStatus::Error,
+    };
+    let code = if status == OverallStatus::Error {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    let body = Health {
+        uptime: state.uptime_secs(),
+        timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        status,
+        services: Services { database, redis },
+    };
+    (code, Json(body)).into_response()
+}

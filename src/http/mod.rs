@@ -1,0 +1,4 @@
+//! HTTP plumbing shared by both doors: middleware and health.
+
+pub mod health;
+pub mod middleware;

@@ -1,0 +1,17 @@
+//! blog-gateway: a GraphQL gateway (and legacy REST compatibility layer) over a blog domain.
+//!
+//! Two front doors, `/graphql` and `/api/...`, share one service layer (`domain`) over Postgres.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod rest;
+pub mod state;
+
+pub use app::{build_app, build_state};

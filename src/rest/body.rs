@@ -1,0 +1,155 @@
+//! Decoding legacy JSON bodies: JSON errors with the right status (400, 413, 415), and field
+//! readers that collect every type error instead of stopping at the first.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value, json};
+
+use crate::error::FieldErrors;
+use crate::state::AppState;
+
+/// A JSON object body (an absent body reads as `{}`, as express.json left it).
+pub struct JsonBody(pub Map<String, Value>);
+
+/// Why a body could not be decoded.
+pub struct BodyRejection(StatusCode, &'static str);
+
+impl IntoResponse for BodyRejection {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(json!({ "success": false, "message": self.1 }))).into_response()
+    }
+}
+
+impl FromRequest<AppState> for JsonBody {
+    type Rejection = BodyRejection;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, BodyRejection> {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_ascii_lowercase);
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                BodyRejection(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+            } else {
+                BodyRejection(StatusCode::BAD_REQUEST, "Could not read the request body")
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(JsonBody(Map::new()));
+        }
+        let is_json = content_type.as_deref().is_some_and(|ct| {
+            let essence = ct.split(';').next().unwrap_or("").trim();
+            essence == "application/json" || essence.ends_with("+json")
+        });
+        if !is_json {
+            return Err(BodyRejection(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Content-Type must be application/json",
+            ));
+        }
+        match serde_json::from_slice::<Value>(&bytes) {
+            Ok(Value::Object(map)) => Ok(JsonBody(map)),
+            Ok(_) => Err(BodyRejection(
+                StatusCode::BAD_REQUEST,
+                "The JSON body must be an object",
+            )),
+            Err(_) => Err(BodyRejection(StatusCode::BAD_REQUEST, "Malformed JSON body")),
+        }
+    }
+}
+
+/// Reads typed fields of a body, recording a legacy field error for each wrong type.
+pub struct Fields<'a> {
+    map: &'a Map<String, Value>,
+    pub errors: FieldErrors,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(map: &'a Map<String, Value>) -> Self {
+        Self {
+            map,
+            errors: FieldErrors::new(),
+        }
+    }
+
+    /// A string field; `null` and absent read as `None`.
+    pub fn string(&mut self, field: &str) -> Option<String> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                self.errors
+                    .add(field, other.clone(), format!("{field} must be a string"));
+                None
+            }
+        }
+    }
+
+    pub fn boolean(&mut self, field: &str, message: &str) -> Option<bool> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(other) => {
+                self.errors.add(field, other.clone(), message);
+                None
+            }
+        }
+    }
+
+    pub fn string_array(&mut self, field: &str, message: &str) -> Option<Vec<String>> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Array(items)) if items.iter().all(Value::is_string) => Some(
+                items
+                    .iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
+            ),
+            Some(other) => {
+                self.errors.add(field, other.clone(), message);
+                None
+            }
+        }
+    }
+
+    /// A nested object of string fields (such as `profile`), checked field by field.
+    pub fn object(&mut self, field: &str) -> Option<Map<String, Value>> {
+        match self.map.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(map)) => Some(map.clone()),
+            Some(other) => {
+                self.errors
+                    .add(field, other.clone(), format!("{field} must be an object"));
+                None
+            }
+        }
+    }
+
+    /// A string field of a nested object, reported under `parent.field`.
+    pub fn nested_string(
+        &mut self,
+        parent: &str,
+        object: &Map<String, Value>,
+        field: &str,
+    ) -> Option<String> {
+        match object.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => {
+                let path = format!("{parent}.{field}");
+                self.errors
+                    .add(path.clone(), other.clone(), format!("{path} must be a string"));
+                None
+            }
+        }
+    }
+
+    /// The raw value of a field, for error echoes.
+    pub fn raw(&self, field: &str) -> Value {
+        self.map.get(field).cloned().unwrap_or(Value::Null)
+    }
+}

@@ -1,0 +1,147 @@
+//! Legacy list parameters (`page`, `limit`, `sort`, filters), validated as the legacy validators did.
+
+use std::collections::HashMap;
+
+use crate::db::models::{Category, Role};
+use crate::domain::posts::{PostFilter, PostSort};
+use crate::domain::users::UserFilter;
+use crate::error::{AppResult, FieldErrors, Location};
+
+/// Decoded query string (the last value of a repeated key wins, as in express).
+pub struct QueryParams(HashMap<String, String>);
+
+impl QueryParams {
+    pub fn parse(raw: Option<&str>) -> Self {
+        QueryParams(
+            url::form_urlencoded::parse(raw.unwrap_or("").as_bytes())
+                .into_owned()
+                .collect(),
+        )
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(String::as_str).filter(|v| !v.is_empty())
+    }
+}
+
+/// `page` and `limit`, with offsets for the query.
+pub struct Paging {
+    pub page: i64,
+    pub limit: i64,
+}
+
+impl Paging {
+    pub fn offset(&self) -> i64 {
+        (self.page - 1).saturating_mul(self.limit)
+    }
+}
+
+fn paging(params: &QueryParams, errors: &mut FieldErrors) -> Paging {
+    let page = match params.get("page") {
+        None => 1,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(p) if (1..=1_000_000).contains(&p) => p,
+            _ => {
+                errors.add_at(Location::Query, "page", raw, "Page must be a positive integer");
+                1
+            }
+        },
+    };
+    let limit = match params.get("limit") {
+        None => 10,
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(l) if (1..=100).contains(&l) => l,
+            _ => {
+                errors.add_at(Location::Query, "limit", raw, "Limit must be between 1 and 100");
+                10
+            }
+        },
+    };
+    Paging { page, limit }
+}
+
+/// The legacy sort values.
+fn sort(params: &QueryParams, errors: &mut FieldErrors) -> PostSort {
+    match params.get("sort") {
+        None | Some("-createdAt") => PostSort::Newest,
+        Some("createdAt") => PostSort::Oldest,
+        Some("-updatedAt") => PostSort::UpdatedDesc,
+        Some("updatedAt") => PostSort::UpdatedAsc,
+        Some("title") => PostSort::TitleAsc,
+        Some("-title") => PostSort::TitleDesc,
+        Some(other) => {
+            errors.add_at(Location::Query, "sort", other, "Invalid sort parameter");
+            PostSort::Newest
+        }
+    }
+}
+
+/// `GET /api/posts` parameters.
+pub fn post_list(params: &QueryParams) -> AppResult<(PostFilter, PostSort, Paging)> {
+    let mut errors = FieldErrors::new();
+    let paging = paging(params, &mut errors);
+    let sort = sort(params, &mut errors);
+    let category = params.get("category").and_then(|raw| {
+        let parsed = Category::parse(raw);
+        if parsed.is_none() {
+            errors.add_at(Location::Query, "category", raw, "Invalid category");
+        }
+        parsed
+    });
+    let author_id = params.get("author").and_then(|raw| {
+        let parsed = uuid::Uuid::parse_str(raw).ok();
+        if parsed.is_none() {
+            errors.add_at(Location::Query, "author", raw, "Invalid author ID");
+        }
+        parsed
+    });
+    errors.into_result()?;
+    let filter = PostFilter {
+        category,
+        author_id,
+        tag: params.get("tag").map(str::to_owned),
+        search: params
+            .get("search")
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_owned),
+        include_drafts: false,
+    };
+    Ok((filter, sort, paging))
+}
+
+/// `GET /api/users` parameters.
+pub fn user_list(params: &QueryParams) -> AppResult<(UserFilter, Paging)> {
+    let mut errors = FieldErrors::new();
+    let paging = paging(params, &mut errors);
+    let role = params.get("role").and_then(|raw| {
+        let parsed = Role::parse(raw);
+        if parsed.is_none() {
+            errors.add_at(Location::Query, "role", raw, "Invalid role");
+        }
+        parsed
+    });
+    errors.into_result()?;
+    Ok((
+        UserFilter {
+            role,
+            search: params.get("search").map(str::to_owned),
+        },
+        paging,
+    ))
+}
+
+/// `GET /api/posts/popular?limit=` (1-100, default 10).
+pub fn popular_limit(params: &QueryParams) -> AppResult<i64> {
+    match params.get("limit") {
+        None => Ok(10),
+        Some(raw) => match raw.parse::<i64>() {
+            Ok(l) if (1..=100).contains(&l) => Ok(l),
+            _ => Err(FieldErrors::single(
+                Location::Query,
+                "limit",
+                raw,
+                "Limit must be between 1 and 100",
+            )),
+        },
+    }
+}

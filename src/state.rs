@@ -1,0 +1,100 @@
+//! Shared application state: cheap to clone, built once at start (and once per test).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::auth::jwt::JwtKeys;
+use crate::config::Config;
+use crate::db::statements::StatementCounter;
+use crate::db::{DbConn, DbPool};
+use crate::error::AppResult;
+use crate::graphql::GatewaySchema;
+
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Parsed configuration.
+    config: Arc<Config>,
+    /// Pooled Postgres connections.
+    pool: DbPool,
+    /// Counts the statements sent on every pooled connection.
+    statements: Arc<StatementCounter>,
+    /// Access-token keys.
+    jwt: JwtKeys,
+    /// A hash verified when a login names an unknown email, so both cases cost the same.
+    dummy_password_hash: String,
+    /// Redis connection, when REDIS_URL is set.
+    redis: Option<redis::aio::ConnectionManager>,
+    /// The executable GraphQL schema.
+    schema: GatewaySchema,
+    /// When the process started (for health `uptime`).
+    started: Instant,
+}
+
+/// The parts an [`AppState`] is assembled from.
+pub struct StateParts {
+    pub config: Arc<Config>,
+    pub pool: DbPool,
+    pub statements: Arc<StatementCounter>,
+    pub jwt: JwtKeys,
+    pub dummy_password_hash: String,
+    pub redis: Option<redis::aio::ConnectionManager>,
+}
+
+impl AppState {
+    pub fn new(parts: StateParts) -> Self {
+        let schema = crate::graphql::build_schema(&parts.config);
+        Self {
+            inner: Arc::new(Inner {
+                config: parts.config,
+                pool: parts.pool,
+                statements: parts.statements,
+                jwt: parts.jwt,
+                dummy_password_hash: parts.dummy_password_hash,
+                redis: parts.redis,
+                schema,
+                started: Instant::now(),
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.inner.pool
+    }
+
+    /// A pooled connection, or 503 when Postgres cannot be reached in time.
+    pub async fn db(&self) -> AppResult<DbConn> {
+        Ok(self.inner.pool.get_owned().await?)
+    }
+
+    pub fn statements(&self) -> &StatementCounter {
+        &self.inner.statements
+    }
+
+    pub fn jwt(&self) -> &JwtKeys {
+        &self.inner.jwt
+    }
+
+    pub fn dummy_password_hash(&self) -> &str {
+        &self.inner.dummy_password_hash
+    }
+
+    pub fn redis(&self) -> Option<&redis::aio::ConnectionManager> {
+        self.inner.redis.as_ref()
+    }
+
+    pub fn schema(&self) -> &GatewaySchema {
+        &self.inner.schema
+    }
+
+    pub fn uptime_secs(&self) -> f64 {
+        self.inner.started.elapsed().as_secs_f64()
+    }
+}

@@ -1,0 +1,432 @@
+//! Test harness: a database per test cloned from a migrated template, and the real router.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::connect_info::MockConnectInfo;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use blog_gateway::config::Config;
+use blog_gateway::db::models::Role;
+use blog_gateway::db::pool::{quote_ident, run_migrations};
+use blog_gateway::db::statements::StatementCounts;
+use blog_gateway::state::AppState;
+use clap::Parser;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use tower::ServiceExt;
+use uuid::Uuid;
+
+/// The password of every user the helpers create.
+pub const PASSWORD: &str = "password123";
+
+/// The server the tests use; each test gets its own database on it.
+pub fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+pub fn database_url(name: &str) -> String {
+    let mut url = url::Url::parse(&server_url()).expect("TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+async fn admin_connection() -> AsyncPgConnection {
+    AsyncPgConnection::establish(&server_url())
+        .await
+        .expect("the test Postgres server is reachable")
+}
+
+/// The template's name changes with the migrations, so a stale template is never reused.
+fn template_name() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut entries: Vec<_> = walk(&dir);
+    entries.sort();
+    for path in entries {
+        hasher.update(path.to_string_lossy().as_bytes());
+        hasher.update(std::fs::read(&path).unwrap_or_default());
+    }
+    let digest = hasher.finalize();
+    format!(
+        "bg_tmpl_{}",
+        digest
+            .iter()
+            .take(6)
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    )
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path))
+        } else {
+            out.push(path)
+        }
+    }
+    out
+}
+
+static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+
+/// Creates (once per run) the migrated template database.
+async fn template() -> &'static str {
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let mut conn = admin_connection().await;
+            diesel::sql_query("SELECT pg_advisory_lock(4242)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            let ready: Option<bool> = diesel::sql_query(format!(
+                "SELECT datistemplate AS ready FROM pg_database WHERE datname = '{name}'"
+            ))
+            .get_result::<Ready>(&mut conn)
+            .await
+            .optional()
+            .unwrap()
+            .map(|r| r.ready);
+            if ready != Some(true) {
+                diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_ident(&name)
+                ))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+                diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(&name)))
+                    .execute(&mut conn)
+                    .await
+                    .unwrap();
+                run_migrations(&database_url(&name))
+                    .await
+                    .expect("migrations apply to the template");
+                diesel::sql_query(format!(
+                    "ALTER DATABASE {} WITH IS_TEMPLATE true",
+                    quote_ident(&name)
+                ))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            }
+            diesel::sql_query("SELECT pg_advisory_unlock(4242)")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+            name
+        })
+        .await
+}
+
+#[derive(QueryableByName)]
+struct Ready {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    ready: bool,
+}
+
+/// A database of one test, dropped when the test ends (pass or fail).
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// A fresh, migrated database.
+    pub async fn new() -> Self {
+        let template = template().await;
+        let name = format!("bg_t_{}", Uuid::new_v4().simple());
+        let mut conn = admin_connection().await;
+        diesel::sql_query(format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_ident(&name),
+            quote_ident(template)
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+        Self {
+            url: database_url(&name),
+            name,
+        }
+    }
+
+    /// An empty database with no migrations (for the migrations test).
+    pub async fn empty() -> Self {
+        let name = format!("bg_e_{}", Uuid::new_v4().simple());
+        let mut conn = admin_connection().await;
+        diesel::sql_query(format!("CREATE DATABASE {}", quote_ident(&name)))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        Self {
+            url: database_url(&name),
+            name,
+        }
+    }
+
+    pub async fn connect(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.url)
+            .await
+            .expect("connect to test database")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async code: use a private runtime on a helper thread.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let mut conn = admin_connection().await;
+                let _ = diesel::sql_query(format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_ident(&name)
+                ))
+                .execute(&mut conn)
+                .await;
+            });
+        })
+        .join();
+    }
+}
+
+#[derive(Parser)]
+struct TestConfig {
+    #[command(flatten)]
+    config: Config,
+}
+
+/// A configuration for tests: defaults, rate limits off, plus `extra` flags.
+pub fn test_config(database_url: &str, extra: &[&str]) -> Config {
+    let mut args = vec![
+        "test",
+        "--database-url",
+        database_url,
+        "--app-env",
+        "test",
+        "--jwt-secret",
+        "test-secret-test-secret-test-secret!",
+        "--rate-limit-enabled",
+        "false",
+        "--cache-enabled",
+        "false",
+    ];
+    args.extend_from_slice(extra);
+    TestConfig::try_parse_from(args)
+        .expect("valid test configuration")
+        .config
+}
+
+static CLIENT_ADDRESS: AtomicU64 = AtomicU64::new(1);
+
+/// The real router and state over a test database.
+pub struct TestApp {
+    pub db: TestDb,
+    pub state: AppState,
+    router: Router,
+}
+
+/// A response with its body parsed as JSON (or `Value::String` when it is not JSON).
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub async fn new() -> Self {
+        Self::with_flags(&[]).await
+    }
+
+    pub async fn with_flags(flags: &[&str]) -> Self {
+        let db = TestDb::new().await;
+        let config = test_config(&db.url, flags);
+        Self::with_config(db, config).await
+    }
+
+    pub async fn with_config(db: TestDb, config: Config) -> Self {
+        let state = blog_gateway::build_state(config).await.expect("state builds");
+        // A distinct client address per app keeps per-IP limits of parallel tests apart.
+        let n = CLIENT_ADDRESS.fetch_add(1, Ordering::Relaxed);
+        let address = SocketAddr::from(([10, 0, (n / 250) as u8, (n % 250) as u8 + 1], 40000));
+        let router = blog_gateway::build_app(state.clone()).layer(MockConnectInfo(address));
+        Self { db, state, router }
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.expect("body").to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let body = serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(text.clone()));
+        TestResponse {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    /// A request with an optional JSON body and bearer token.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        self.call_with(method, path, token, body, &[]).await
+    }
+
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut builder = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        for (name, value) in headers {
+            builder = builder.header(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
+        }
+        let request = match body {
+            Some(body) => builder
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string())),
+            None => builder.body(Body::empty()),
+        }
+        .unwrap();
+        self.send(request).await
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
+        self.call(Method::GET, path, token, None).await
+    }
+
+    /// POSTs a GraphQL document.
+    pub async fn graphql(&self, query: &str, variables: Value, token: Option<&str>) -> TestResponse {
+        self.call(
+            Method::POST,
+            "/graphql",
+            token,
+            Some(json!({ "query": query, "variables": variables })),
+        )
+        .await
+    }
+
+    /// Runs a GraphQL document and returns its `data`, failing on any error.
+    pub async fn graphql_ok(&self, query: &str, variables: Value, token: Option<&str>) -> Value {
+        let response = self.graphql(query, variables, token).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+        assert!(
+            response.body.get("errors").is_none(),
+            "unexpected errors: {}",
+            response.text
+        );
+        response.body["data"].clone()
+    }
+
+    /// Statement counts of one request.
+    pub async fn count_statements<F: std::future::Future<Output = TestResponse>>(
+        &self,
+        request: F,
+    ) -> (TestResponse, StatementCounts) {
+        self.state.statements().reset();
+        let response = request.await;
+        (response, self.state.statements().snapshot())
+    }
+
+    /// Registers a user through the service layer and returns (id, access token, refresh token).
+    pub async fn user(&self, username: &str, role: Role) -> TestUser {
+        let response = self
+            .call(
+                Method::POST,
+                "/api/auth/register",
+                None,
+                Some(json!({ "username": username, "email": format!("{username}@example.com"), "password": PASSWORD,
+                              "profile": { "firstName": "Test", "lastName": username } })),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.text);
+        let id: Uuid = response.body["user"]["id"].as_str().unwrap().parse().unwrap();
+        if role != Role::User {
+            let mut conn = self.db.connect().await;
+            use blog_gateway::db::schema::users;
+            diesel::update(users::table.find(id))
+                .set(users::role.eq(role))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+        TestUser {
+            id,
+            username: username.to_owned(),
+            token: response.body["tokens"]["accessToken"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            refresh_token: response.body["tokens"]["refreshToken"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        }
+    }
+
+    /// Creates a post through GraphQL and returns its id.
+    pub async fn post(&self, author: &TestUser, title: &str, published: bool) -> String {
+        let data = self
+            .graphql_ok(
+                "mutation($input: CreatePostInput!) { createPost(input: $input) { id } }",
+                json!({ "input": { "title": title, "content": format!("{title}: some body text long enough."),
+                                   "category": "TECHNOLOGY", "tags": ["rust"], "isPublished": published } }),
+                Some(&author.token),
+            )
+            .await;
+        data["createPost"]["id"].as_str().unwrap().to_owned()
+    }
+}
+
+pub struct TestUser {
+    pub id: Uuid,
+    pub username: String,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+/// The first error's `extensions.code` of a GraphQL answer.
+pub fn error_code(response: &TestResponse) -> String {
+    response.body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+        .to_owned()
+}

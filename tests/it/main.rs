@@ -1,0 +1,7 @@
+//! The integration tests: one binary, every test against real Postgres through the real router.
+
+mod common;
+
+mod auth;
+mod foundation;
+mod graphql_posts;
