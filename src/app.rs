@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
+use axum::{Router, middleware};
 
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::hash_password_blocking;
@@ -73,10 +73,18 @@ pub fn build_app(state: AppState) -> Router {
             get(graphql_http::graphql_get).post(graphql_http::graphql_post),
         )
         .layer(DefaultBodyLimit::max(state.config().graphql_body_limit));
+    let api = rest::router().layer(middleware::from_fn_with_state(
+        state.clone(),
+        rest::limit_requests,
+    ));
     let router = Router::new()
         .merge(graphql)
         .route("/graphiql/static/{file}", get(graphiql::asset))
-        .nest("/api", rest::router())
+        .nest("/api", api)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::client_ip::resolve,
+        ))
         .with_state(state.clone());
     http::middleware::apply(router, state.config())
 }

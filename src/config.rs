@@ -35,6 +35,10 @@ pub struct Config {
     #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url)]
     pub redis_url: Option<String>,
 
+    /// Prefix of every Redis key and channel (instances of one deployment share it).
+    #[arg(long, env = "REDIS_PREFIX", default_value = "bg:")]
+    pub redis_prefix: String,
+
     /// Address to listen on.
     #[arg(long, env = "HOST", default_value = "127.0.0.1", value_parser = parse_host)]
     pub host: IpAddr,

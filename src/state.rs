@@ -1,5 +1,6 @@
 //! Shared application state: cheap to clone, built once at start (and once per test).
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -9,6 +10,7 @@ use crate::db::statements::StatementCounter;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppResult;
 use crate::graphql::GatewaySchema;
+use crate::ratelimit::{AuthAttempt, Quota, RateLimiter};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -28,6 +30,8 @@ struct Inner {
     dummy_password_hash: String,
     /// Redis connection, when REDIS_URL is set.
     redis: Option<redis::aio::ConnectionManager>,
+    /// Shared rate limits (Redis when configured, else in process).
+    limiter: RateLimiter,
     /// The executable GraphQL schema.
     schema: GatewaySchema,
     /// When the process started (for health `uptime`).
@@ -47,6 +51,7 @@ pub struct StateParts {
 impl AppState {
     pub fn new(parts: StateParts) -> Self {
         let schema = crate::graphql::build_schema(&parts.config);
+        let limiter = RateLimiter::new(parts.redis.clone(), &parts.config.redis_prefix);
         Self {
             inner: Arc::new(Inner {
                 config: parts.config,
@@ -55,6 +60,7 @@ impl AppState {
                 jwt: parts.jwt,
                 dummy_password_hash: parts.dummy_password_hash,
                 redis: parts.redis,
+                limiter,
                 schema,
                 started: Instant::now(),
             }),
@@ -88,6 +94,42 @@ impl AppState {
 
     pub fn redis(&self) -> Option<&redis::aio::ConnectionManager> {
         self.inner.redis.as_ref()
+    }
+
+    /// The limiter, or `None` when RATE_LIMIT_ENABLED is false.
+    pub fn limiter(&self) -> Option<&RateLimiter> {
+        self.inner
+            .config
+            .rate_limit_enabled
+            .then_some(&self.inner.limiter)
+    }
+
+    /// REST requests per client IP.
+    pub fn rest_quota(&self) -> Quota {
+        Quota {
+            limit: self.inner.config.rate_limit_max,
+            window: self.inner.config.rate_limit_window(),
+        }
+    }
+
+    /// GraphQL cost points per user or IP.
+    pub fn graphql_quota(&self) -> Quota {
+        Quota {
+            limit: self.inner.config.graphql_rate_limit_points,
+            window: self.inner.config.rate_limit_window(),
+        }
+    }
+
+    /// A login or register attempt from `ip`.
+    pub fn auth_attempt(&self, ip: IpAddr) -> AuthAttempt<'_> {
+        AuthAttempt {
+            limiter: self.limiter(),
+            quota: Quota {
+                limit: self.inner.config.auth_rate_limit_max,
+                window: self.inner.config.rate_limit_window(),
+            },
+            ip,
+        }
     }
 
     pub fn schema(&self) -> &GatewaySchema {

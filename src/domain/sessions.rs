@@ -17,6 +17,7 @@ use crate::auth::password::{hash_password, verify_password};
 use crate::db::models::{NewRefreshToken, NewUser, RefreshToken, Role, User};
 use crate::db::schema::{refresh_tokens, users};
 use crate::error::{AppError, AppResult, AuthFailure, Denial, FieldErrors};
+use crate::ratelimit::AuthAttempt;
 
 /// How long a refresh token stays valid without use.
 pub const REFRESH_TOKEN_DAYS: i64 = 7;
@@ -103,9 +104,11 @@ async fn issue_tokens(
 pub async fn register(
     conn: &mut AsyncPgConnection,
     keys: &JwtKeys,
+    attempt: &AuthAttempt<'_>,
     mut input: Registration,
     mut errors: FieldErrors,
 ) -> AppResult<Session> {
+    attempt.check(&input.email).await?;
     input.username = input.username.trim().to_owned();
     input.email = input.email.trim().to_lowercase();
     if !errors.has("username") {
@@ -169,9 +172,11 @@ pub async fn login(
     conn: &mut AsyncPgConnection,
     keys: &JwtKeys,
     dummy_hash: &str,
+    attempt: &AuthAttempt<'_>,
     email: &str,
     password: &str,
 ) -> AppResult<Session> {
+    attempt.check(email).await?;
     let email = email.trim().to_lowercase();
     let user = users::table
         .filter(users::email.eq(&email))

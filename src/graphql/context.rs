@@ -6,6 +6,7 @@ use super::loaders::Loaders;
 use crate::auth::Viewer;
 use crate::db::DbConn;
 use crate::error::{AppError, AuthFailure};
+use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 
 /// The caller of one GraphQL request (`None` when anonymous).
@@ -22,6 +23,12 @@ pub fn viewer<'a>(ctx: &Context<'a>) -> Option<&'a Viewer> {
 /// The viewer, or UNAUTHENTICATED.
 pub fn require_viewer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Viewer> {
     viewer(ctx).ok_or_else(|| AppError::Unauthenticated(AuthFailure::MissingToken).into())
+}
+
+/// The client address (unspecified when the request came without one).
+pub fn client_ip(ctx: &Context<'_>) -> std::net::IpAddr {
+    ctx.data_opt::<ClientIp>()
+        .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), |ip| ip.0)
 }
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {

@@ -3,11 +3,13 @@
 //! before execution under that media type (200 under plain JSON), 401/503 when the caller cannot
 //! be resolved, and GraphiQL for browsers.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, Request, Response as GqlResponse, ServerError};
+use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
@@ -18,11 +20,12 @@ use serde_json::json;
 use super::batch::BatchQueue;
 use super::context::RequestViewer;
 use super::graphiql;
-use super::limits::RequestMeta;
+use super::limits::{RateLimitKey, RequestMeta};
 use super::loaders::Loaders;
 use crate::auth::Viewer;
 use crate::auth::extract::viewer_from_headers;
 use crate::error::AppError;
+use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -90,6 +93,7 @@ fn app_error_response(error: &AppError, media: Media) -> Response {
 /// `POST /graphql`.
 pub async fn graphql_post(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -154,12 +158,13 @@ pub async fn graphql_post(
             );
         }
     }
-    execute(state, &headers, batch, media).await
+    execute(state, &headers, ip, batch, media).await
 }
 
 /// `GET /graphql`: GraphiQL for browsers, otherwise a query from the URL (never a mutation).
 pub async fn graphql_get(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -201,7 +206,7 @@ pub async fn graphql_get(
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return response;
     }
-    execute(state, &headers, BatchRequest::Single(request), media).await
+    execute(state, &headers, ip, BatchRequest::Single(request), media).await
 }
 
 /// Whether the operation a request would run is a mutation (unparseable documents are left to
@@ -220,26 +225,43 @@ fn selects_mutation(request: &Request) -> bool {
     })
 }
 
-async fn execute(state: AppState, headers: &HeaderMap, batch: BatchRequest, media: Media) -> Response {
+async fn execute(
+    state: AppState,
+    headers: &HeaderMap,
+    ip: IpAddr,
+    batch: BatchRequest,
+    media: Media,
+) -> Response {
     let viewer = match viewer_from_headers(&state, headers).await {
         Ok(viewer) => viewer,
         Err(error) => return app_error_response(&error, media),
     };
+    let caller = Caller { ip, viewer };
     match batch {
         BatchRequest::Single(request) => {
-            let (response, executed) = run_one(&state, viewer, request).await;
-            let status = if executed || response.errors.is_empty() {
-                StatusCode::OK
-            } else {
-                media.refused_status()
+            let (response, meta) = run_one(&state, &caller, request).await;
+            let executed = meta.executed.load(Ordering::Relaxed);
+            let rate_limit = meta.rate_limit.lock().ok().and_then(|slot| *slot);
+            let status = match rate_limit {
+                Some((decision, _)) if !decision.allowed => StatusCode::TOO_MANY_REQUESTS,
+                _ if executed || response.errors.is_empty() => StatusCode::OK,
+                _ => media.refused_status(),
             };
             let body = serde_json::to_vec(&response).unwrap_or_default();
-            body_response(status, media, body)
+            let mut http = body_response(status, media, body);
+            if let Some((decision, quota)) = rate_limit {
+                for (name, value) in decision.headers(quota) {
+                    if let Ok(value) = HeaderValue::from_str(&value) {
+                        http.headers_mut().insert(name, value);
+                    }
+                }
+            }
+            http
         }
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for request in requests {
-                responses.push(run_one(&state, viewer.clone(), request).await.0);
+                responses.push(run_one(&state, &caller, request).await.0);
             }
             let body = serde_json::to_vec(&BatchResponse::Batch(responses)).unwrap_or_default();
             body_response(StatusCode::OK, media, body)
@@ -247,22 +269,34 @@ async fn execute(state: AppState, headers: &HeaderMap, batch: BatchRequest, medi
     }
 }
 
-/// Runs one operation with its own loaders; reports whether it reached execution.
-async fn run_one(state: &AppState, viewer: Option<Viewer>, request: Request) -> (GqlResponse, bool) {
+/// Who sent a request.
+struct Caller {
+    ip: IpAddr,
+    viewer: Option<Viewer>,
+}
+
+/// Runs one operation with its own loaders; the meta says whether it reached execution.
+async fn run_one(state: &AppState, caller: &Caller, request: Request) -> (GqlResponse, Arc<RequestMeta>) {
     let meta = Arc::new(RequestMeta::default());
     let queue = BatchQueue::default();
+    let viewer = caller.viewer.clone();
+    let limit_key = match &viewer {
+        Some(viewer) => format!("gql:user:{}", viewer.id),
+        None => format!("gql:ip:{}", caller.ip),
+    };
     let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
     let request = request
         .data(state.clone())
         .data(RequestViewer(viewer))
+        .data(ClientIp(caller.ip))
+        .data(RateLimitKey(limit_key))
         .data(loaders)
         .data(meta.clone());
     let mut response = queue.drive(state.schema().execute(request)).await;
-    let executed = meta.executed.load(Ordering::Relaxed);
-    if !executed {
+    if !meta.executed.load(Ordering::Relaxed) {
         label_refusals(&mut response.errors);
     }
-    (response, executed)
+    (response, meta)
 }
 
 /// Gives parse and validation errors a code, so clients can tell them apart from field errors.

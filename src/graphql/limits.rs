@@ -10,6 +10,9 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value, Variables};
 
+use crate::ratelimit::{Decision, Quota, ceil_secs};
+use crate::state::AppState;
+
 /// Fields whose items are multiplied by a size argument, with the argument and its default.
 const SIZED_FIELDS: &[(&str, &str, u64)] = &[
     ("posts", "first", 20),
@@ -45,6 +48,45 @@ pub struct RequestMeta {
     pub executed: std::sync::atomic::AtomicBool,
     /// The computed cost, once known.
     pub cost: Mutex<Option<u64>>,
+    /// The rate-limit charge of this request, when limits are on.
+    pub rate_limit: Mutex<Option<(Decision, Quota)>>,
+}
+
+/// Whom a request's cost is charged to: the user, or the client IP when anonymous.
+pub struct RateLimitKey(pub String);
+
+/// Charges the cost of a document to its caller before anything runs.
+async fn charge(ctx: &ExtensionContext<'_>, meta: Option<&Arc<RequestMeta>>, cost: u64) -> ServerResult<()> {
+    let (Some(state), Some(key)) = (ctx.data_opt::<AppState>(), ctx.data_opt::<RateLimitKey>()) else {
+        return Ok(());
+    };
+    let Some(limiter) = state.limiter() else {
+        return Ok(());
+    };
+    let quota = state.graphql_quota();
+    let points = u32::try_from(cost.max(1)).unwrap_or(u32::MAX);
+    let decision = limiter.charge(&key.0, quota, points).await;
+    if let Some(meta) = meta
+        && let Ok(mut slot) = meta.rate_limit.lock()
+    {
+        *slot = Some((decision, quota));
+    }
+    if decision.allowed {
+        return Ok(());
+    }
+    let mut error = ServerError::new(
+        format!(
+            "Rate limit exceeded: this query costs {points} of {} points per window; retry in {} s",
+            quota.limit,
+            ceil_secs(decision.retry_after)
+        ),
+        None,
+    );
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", "RATE_LIMITED");
+    extensions.set("retryAfter", ceil_secs(decision.retry_after));
+    error.extensions = Some(extensions);
+    Err(error)
 }
 
 struct Walker<'a> {
@@ -296,12 +338,14 @@ impl Extension for LimitsExtension {
     ) -> ServerResult<ExecutableDocument> {
         let document = next.run(ctx, query, variables).await?;
         let analysis = analyze(&document, variables);
-        if let Some(meta) = ctx.data_opt::<Arc<RequestMeta>>()
+        let meta = ctx.data_opt::<Arc<RequestMeta>>();
+        if let Some(meta) = meta
             && let Ok(mut cost) = meta.cost.lock()
         {
             *cost = Some(analysis.cost);
         }
         self.0.check(&analysis)?;
+        charge(ctx, meta, analysis.cost).await?;
         Ok(document)
     }
 

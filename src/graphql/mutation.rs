@@ -23,9 +23,11 @@ pub struct SessionMutation;
 impl SessionMutation {
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> async_graphql::Result<AuthPayload> {
         let state = context::state(ctx)?;
+        let attempt = state.auth_attempt(context::client_ip(ctx));
         let session = sessions::register(
             &mut *state.db().await?,
             state.jwt(),
+            &attempt,
             input.into(),
             FieldErrors::new(),
         )
@@ -40,10 +42,12 @@ impl SessionMutation {
         #[graphql(secret)] password: String,
     ) -> async_graphql::Result<AuthPayload> {
         let state = context::state(ctx)?;
+        let attempt = state.auth_attempt(context::client_ip(ctx));
         let session = sessions::login(
             &mut *state.db().await?,
             state.jwt(),
             state.dummy_password_hash(),
+            &attempt,
             &email,
             &password,
         )

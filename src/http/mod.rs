@@ -1,4 +1,5 @@
 //! HTTP plumbing shared by both doors: middleware and health.
 
+pub mod client_ip;
 pub mod health;
 pub mod middleware;

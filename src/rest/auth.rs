@@ -1,9 +1,9 @@
 //! `/api/auth/*`: register, login, refresh (also `/refresh-token`), logout.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use serde_json::json;
 
 use super::body::{Fields, JsonBody};
@@ -12,10 +12,12 @@ use crate::auth::extract::CurrentUser;
 use crate::domain::sessions::{self, Registration};
 use crate::domain::users::ProfileInput;
 use crate::error::{AppError, AppResult, AuthFailure};
+use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 
 pub async fn register(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     JsonBody(body): JsonBody,
 ) -> AppResult<impl IntoResponse> {
     let mut fields = Fields::new(&body);
@@ -44,24 +46,38 @@ pub async fn register(
         password: password.unwrap_or_default(),
         profile,
     };
-    let session = sessions::register(&mut *state.db().await?, state.jwt(), registration, errors).await?;
+    let attempt = state.auth_attempt(ip);
+    let session = sessions::register(
+        &mut *state.db().await?,
+        state.jwt(),
+        &attempt,
+        registration,
+        errors,
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionEnvelope::new(session, "User registered successfully")),
     ))
 }
 
-pub async fn login(State(state): State<AppState>, JsonBody(body): JsonBody) -> AppResult<impl IntoResponse> {
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    JsonBody(body): JsonBody,
+) -> AppResult<impl IntoResponse> {
     let mut fields = Fields::new(&body);
     let email = fields.string("email");
     let password = fields.string("password");
     let (Some(email), Some(password)) = (email, password) else {
         return Err(AppError::Unauthenticated(AuthFailure::InvalidCredentials));
     };
+    let attempt = state.auth_attempt(ip);
     let session = sessions::login(
         &mut *state.db().await?,
         state.jwt(),
         state.dummy_password_hash(),
+        &attempt,
         &email,
         &password,
     )

@@ -8,14 +8,17 @@ pub mod posts;
 pub mod query;
 pub mod users;
 
-use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use serde_json::json;
 
+use crate::error::AppError;
 use crate::http::health;
+use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 
 /// The legacy body limit (express.json's `10mb`).
@@ -47,6 +50,42 @@ pub fn router() -> Router<AppState> {
         .fallback(route_not_found)
         .method_not_allowed_fallback(route_not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+}
+
+/// The legacy limiter: RATE_LIMIT_MAX requests per client IP per window on every /api route
+/// but health (load balancers poll it).
+pub async fn limit_requests(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(limiter) = state.limiter() else {
+        return next.run(request).await;
+    };
+    let path = request
+        .extensions()
+        .get::<OriginalUri>()
+        .map_or(request.uri().path(), |uri| uri.0.path());
+    if path == "/api/health" {
+        return next.run(request).await;
+    }
+    let quota = state.rest_quota();
+    let decision = limiter.charge(&format!("rest:{ip}"), quota, 1).await;
+    let mut response = if decision.allowed {
+        next.run(request).await
+    } else {
+        AppError::RateLimited {
+            retry_after: decision.retry_after,
+        }
+        .into_response()
+    };
+    for (name, value) in decision.headers(quota) {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
 }
 
 /// Unknown routes (and unknown methods on known routes, as express answered them).

@@ -206,6 +206,7 @@ impl Drop for TestDb {
 }
 
 #[derive(Parser)]
+#[command(args_override_self = true)]
 struct TestConfig {
     #[command(flatten)]
     config: Config,

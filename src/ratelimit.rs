@@ -1,0 +1,229 @@
+//! Rate limits with GCRA (the generic cell rate algorithm): in Redis through one atomic script
+//! when REDIS_URL is set (so every instance shares the counters), in process otherwise, and in
+//! process as a fallback while Redis fails.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How long a limit check may wait for Redis before the in-process limiter decides.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
+
+/// `limit` units per `window`; a full quota may be spent at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Quota {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl Quota {
+    fn interval_micros(self) -> u64 {
+        (self.window.as_micros() as u64 / u64::from(self.limit.max(1))).max(1)
+    }
+
+    fn window_micros(self) -> u64 {
+        self.window.as_micros() as u64
+    }
+}
+
+/// The outcome of one charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// Units left in the window after this charge.
+    pub remaining: u32,
+    /// Wait before retrying (zero when allowed).
+    pub retry_after: Duration,
+    /// Time until the quota is whole again.
+    pub reset: Duration,
+}
+
+/// The client address a request is limited by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientIp(pub IpAddr);
+
+/// A login or register attempt, limited per client IP and per account against brute force.
+pub struct AuthAttempt<'a> {
+    /// `None` when rate limits are disabled.
+    pub limiter: Option<&'a RateLimiter>,
+    pub quota: Quota,
+    pub ip: IpAddr,
+}
+
+impl AuthAttempt<'_> {
+    /// Charges the attempt to the IP and to the account (an email or username, any case).
+    pub async fn check(&self, account: &str) -> crate::error::AppResult<()> {
+        let Some(limiter) = self.limiter else {
+            return Ok(());
+        };
+        let account = account.trim().to_lowercase();
+        for key in [format!("auth-ip:{}", self.ip), format!("auth-account:{account}")] {
+            let decision = limiter.charge(&key, self.quota, 1).await;
+            if !decision.allowed {
+                return Err(crate::error::AppError::RateLimited {
+                    retry_after: decision.retry_after,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// GCRA as one Redis script: the theoretical arrival time (TAT) per key, in microseconds of the
+/// Redis server's clock, so instances with drifting clocks agree. Returns
+/// {allowed, retry_after_us, used_us}.
+const GCRA_SCRIPT: &str = r"
+local interval = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + cost * interval
+if new_tat - window > now then
+  return {0, string.format('%.0f', new_tat - window - now), string.format('%.0f', tat - now)}
+end
+redis.call('SET', KEYS[1], string.format('%.0f', new_tat), 'PX', math.ceil((new_tat - now) / 1000) + 1)
+return {1, '0', string.format('%.0f', new_tat - now)}
+";
+
+/// Shared limiter of one process.
+pub struct RateLimiter {
+    redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
+    prefix: String,
+    local: Mutex<HashMap<String, u64>>,
+    epoch: Instant,
+    /// Checks decided in process because Redis failed.
+    fallbacks: AtomicU64,
+}
+
+impl RateLimiter {
+    pub fn new(redis: Option<redis::aio::ConnectionManager>, prefix: &str) -> Self {
+        Self {
+            redis: redis.map(|r| (r, redis::Script::new(GCRA_SCRIPT))),
+            prefix: prefix.to_owned(),
+            local: Mutex::new(HashMap::new()),
+            epoch: Instant::now(),
+            fallbacks: AtomicU64::new(0),
+        }
+    }
+
+    /// How many checks fell back to the in-process limiter.
+    pub fn fallbacks(&self) -> u64 {
+        self.fallbacks.load(Ordering::Relaxed)
+    }
+
+    /// Charges `cost` units to `key` (for example `rest:203.0.113.9`).
+    pub async fn charge(&self, key: &str, quota: Quota, cost: u32) -> Decision {
+        if let Some((redis, script)) = &self.redis {
+            let mut conn = redis.clone();
+            let mut invocation = script.key(format!("{}rl:{key}", self.prefix));
+            invocation
+                .arg(quota.interval_micros())
+                .arg(quota.window_micros())
+                .arg(cost);
+            let call = invocation.invoke_async::<(i64, String, String)>(&mut conn);
+            match tokio::time::timeout(REDIS_TIMEOUT, call).await {
+                Ok(Ok((allowed, retry_after, used))) => {
+                    let retry_after = retry_after.parse::<u64>().unwrap_or(0);
+                    let used = used.parse::<u64>().unwrap_or(0);
+                    return decision(quota, allowed == 1, retry_after, used);
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "rate limit falls back to this process: Redis failed")
+                }
+                Err(_) => tracing::warn!("rate limit falls back to this process: Redis timed out"),
+            }
+            self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        }
+        self.charge_local(key, quota, cost)
+    }
+
+    fn charge_local(&self, key: &str, quota: Quota, cost: u32) -> Decision {
+        let now = self.epoch.elapsed().as_micros() as u64;
+        let mut map = self.local.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, tat| *tat > now);
+        }
+        let tat = map.get(key).copied().unwrap_or(now).max(now);
+        let new_tat = tat + u64::from(cost) * quota.interval_micros();
+        if new_tat.saturating_sub(quota.window_micros()) > now {
+            let retry_after = new_tat - quota.window_micros() - now;
+            return decision(quota, false, retry_after, tat - now);
+        }
+        map.insert(key.to_owned(), new_tat);
+        decision(quota, true, 0, new_tat - now)
+    }
+}
+
+fn decision(quota: Quota, allowed: bool, retry_after_us: u64, used_us: u64) -> Decision {
+    let left = quota.window_micros().saturating_sub(used_us) / quota.interval_micros();
+    Decision {
+        allowed,
+        remaining: u32::try_from(left).unwrap_or(u32::MAX).min(quota.limit),
+        retry_after: Duration::from_micros(retry_after_us),
+        reset: Duration::from_micros(used_us),
+    }
+}
+
+impl Decision {
+    /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (and `Retry-After` when refused).
+    pub fn headers(&self, quota: Quota) -> Vec<(&'static str, String)> {
+        let mut headers = vec![
+            ("ratelimit-limit", quota.limit.to_string()),
+            ("ratelimit-remaining", self.remaining.to_string()),
+            (
+                "ratelimit-reset",
+                if self.reset.is_zero() {
+                    0
+                } else {
+                    ceil_secs(self.reset)
+                }
+                .to_string(),
+            ),
+        ];
+        if !self.allowed {
+            headers.push(("retry-after", ceil_secs(self.retry_after).to_string()));
+        }
+        headers
+    }
+}
+
+/// Whole seconds, rounded up (a client told to wait 0 s would retry at once).
+pub fn ceil_secs(duration: Duration) -> u64 {
+    duration.as_micros().div_ceil(1_000_000).max(1) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_local_limiter_allows_the_quota_then_refuses() {
+        let limiter = RateLimiter::new(None, "t:");
+        let quota = Quota {
+            limit: 3,
+            window: Duration::from_secs(60),
+        };
+        for expected_remaining in [2, 1, 0] {
+            let d = limiter.charge("k", quota, 1).await;
+            assert!(d.allowed);
+            assert_eq!(d.remaining, expected_remaining);
+        }
+        let refused = limiter.charge("k", quota, 1).await;
+        assert!(!refused.allowed);
+        assert!(
+            refused.retry_after > Duration::from_secs(19) && refused.retry_after <= Duration::from_secs(20)
+        );
+        assert!(
+            limiter.charge("other", quota, 1).await.allowed,
+            "keys are independent"
+        );
+        let big = limiter.charge("cost", quota, 4).await;
+        assert!(!big.allowed, "a cost above the quota never passes");
+        assert!(limiter.charge("cost", quota, 3).await.allowed);
+    }
+}
