@@ -21,6 +21,8 @@ struct Cli {
     config: Config,
 }
 
+// Parsed once at start-up, so the size of the configuration variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (the default): creates and migrates the database, then serves.
