@@ -174,10 +174,10 @@ pub async fn graphql_get(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"));
-    let request = match async_graphql::http::parse_query_string(&query) {
-        Ok(request) if !request.query.is_empty() => request,
-        _ if wants_html => return graphiql::page(),
-        Ok(_) => {
+    let request = match request_from_query_string(&query) {
+        Ok(Some(request)) => request,
+        Ok(None) if wants_html => return graphiql::page(),
+        Ok(None) => {
             return refusal(
                 StatusCode::BAD_REQUEST,
                 media,
@@ -185,14 +185,7 @@ pub async fn graphql_get(
                 "BAD_REQUEST",
             );
         }
-        Err(e) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                media,
-                &format!("Invalid URL parameters: {e}"),
-                "BAD_REQUEST",
-            );
-        }
+        Err(message) => return refusal(StatusCode::BAD_REQUEST, media, &message, "BAD_REQUEST"),
     };
     if selects_mutation(&request) {
         let mut response = refusal(
@@ -207,6 +200,42 @@ pub async fn graphql_get(
         return response;
     }
     execute(state, &headers, ip, BatchRequest::Single(request), media).await
+}
+
+/// Reads `query`, `operationName`, `variables` and `extensions` from a URL (GraphQL over HTTP
+/// names; the helper in async-graphql 7.2 expects `operation_name`). `None` when no query is given.
+fn request_from_query_string(raw: &str) -> Result<Option<Request>, String> {
+    let mut query = None;
+    let mut operation_name = None;
+    let mut variables = None;
+    let mut extensions = None;
+    for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+        match key.as_ref() {
+            "query" => query = Some(value.into_owned()),
+            "operationName" => operation_name = Some(value.into_owned()).filter(|v| !v.is_empty()),
+            "variables" => variables = Some(value.into_owned()).filter(|v| !v.is_empty()),
+            "extensions" => extensions = Some(value.into_owned()).filter(|v| !v.is_empty()),
+            _ => {}
+        }
+    }
+    let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mut request = Request::new(query);
+    request.operation_name = operation_name;
+    if let Some(variables) = variables {
+        let value: serde_json::Value =
+            serde_json::from_str(&variables).map_err(|e| format!("`variables` is not JSON: {e}"))?;
+        if !value.is_object() {
+            return Err("`variables` must be a JSON object".to_owned());
+        }
+        request.variables = async_graphql::Variables::from_json(value);
+    }
+    if let Some(extensions) = extensions {
+        request.extensions = serde_json::from_str(&extensions)
+            .map_err(|e| format!("`extensions` is not a JSON object: {e}"))?;
+    }
+    Ok(Some(request))
 }
 
 /// Whether the operation a request would run is a mutation (unparseable documents are left to
@@ -277,7 +306,10 @@ struct Caller {
 
 /// Runs one operation with its own loaders; the meta says whether it reached execution.
 async fn run_one(state: &AppState, caller: &Caller, request: Request) -> (GqlResponse, Arc<RequestMeta>) {
-    let meta = Arc::new(RequestMeta::default());
+    let meta = Arc::new(RequestMeta {
+        operation_name: request.operation_name.clone(),
+        ..RequestMeta::default()
+    });
     let queue = BatchQueue::default();
     let viewer = caller.viewer.clone();
     let limit_key = match &viewer {

@@ -30,6 +30,7 @@ pub struct Limits {
     pub max_depth: u32,
     pub max_cost: u32,
     pub max_aliases: u32,
+    pub introspection: bool,
 }
 
 /// What the analysis found in one document.
@@ -39,6 +40,8 @@ pub struct Analysis {
     pub cost: u64,
     pub aliases: u32,
     pub root_fields: u32,
+    /// Whether `__schema` or `__type` is selected anywhere.
+    pub introspects: bool,
 }
 
 /// Facts about a request that the HTTP layer needs after execution.
@@ -50,6 +53,8 @@ pub struct RequestMeta {
     pub cost: Mutex<Option<u64>>,
     /// The rate-limit charge of this request, when limits are on.
     pub rate_limit: Mutex<Option<(Decision, Quota)>>,
+    /// The operation the client asked to run.
+    pub operation_name: Option<String>,
 }
 
 /// Whom a request's cost is charged to: the user, or the client IP when anonymous.
@@ -134,6 +139,7 @@ impl Walker<'_> {
             total.cost = total.cost.saturating_add(part.cost);
             total.depth = total.depth.max(part.depth);
             total.aliases = total.aliases.saturating_add(part.aliases);
+            total.introspects |= part.introspects;
         }
         total
     }
@@ -166,14 +172,14 @@ impl Walker<'_> {
                 cost: 0,
                 aliases: inner.aliases + aliases,
                 root_fields: 0,
+                introspects: name != "__typename",
             };
         }
         if field.selection_set.node.items.is_empty() {
             return Analysis {
                 depth: 1,
-                cost: 0,
                 aliases,
-                root_fields: 0,
+                ..Analysis::default()
             };
         }
         let sized = SIZED_FIELDS.iter().find(|(field_name, _, _)| *field_name == name);
@@ -203,6 +209,7 @@ impl Walker<'_> {
                     result.cost = result.cost.saturating_add(part.cost);
                     result.depth = result.depth.max(part.depth);
                     result.aliases = result.aliases.saturating_add(part.aliases);
+                    result.introspects |= part.introspects;
                 }
                 result.depth += 1;
             }
@@ -213,12 +220,14 @@ impl Walker<'_> {
                 result.cost = inner.cost.saturating_add(1).saturating_mul(size);
                 result.depth = inner.depth + 1;
                 result.aliases += inner.aliases;
+                result.introspects = inner.introspects;
             }
             None => {
                 let inner = self.selection_set(&field.selection_set.node);
                 result.cost = inner.cost.saturating_add(1);
                 result.depth = inner.depth + 1;
                 result.aliases += inner.aliases;
+                result.introspects = inner.introspects;
             }
         }
         result
@@ -238,9 +247,9 @@ impl Walker<'_> {
         };
         Analysis {
             depth: inner.depth + 1,
-            cost: inner.cost,
             aliases: inner.aliases + u32::from(wrapper.alias.is_some()),
             root_fields: 0,
+            ..inner
         }
     }
 }
@@ -262,8 +271,43 @@ pub fn analyze(document: &ExecutableDocument, variables: &Variables) -> Analysis
         worst.cost = worst.cost.max(analysis.cost);
         worst.aliases = worst.aliases.max(analysis.aliases);
         worst.root_fields = worst.root_fields.max(analysis.root_fields);
+        worst.introspects |= analysis.introspects;
     }
     worst
+}
+
+/// Required variables of the operation that will run which the request leaves out. The executor
+/// would only notice them while resolving; clients get a 400 before execution instead.
+fn missing_variables(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &Variables,
+) -> Vec<String> {
+    let operation = document
+        .operations
+        .iter()
+        .find(|(name, _)| match (operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        });
+    let Some((_, operation)) = operation else {
+        return Vec::new();
+    };
+    operation
+        .node
+        .variable_definitions
+        .iter()
+        .filter(|definition| {
+            let definition = &definition.node;
+            !definition.var_type.node.nullable
+                && definition.default_value.is_none()
+                && variables
+                    .get(&definition.name.node)
+                    .is_none_or(|v| *v == Value::Null)
+        })
+        .map(|definition| definition.node.name.node.to_string())
+        .collect()
 }
 
 fn limit_error(message: String, limit: &str, value: u64, max: u32) -> ServerError {
@@ -301,6 +345,14 @@ impl Limits {
                 "cost",
                 analysis.cost,
                 self.max_cost,
+            ));
+        }
+        if analysis.introspects && !self.introspection {
+            return Err(limit_error(
+                "Introspection is disabled on this server".to_owned(),
+                "introspection",
+                1,
+                0,
             ));
         }
         let aliases = analysis.aliases.max(analysis.root_fields);
@@ -345,6 +397,17 @@ impl Extension for LimitsExtension {
             *cost = Some(analysis.cost);
         }
         self.0.check(&analysis)?;
+        let operation_name = meta.and_then(|m| m.operation_name.as_deref());
+        if let Some(name) = missing_variables(&document, operation_name, variables).first() {
+            let mut error = ServerError::new(
+                format!("Variable ${name} of a non-null type was not provided"),
+                None,
+            );
+            let mut extensions = async_graphql::ErrorExtensionValues::default();
+            extensions.set("code", "BAD_USER_INPUT");
+            error.extensions = Some(extensions);
+            return Err(error);
+        }
         charge(ctx, meta, analysis.cost).await?;
         Ok(document)
     }

@@ -26,10 +26,12 @@ pub fn build_schema(config: &Config) -> GatewaySchema {
             max_depth: config.graphql_max_depth,
             max_cost: config.graphql_max_cost,
             max_aliases: config.graphql_max_aliases,
+            introspection: config.graphql_introspection,
         })
         // A generous backstop for the recursive parser; the depth limit above is the real one.
         .limit_recursive_depth(64);
     if !config.graphql_introspection {
+        // The limits extension answers with an error first; this is the backstop.
         builder = builder.disable_introspection();
     }
     builder.finish()

@@ -4,5 +4,7 @@ mod common;
 
 mod auth;
 mod foundation;
+mod graphql_http;
+mod graphql_mutations;
 mod graphql_posts;
 mod ratelimit;
