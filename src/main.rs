@@ -38,6 +38,8 @@ enum Command {
         #[arg(long, env = "PORT", default_value_t = 3000)]
         port: u16,
     },
+    /// Fill the database with deterministic demo data (creates and migrates it when needed).
+    Seed(cli::SeedArgs),
 }
 
 fn main() -> ExitCode {
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
                 let url = url.unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
                 cli::healthcheck(&url).await
             }
+            Some(Command::Seed(args)) => cli::seed(args).await,
         }
     });
     match result {

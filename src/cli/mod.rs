@@ -1,6 +1,7 @@
 //! The subcommands of the binary: serve, schema, healthcheck, seed.
 
 mod healthcheck;
+mod seed;
 mod serve;
 
 use std::process::ExitCode;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
 pub use healthcheck::healthcheck;
+pub use seed::{SeedArgs, seed};
 pub use serve::{init_tracing, serve};
 
 /// The SDL of the GraphQL schema (with default limits, which do not change the SDL).
