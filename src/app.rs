@@ -12,7 +12,9 @@ use crate::auth::password::hash_password_blocking;
 use crate::config::Config;
 use crate::db::pool::build_pool;
 use crate::db::statements::StatementCounter;
+use crate::events::EventBus;
 use crate::graphql::{graphiql, http as graphql_http};
+use crate::relay::Relay;
 use crate::state::{AppState, StateParts};
 use crate::{http, rest};
 
@@ -41,19 +43,21 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         hash_password_blocking(&format!("{bytes:?}"))
     })
     .await??;
-    let redis = match &config.redis_url {
+    let (redis, events) = match &config.redis_url {
         Some(url) => {
             let client = redis::Client::open(url.as_str()).context("REDIS_URL")?;
             let manager_config = redis::aio::ConnectionManagerConfig::new()
                 .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
                 .set_response_timeout(Some(std::time::Duration::from_secs(2)));
             // The manager connects lazily and reconnects by itself, so Redis may be down at start.
-            Some(redis::aio::ConnectionManager::new_lazy_with_config(
-                client,
-                manager_config,
-            )?)
+            let manager =
+                redis::aio::ConnectionManager::new_lazy_with_config(client.clone(), manager_config)?;
+            let relay = Relay::new(client, manager.clone(), &config.redis_prefix);
+            let events = EventBus::new(Some(relay.clone()));
+            relay.spawn_listener(events.clone());
+            (Some(manager), events)
         }
-        None => None,
+        None => (None, EventBus::new(None)),
     };
     Ok(AppState::new(StateParts {
         config: Arc::new(config),
@@ -62,6 +66,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         jwt,
         dummy_password_hash,
         redis,
+        events,
     }))
 }
 
@@ -72,6 +77,7 @@ pub fn build_app(state: AppState) -> Router {
             "/graphql",
             get(graphql_http::graphql_get).post(graphql_http::graphql_post),
         )
+        .route("/graphql/ws", get(graphql_http::graphql_ws))
         .layer(DefaultBodyLimit::max(state.config().graphql_body_limit));
     let api = rest::router().layer(middleware::from_fn_with_state(
         state.clone(),

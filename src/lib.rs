@@ -9,9 +9,11 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod ratelimit;
+pub mod relay;
 pub mod rest;
 pub mod state;
 

@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::db::statements::StatementCounter;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppResult;
+use crate::events::EventBus;
 use crate::graphql::GatewaySchema;
 use crate::ratelimit::{AuthAttempt, Quota, RateLimiter};
 
@@ -30,6 +31,8 @@ struct Inner {
     dummy_password_hash: String,
     /// Redis connection, when REDIS_URL is set.
     redis: Option<redis::aio::ConnectionManager>,
+    /// Subscription events (relayed through Redis when configured).
+    events: EventBus,
     /// Shared rate limits (Redis when configured, else in process).
     limiter: RateLimiter,
     /// The executable GraphQL schema.
@@ -46,6 +49,7 @@ pub struct StateParts {
     pub jwt: JwtKeys,
     pub dummy_password_hash: String,
     pub redis: Option<redis::aio::ConnectionManager>,
+    pub events: EventBus,
 }
 
 impl AppState {
@@ -60,6 +64,7 @@ impl AppState {
                 jwt: parts.jwt,
                 dummy_password_hash: parts.dummy_password_hash,
                 redis: parts.redis,
+                events: parts.events,
                 limiter,
                 schema,
                 started: Instant::now(),
@@ -94,6 +99,10 @@ impl AppState {
 
     pub fn redis(&self) -> Option<&redis::aio::ConnectionManager> {
         self.inner.redis.as_ref()
+    }
+
+    pub fn events(&self) -> &EventBus {
+        &self.inner.events
     }
 
     /// The limiter, or `None` when RATE_LIMIT_ENABLED is false.

@@ -10,6 +10,7 @@ use crate::auth::Viewer;
 use crate::db::models::{Comment, NewComment, Post};
 use crate::db::schema::{comments, posts};
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
+use crate::events::{Event, EventBus};
 
 const CURSOR_TAG: &str = "comments";
 
@@ -110,38 +111,57 @@ pub fn validate_content(content: &str) -> AppResult<String> {
 #[tracing::instrument(skip_all, fields(post = %post_id, viewer = %viewer.id))]
 pub async fn add(
     conn: &mut AsyncPgConnection,
+    events: &EventBus,
     viewer: &Viewer,
     post_id: Uuid,
     content: &str,
 ) -> AppResult<Comment> {
     let content = validate_content(content)?;
     let viewer = viewer.clone();
-    conn.transaction(async move |conn| {
-        let post: Post = posts::table
-            .find(post_id)
-            .select(Post::as_select())
-            .first(conn)
-            .await
-            .optional()?
-            .filter(|p| super::posts::is_visible(p, Some(&viewer)))
-            .ok_or(AppError::NotFound(Resource::Post))?;
-        let comment = diesel::insert_into(comments::table)
-            .values(NewComment {
-                id: Uuid::now_v7(),
-                post_id: post.id,
-                author_id: viewer.id,
-                content: &content,
-            })
-            .returning(Comment::as_returning())
-            .get_result(conn)
-            .await?;
-        diesel::update(posts::table.find(post.id))
-            .set(posts::comments_count.eq(posts::comments_count + 1))
-            .execute(conn)
-            .await?;
-        Ok(comment)
-    })
-    .await
+    let comment = conn
+        .transaction(async move |conn| {
+            let post: Post = posts::table
+                .find(post_id)
+                .select(Post::as_select())
+                .first(conn)
+                .await
+                .optional()?
+                .filter(|p| super::posts::is_visible(p, Some(&viewer)))
+                .ok_or(AppError::NotFound(Resource::Post))?;
+            let comment = diesel::insert_into(comments::table)
+                .values(NewComment {
+                    id: Uuid::now_v7(),
+                    post_id: post.id,
+                    author_id: viewer.id,
+                    content: &content,
+                })
+                .returning(Comment::as_returning())
+                .get_result(conn)
+                .await?;
+            diesel::update(posts::table.find(post.id))
+                .set(posts::comments_count.eq(posts::comments_count + 1))
+                .execute(conn)
+                .await?;
+            Ok::<_, AppError>(comment)
+        })
+        .await?;
+    events
+        .publish(Event::CommentAdded {
+            post_id: comment.post_id,
+            comment_id: comment.id,
+        })
+        .await;
+    Ok(comment)
+}
+
+/// A comment by id.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<Comment>> {
+    Ok(comments::table
+        .find(id)
+        .select(Comment::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 /// Deletes a comment: its author, a moderator or an admin. `post_id` scopes the lookup when the

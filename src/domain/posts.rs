@@ -13,6 +13,7 @@ use crate::db::models::{Category, NewPost, Post, User};
 use crate::db::schema::{posts, users};
 use crate::db::sql::{Matches, search_query};
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
+use crate::events::{CategoryLabel, Event, EventBus};
 
 /// Sort orders of post lists; every one ends with the id so that ties have a stable order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -322,7 +323,12 @@ impl PostInput {
 
 /// Creates a post by the viewer.
 #[tracing::instrument(skip_all, fields(author = %viewer.id))]
-pub async fn create(conn: &mut AsyncPgConnection, viewer: &Viewer, input: ValidPostInput) -> AppResult<Post> {
+pub async fn create(
+    conn: &mut AsyncPgConnection,
+    events: &EventBus,
+    viewer: &Viewer,
+    input: ValidPostInput,
+) -> AppResult<Post> {
     let input = input.0;
     let tags = input.tags.unwrap_or_default();
     let new = NewPost {
@@ -334,11 +340,20 @@ pub async fn create(conn: &mut AsyncPgConnection, viewer: &Viewer, input: ValidP
         tags: &tags,
         is_published: input.is_published.unwrap_or(false),
     };
-    Ok(diesel::insert_into(posts::table)
+    let post: Post = diesel::insert_into(posts::table)
         .values(&new)
         .returning(Post::as_returning())
         .get_result(conn)
-        .await?)
+        .await?;
+    if post.is_published {
+        events
+            .publish(Event::PostPublished {
+                post_id: post.id,
+                category: CategoryLabel(post.category),
+            })
+            .await;
+    }
+    Ok(post)
 }
 
 /// Loads a post for a write by the viewer: someone else's draft reads as missing, someone
@@ -375,40 +390,45 @@ struct PostChanges {
     updated_at: chrono::DateTime<Utc>,
 }
 
-/// The result of an update: the post, and whether this update published a draft.
-pub struct UpdatedPost {
-    pub post: Post,
-    pub published_now: bool,
-}
-
-/// Updates a post (author or admin).
+/// Updates a post (author or admin). Publishing a draft announces it to subscribers.
 #[tracing::instrument(skip_all, fields(post = %id, viewer = %viewer.id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
+    events: &EventBus,
     viewer: &Viewer,
     id: Uuid,
     input: ValidPostInput,
-) -> AppResult<UpdatedPost> {
+) -> AppResult<Post> {
     let input = input.0;
-    conn.transaction(async move |conn| {
-        let before = load_for_write(conn, viewer, id, Denial::UpdatePost).await?;
-        let changes = PostChanges {
-            title: input.title,
-            content: input.content,
-            category: input.category,
-            tags: input.tags,
-            is_published: input.is_published,
-            updated_at: Utc::now(),
-        };
-        let post = diesel::update(posts::table.find(id))
-            .set(&changes)
-            .returning(Post::as_returning())
-            .get_result(conn)
-            .await?;
-        let published_now = !before.is_published && post.is_published;
-        Ok(UpdatedPost { post, published_now })
-    })
-    .await
+    let (post, published_now) = conn
+        .transaction(async move |conn| {
+            let before = load_for_write(conn, viewer, id, Denial::UpdatePost).await?;
+            let changes = PostChanges {
+                title: input.title,
+                content: input.content,
+                category: input.category,
+                tags: input.tags,
+                is_published: input.is_published,
+                updated_at: Utc::now(),
+            };
+            let post = diesel::update(posts::table.find(id))
+                .set(&changes)
+                .returning(Post::as_returning())
+                .get_result(conn)
+                .await?;
+            let published_now = !before.is_published && post.is_published;
+            Ok::<_, AppError>((post, published_now))
+        })
+        .await?;
+    if published_now {
+        events
+            .publish(Event::PostPublished {
+                post_id: post.id,
+                category: CategoryLabel(post.category),
+            })
+            .await;
+    }
+    Ok(post)
 }
 
 /// Deletes a post (author or admin); its comments and likes go with it.

@@ -5,6 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 
@@ -17,18 +19,23 @@ use crate::state::AppState;
 
 pub type LoadError = Arc<AppError>;
 
-/// A loader whose fetches run on the request's [`BatchQueue`], with no timer delay.
+/// Where a loader's fetches run.
+type Spawner = Arc<dyn Fn(BoxFuture<'static, ()>) + Send + Sync>;
+
+/// A loader with no timer delay whose fetches run through `spawner`.
 fn loader<T: Loader<K>, K: Send + Sync + std::hash::Hash + Eq + Clone + 'static>(
-    queue: &BatchQueue,
+    spawner: &Spawner,
     inner: T,
 ) -> DataLoader<T> {
-    DataLoader::new(inner, queue.spawner()).delay(Duration::ZERO)
+    let spawner = spawner.clone();
+    DataLoader::new(inner, move |task| spawner(task)).delay(Duration::ZERO)
 }
 
 /// Like [`loader`], remembering rows for the rest of the request (so rows fetched by another
 /// query can be fed in, and a user seen as a post author is not fetched again as a commenter).
-fn caching_loader<T: Loader<Uuid>>(queue: &BatchQueue, inner: T) -> DataLoader<T, HashMapCache> {
-    DataLoader::with_cache(inner, queue.spawner(), HashMapCache::default()).delay(Duration::ZERO)
+fn caching_loader<T: Loader<Uuid>>(spawner: &Spawner, inner: T) -> DataLoader<T, HashMapCache> {
+    let spawner = spawner.clone();
+    DataLoader::with_cache(inner, move |task| spawner(task), HashMapCache::default()).delay(Duration::ZERO)
 }
 
 /// All loaders of one request.
@@ -41,7 +48,28 @@ pub struct Loaders {
 }
 
 impl Loaders {
+    /// Loaders of one HTTP request, batched deterministically by the request's queue.
     pub fn new(state: &AppState, viewer_id: Option<Uuid>, queue: &BatchQueue) -> Self {
+        Self::with_spawner(state, viewer_id, Arc::new(queue.spawner()))
+    }
+
+    /// Loaders of one subscription, whose events are resolved outside any HTTP request: fetches
+    /// run as tasks after the resolvers of the event had a turn to enqueue keys.
+    pub fn for_subscription(state: &AppState, viewer_id: Option<Uuid>) -> Self {
+        Self::with_spawner(
+            state,
+            viewer_id,
+            Arc::new(|task| {
+                tokio::spawn(async move {
+                    tokio::task::yield_now().await;
+                    task.await;
+                });
+            }),
+        )
+    }
+
+    fn with_spawner(state: &AppState, viewer_id: Option<Uuid>, spawner: Spawner) -> Self {
+        let queue = &spawner;
         Self {
             users: caching_loader(queue, UserLoader(state.clone())),
             posts: caching_loader(queue, PostLoader(state.clone())),

@@ -14,6 +14,7 @@ use crate::domain::{comments, likes, posts, sessions, users};
 use crate::error::FieldErrors;
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(SessionMutation, AccountMutation, PostMutation, CommentMutation);
 
 #[derive(Default)]
@@ -182,7 +183,8 @@ impl PostMutation {
     ) -> async_graphql::Result<PostObject> {
         let viewer = context::require_viewer(ctx)?;
         let input = posts::PostInput::from(input).validate(true, FieldErrors::new())?;
-        let post = posts::create(&mut *context::db(ctx).await?, viewer, input).await?;
+        let state = context::state(ctx)?;
+        let post = posts::create(&mut *state.db().await?, state.events(), viewer, input).await?;
         Ok(PostObject(post))
     }
 
@@ -196,8 +198,9 @@ impl PostMutation {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
         let input = posts::PostInput::from(input).validate(false, FieldErrors::new())?;
-        let updated = posts::update(&mut *context::db(ctx).await?, viewer, id, input).await?;
-        Ok(PostObject(updated.post))
+        let state = context::state(ctx)?;
+        let post = posts::update(&mut *state.db().await?, state.events(), viewer, id, input).await?;
+        Ok(PostObject(post))
     }
 
     /// The author or an admin. Returns the deleted post's id.
@@ -248,7 +251,9 @@ impl CommentMutation {
     ) -> async_graphql::Result<CommentObject> {
         let viewer = context::require_viewer(ctx)?;
         let post_id = parse_id(&post_id, "postId")?;
-        let comment = comments::add(&mut *context::db(ctx).await?, viewer, post_id, &content).await?;
+        let state = context::state(ctx)?;
+        let comment =
+            comments::add(&mut *state.db().await?, state.events(), viewer, post_id, &content).await?;
         Ok(CommentObject(comment))
     }
 

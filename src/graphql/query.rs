@@ -13,6 +13,7 @@ use crate::domain::validate::parse_id;
 use crate::error::{FieldErrors, Location};
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(UserQuery, PostQuery);
 
 #[derive(Default)]

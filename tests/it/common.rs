@@ -431,3 +431,27 @@ pub fn error_code(response: &TestResponse) -> String {
         .unwrap_or("<none>")
         .to_owned()
 }
+
+/// A server on a real socket (for WebSockets), serving the app's router until dropped.
+pub struct LiveServer {
+    pub address: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn serve(&self) -> LiveServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = blog_gateway::build_app(self.state.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
+        LiveServer { address, task }
+    }
+}
+
+impl Drop for LiveServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

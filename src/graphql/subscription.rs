@@ -1,0 +1,106 @@
+//! Subscription root: `commentAdded(postId)` and `postPublished(category)`, fed by the event bus.
+
+use async_graphql::{Context, ID, Subscription};
+use futures_util::Stream;
+use futures_util::stream::StreamExt;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::context;
+use super::types::enums::Category;
+use super::types::{CommentObject, PostObject};
+use crate::auth::Viewer;
+use crate::domain::validate::parse_id;
+use crate::domain::{comments, posts};
+use crate::error::{AppError, Resource};
+use crate::events::Event;
+use crate::state::AppState;
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+#[Subscription(name = "Subscription")]
+impl SubscriptionRoot {
+    /// Comments added to a post the viewer can see, as they are added (on any instance).
+    async fn comment_added(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = CommentObject> + use<>> {
+        let post_id = parse_id(&post_id, "postId")?;
+        let state = context::state(ctx)?.clone();
+        let viewer = context::viewer(ctx).cloned();
+        let mut conn = state.db().await?;
+        if posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
+            .await?
+            .is_none()
+        {
+            return Err(AppError::NotFound(Resource::Post).into());
+        }
+        drop(conn);
+        let events = event_stream(&state);
+        Ok(events.filter_map(move |event| {
+            let state = state.clone();
+            async move {
+                let Event::CommentAdded {
+                    post_id: event_post,
+                    comment_id,
+                } = event
+                else {
+                    return None;
+                };
+                if event_post != post_id {
+                    return None;
+                }
+                let mut conn = state.db().await.ok()?;
+                comments::find(&mut conn, comment_id)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(CommentObject)
+            }
+        }))
+    }
+
+    /// Posts as they are published (created published, or a draft published), optionally of one
+    /// category.
+    async fn post_published(
+        &self,
+        ctx: &Context<'_>,
+        category: Option<Category>,
+    ) -> async_graphql::Result<impl Stream<Item = PostObject> + use<>> {
+        let state = context::state(ctx)?.clone();
+        let viewer: Option<Viewer> = context::viewer(ctx).cloned();
+        let wanted = category.map(crate::db::models::Category::from);
+        let events = event_stream(&state);
+        Ok(events.filter_map(move |event| {
+            let state = state.clone();
+            let viewer = viewer.clone();
+            async move {
+                let Event::PostPublished { post_id, category } = event else {
+                    return None;
+                };
+                if wanted.is_some_and(|wanted| wanted != category.0) {
+                    return None;
+                }
+                let mut conn = state.db().await.ok()?;
+                let found = posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
+                    .await
+                    .ok()??;
+                Some(PostObject(found.0))
+            }
+        }))
+    }
+}
+
+/// The bus as a stream; a subscriber that lags skips what it missed instead of ending.
+fn event_stream(state: &AppState) -> impl Stream<Item = Event> + use<> {
+    futures_util::stream::unfold(state.events().subscribe(), |mut receiver| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(event) => return Some((event, receiver)),
+                Err(RecvError::Lagged(skipped)) => tracing::warn!(skipped, "a subscriber lagged behind"),
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}
