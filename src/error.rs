@@ -6,7 +6,7 @@ use async_graphql::ErrorExtensions;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Which kind of record was not found; it names the legacy message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +43,39 @@ pub enum Denial {
 }
 
 /// Where a failing input came from (the legacy `location`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Location {
     Body,
     Query,
     Params,
+}
+
+/// Every legacy error answer: `{success: false, message}`, plus `errors` when validation failed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Always false.
+    pub success: bool,
+    pub message: String,
+    /// Every failing field (validation failures only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<LegacyFieldError>>,
+}
+
+/// One failing field, as express-validator described it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct LegacyFieldError {
+    /// Always "field".
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub kind: &'static str,
+    /// The rejected value (passwords are never echoed).
+    #[schema(value_type = Object)]
+    pub value: Value,
+    pub msg: String,
+    /// The field's name, dotted when nested (`profile.bio`).
+    pub path: String,
+    pub location: Location,
 }
 
 /// One failing input field.
@@ -221,20 +248,27 @@ impl AppError {
     }
 
     /// The legacy JSON body: `{success:false, message}` plus `errors` for validation.
-    pub fn legacy_body(&self) -> Value {
-        match self {
-            AppError::Validation(errors) => json!({
-                "success": false,
-                "message": "Validation failed",
-                "errors": errors.0.iter().map(|e| json!({
-                    "type": "field",
-                    "value": e.value,
-                    "msg": e.message,
-                    "path": e.field,
-                    "location": e.location,
-                })).collect::<Vec<_>>(),
-            }),
-            other => json!({ "success": false, "message": other.message() }),
+    pub fn legacy_body(&self) -> ErrorBody {
+        let errors = match self {
+            AppError::Validation(errors) => Some(
+                errors
+                    .0
+                    .iter()
+                    .map(|e| LegacyFieldError {
+                        kind: "field",
+                        value: e.value.clone(),
+                        msg: e.message.clone(),
+                        path: e.field.clone(),
+                        location: e.location,
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        };
+        ErrorBody {
+            success: false,
+            message: self.message().to_owned(),
+            errors,
         }
     }
 
@@ -370,14 +404,14 @@ mod tests {
         for (error, code, status, message) in cases {
             assert_eq!(error.code(), code);
             assert_eq!(error.status().as_u16(), status);
-            assert_eq!(error.legacy_body()["message"], message);
+            assert_eq!(error.legacy_body().message, message);
         }
     }
 
     #[test]
     fn internal_errors_never_show_their_cause() {
         let error = AppError::internal(anyhow::anyhow!("relation \"secret\" does not exist"));
-        assert_eq!(error.legacy_body()["message"], "Internal server error");
+        assert_eq!(error.legacy_body().message, "Internal server error");
         assert_eq!(error.to_graphql().message, "Internal server error");
     }
 }

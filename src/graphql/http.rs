@@ -7,12 +7,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, Request, Response as GqlResponse, ServerError};
+use async_graphql::{BatchRequest, BatchResponse, Data, Request, Response as GqlResponse, ServerError};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
+use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -339,4 +341,47 @@ fn label_refusals(errors: &mut [ServerError]) {
             extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
         }
     }
+}
+
+/// `GET /graphql/ws`: subscriptions over graphql-transport-ws (and the older graphql-ws). The
+/// caller authenticates with `{"Authorization": "Bearer <token>"}` in `connection_init`; a bad
+/// token refuses the connection, no token subscribes anonymously.
+pub async fn graphql_ws(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let schema = state.schema().clone();
+    upgrade
+        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| connection_data(state, ip, payload))
+                .serve()
+        })
+}
+
+async fn connection_data(
+    state: AppState,
+    ip: IpAddr,
+    payload: serde_json::Value,
+) -> async_graphql::Result<Data> {
+    let mut headers = HeaderMap::new();
+    let authorization = payload
+        .get("Authorization")
+        .or_else(|| payload.get("authorization"))
+        .and_then(serde_json::Value::as_str);
+    if let Some(value) = authorization.and_then(|v| HeaderValue::from_str(v).ok()) {
+        headers.insert(header::AUTHORIZATION, value);
+    }
+    let viewer = viewer_from_headers(&state, &headers)
+        .await
+        .map_err(|e| async_graphql::Error::new(e.message()))?;
+    let mut data = Data::default();
+    data.insert(Loaders::for_subscription(&state, viewer.as_ref().map(|v| v.id)));
+    data.insert(RequestViewer(viewer));
+    data.insert(ClientIp(ip));
+    data.insert(state);
+    Ok(data)
 }

@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// How long a dependency may take to answer before it counts as down.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
-#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ServiceStatus {
     Ok,
@@ -21,7 +21,7 @@ pub enum ServiceStatus {
     Disabled,
 }
 
-#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum OverallStatus {
     Ok,
@@ -29,13 +29,13 @@ pub enum OverallStatus {
     Error,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Services {
     database: ServiceStatus,
     redis: ServiceStatus,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Health {
     uptime: f64,
     timestamp: String,
@@ -63,6 +63,11 @@ async fn check_redis(state: &AppState) -> ServiceStatus {
 }
 
 /// `GET /api/health`: 200 when the database answers (DEGRADED if only Redis is down), else 503.
+#[utoipa::path(get, path = "/api/health", tag = "meta",
+    responses(
+        (status = 200, description = "OK, or DEGRADED when only Redis is down", body = Health),
+        (status = 503, description = "ERROR: the database is down", body = Health),
+    ))]
 pub async fn health(State(state): State<AppState>) -> Response {
     let (database, redis) = tokio::join!(check_database(&state), check_redis(&state));
     let status = match (database, redis) {

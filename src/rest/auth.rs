@@ -2,50 +2,26 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use axum::{Extension, Json};
-use serde_json::json;
 
-use super::body::{Fields, JsonBody};
-use super::dto::{LegacyTokens, SessionEnvelope};
+use super::body::JsonBody;
+use super::dto::{LegacyTokens, Message, SessionEnvelope, TokensEnvelope};
+use super::openapi::LegacyErrors;
+use super::requests::{LoginBody, RefreshBody, RegisterBody};
 use crate::auth::extract::CurrentUser;
-use crate::domain::sessions::{self, Registration};
-use crate::domain::users::ProfileInput;
+use crate::domain::sessions;
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterBody,
+    responses((status = 201, description = "User registered successfully", body = SessionEnvelope), LegacyErrors))]
 pub async fn register(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     JsonBody(body): JsonBody,
-) -> AppResult<impl IntoResponse> {
-    let mut fields = Fields::new(&body);
-    let username = fields.string("username");
-    let email = fields.string("email");
-    let password = fields.string("password");
-    let profile = fields.object("profile").map(|p| ProfileInput {
-        first_name: fields.nested_string("profile", &p, "firstName"),
-        last_name: fields.nested_string("profile", &p, "lastName"),
-        avatar: fields.nested_string("profile", &p, "avatar"),
-        bio: fields.nested_string("profile", &p, "bio"),
-    });
-    let mut errors = fields.errors;
-    for (field, value, message) in [
-        ("username", &username, "Username is required"),
-        ("email", &email, "Email is required"),
-        ("password", &password, "Password is required"),
-    ] {
-        if value.is_none() && !errors.has(field) {
-            errors.add(field, serde_json::Value::Null, message);
-        }
-    }
-    let registration = Registration {
-        username: username.unwrap_or_default(),
-        email: email.unwrap_or_default(),
-        password: password.unwrap_or_default(),
-        profile,
-    };
+) -> AppResult<(StatusCode, Json<SessionEnvelope>)> {
+    let (registration, errors) = RegisterBody::decode(&body);
     let attempt = state.auth_attempt(ip);
     let session = sessions::register(
         &mut *state.db().await?,
@@ -61,15 +37,18 @@ pub async fn register(
     ))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginBody,
+    responses((status = 200, description = "Login successful", body = SessionEnvelope), LegacyErrors))]
 pub async fn login(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     JsonBody(body): JsonBody,
-) -> AppResult<impl IntoResponse> {
-    let mut fields = Fields::new(&body);
-    let email = fields.string("email");
-    let password = fields.string("password");
-    let (Some(email), Some(password)) = (email, password) else {
+) -> AppResult<Json<SessionEnvelope>> {
+    let LoginBody {
+        email: Some(email),
+        password: Some(password),
+    } = LoginBody::decode(&body)
+    else {
         return Err(AppError::Unauthenticated(AuthFailure::InvalidCredentials));
     };
     let attempt = state.auth_attempt(ip);
@@ -85,23 +64,35 @@ pub async fn login(
     Ok(Json(SessionEnvelope::new(session, "Login successful")))
 }
 
+#[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses((status = 200, description = "A new token pair; the old refresh token stops working", body = TokensEnvelope), LegacyErrors))]
 pub async fn refresh(
     State(state): State<AppState>,
     JsonBody(body): JsonBody,
-) -> AppResult<impl IntoResponse> {
-    let token = Fields::new(&body).string("refreshToken").unwrap_or_default();
+) -> AppResult<Json<TokensEnvelope>> {
+    let token = RefreshBody::decode(&body).refresh_token.unwrap_or_default();
     let session = sessions::refresh(&mut *state.db().await?, state.jwt(), &token).await?;
-    Ok(Json(
-        json!({ "success": true, "tokens": LegacyTokens::from(session.tokens) }),
-    ))
+    Ok(Json(TokensEnvelope {
+        success: true,
+        tokens: LegacyTokens::from(session.tokens),
+    }))
 }
 
+/// The legacy alias of `/api/auth/refresh`.
+#[utoipa::path(post, path = "/api/auth/refresh-token", tag = "auth", request_body = RefreshBody,
+    responses((status = 200, description = "A new token pair; the old refresh token stops working", body = TokensEnvelope), LegacyErrors))]
+pub async fn refresh_token(state: State<AppState>, body: JsonBody) -> AppResult<Json<TokensEnvelope>> {
+    refresh(state, body).await
+}
+
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshBody, security(("bearer" = [])),
+    responses((status = 200, description = "Logout successful: the given refresh token, or every one when none is given, is revoked", body = Message), LegacyErrors))]
 pub async fn logout(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     JsonBody(body): JsonBody,
-) -> AppResult<impl IntoResponse> {
-    let token = Fields::new(&body).string("refreshToken");
+) -> AppResult<Json<Message>> {
+    let token = RefreshBody::decode(&body).refresh_token;
     sessions::logout(&mut *state.db().await?, &viewer, token.as_deref()).await?;
-    Ok(Json(json!({ "success": true, "message": "Logout successful" })))
+    Ok(Json(Message::new("Logout successful")))
 }

@@ -5,9 +5,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
-use crate::error::FieldErrors;
+use crate::error::{ErrorBody, FieldErrors};
 use crate::state::AppState;
 
 /// A JSON object body (an absent body reads as `{}`, as express.json left it).
@@ -18,7 +18,12 @@ pub struct BodyRejection(StatusCode, &'static str);
 
 impl IntoResponse for BodyRejection {
     fn into_response(self) -> Response {
-        (self.0, axum::Json(json!({ "success": false, "message": self.1 }))).into_response()
+        let body = ErrorBody {
+            success: false,
+            message: self.1.to_owned(),
+            errors: None,
+        };
+        (self.0, axum::Json(body)).into_response()
     }
 }
 

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::Viewer;
@@ -15,14 +16,14 @@ fn iso(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ShortProfile {
     first_name: Option<String>,
     last_name: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct FullProfile {
     first_name: Option<String>,
@@ -43,7 +44,7 @@ impl From<&User> for FullProfile {
 }
 
 /// An author as embedded in lists and comments (`username profile.firstName profile.lastName`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AuthorSummary {
     #[serde(rename = "_id")]
     underscore_id: Uuid,
@@ -67,7 +68,7 @@ impl From<&User> for AuthorSummary {
 }
 
 /// An author with the full profile (the post detail populates `username profile`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AuthorDetail {
     #[serde(rename = "_id")]
     underscore_id: Uuid,
@@ -88,7 +89,7 @@ impl From<&User> for AuthorDetail {
 }
 
 /// A user document; email and last login only for the user and admins.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LegacyUser {
     #[serde(rename = "_id")]
@@ -97,11 +98,13 @@ pub struct LegacyUser {
     username: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
+    #[schema(value_type = String, example = "user")]
     role: &'static str,
     profile: FullProfile,
     full_name: String,
     is_active: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     last_login: Option<Option<String>>,
     created_at: String,
     updated_at: String,
@@ -127,18 +130,19 @@ impl LegacyUser {
 }
 
 /// The user object of register and login answers.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SessionUser {
     #[serde(rename = "_id")]
     underscore_id: Uuid,
     id: Uuid,
     username: String,
     email: String,
+    #[schema(value_type = String, example = "user")]
     role: &'static str,
     profile: FullProfile,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LegacyTokens {
     access_token: String,
@@ -155,9 +159,10 @@ impl From<Tokens> for LegacyTokens {
 }
 
 /// `{success, message, user, tokens}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct SessionEnvelope {
     success: bool,
+    #[schema(value_type = String)]
     message: &'static str,
     user: SessionUser,
     tokens: LegacyTokens,
@@ -183,14 +188,15 @@ impl SessionEnvelope {
 }
 
 /// A post as listed (author summary, counters, no comments).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct PostItem<A: Serialize> {
+pub struct PostItem<A> {
     #[serde(rename = "_id")]
     underscore_id: Uuid,
     id: Uuid,
     title: String,
     content: String,
+    #[schema(value_type = String, example = "technology")]
     category: &'static str,
     tags: Vec<String>,
     is_published: bool,
@@ -234,7 +240,7 @@ pub fn post_items(posts: Vec<Post>, authors: &HashMap<Uuid, User>) -> Vec<PostIt
 }
 
 /// A comment with its author summary.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LegacyComment {
     #[serde(rename = "_id")]
@@ -262,7 +268,7 @@ impl LegacyComment {
 }
 
 /// The post detail: the full author and every comment, oldest first.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PostDetail {
     #[serde(flatten)]
     post: PostItem<AuthorDetail>,
@@ -286,7 +292,7 @@ impl PostDetail {
 }
 
 /// `{page, limit, total, pages}`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct Pagination {
     pub page: i64,
     pub limit: i64,
@@ -303,4 +309,72 @@ impl Pagination {
             pages: (total + limit - 1) / limit,
         }
     }
+}
+
+/// `{success: true, data}`, with a `message` on writes.
+#[derive(Serialize, ToSchema)]
+pub struct Envelope<T> {
+    /// Always true.
+    pub success: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    pub data: T,
+}
+
+impl<T> Envelope<T> {
+    pub fn data(data: T) -> Self {
+        Envelope {
+            success: true,
+            message: None,
+            data,
+        }
+    }
+
+    pub fn with_message(message: &str, data: T) -> Self {
+        Envelope {
+            success: true,
+            message: Some(message.to_owned()),
+            data,
+        }
+    }
+}
+
+/// `{success: true, data: [...], pagination}`.
+#[derive(Serialize, ToSchema)]
+pub struct Paged<T> {
+    /// Always true.
+    pub success: bool,
+    pub data: Vec<T>,
+    pub pagination: Pagination,
+}
+
+/// `{success: true, message}`.
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    /// Always true.
+    pub success: bool,
+    pub message: String,
+}
+
+impl Message {
+    pub fn new(message: &str) -> Self {
+        Message {
+            success: true,
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// `{success: true, tokens}` (refresh).
+#[derive(Serialize, ToSchema)]
+pub struct TokensEnvelope {
+    pub success: bool,
+    pub tokens: LegacyTokens,
+}
+
+/// A post's like state after a like or unlike.
+#[derive(Serialize, ToSchema)]
+pub struct LikeState {
+    pub likes: i32,
+    pub liked: bool,
 }

@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod body;
 pub mod dto;
+pub mod openapi;
 pub mod posts;
 pub mod query;
+pub mod requests;
 pub mod users;
 
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
@@ -27,10 +29,11 @@ pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/health", get(health::health))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
-        .route("/auth/refresh-token", post(auth::refresh))
+        .route("/auth/refresh-token", post(auth::refresh_token))
         .route("/auth/logout", post(auth::logout))
         .route("/posts", get(posts::list).post(posts::create))
         .route("/posts/popular", get(posts::popular))

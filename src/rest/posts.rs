@@ -5,20 +5,23 @@ use std::collections::HashMap;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use serde_json::json;
 use uuid::Uuid;
 
-use super::body::{Fields, JsonBody};
-use super::dto::{LegacyComment, Pagination, PostDetail, PostItem, post_items};
+use super::body::JsonBody;
+use super::dto::{
+    AuthorDetail, AuthorSummary, Envelope, LegacyComment, LikeState, Message, Paged, Pagination, PostDetail,
+    PostItem, post_items,
+};
+use super::openapi::LegacyErrors;
 use super::query::{self, QueryParams};
+use super::requests::{CommentBody, PostBody};
+use crate::auth::Viewer;
 use crate::auth::extract::{CurrentUser, MaybeUser};
 use crate::db::DbConn;
-use crate::db::models::{Category, Post, User};
-use crate::domain::posts::PostInput;
+use crate::db::models::{Post, User};
 use crate::domain::validate::parse_id_or_not_found;
 use crate::domain::{comments, likes, posts, users};
-use crate::error::{AppResult, FieldErrors, Location, Resource};
+use crate::error::{AppResult, Location, Resource};
 use crate::state::AppState;
 
 /// Loads the users with the given ids, once each.
@@ -49,189 +52,190 @@ async fn render_detail(conn: &mut DbConn, post: Post) -> AppResult<PostDetail> {
     Ok(PostDetail::new(post, comments, &authors))
 }
 
-async fn render_item(conn: &mut DbConn, post: Post) -> AppResult<PostItem<super::dto::AuthorDetail>> {
+async fn render_item(conn: &mut DbConn, post: Post) -> AppResult<PostItem<AuthorDetail>> {
     let author = users::find(conn, post.author_id).await?;
     Ok(PostItem::new(post, author.as_ref().map(Into::into)))
 }
 
-/// Decodes a post body into the service-layer input, keeping legacy type errors.
-fn post_input(body: &serde_json::Map<String, serde_json::Value>) -> (PostInput, FieldErrors) {
-    let mut fields = Fields::new(body);
-    let title = fields.string("title");
-    let content = fields.string("content");
-    let category = fields.string("category").and_then(|raw| {
-        let parsed = Category::parse(raw.trim());
-        if parsed.is_none() {
-            fields.errors.add("category", raw, "Invalid category");
-        }
-        parsed
-    });
-    let tags = fields.string_array("tags", "Tags must be an array");
-    let is_published = fields.boolean("isPublished", "isPublished must be a boolean");
-    (
-        PostInput {
-            title,
-            content,
-            category,
-            tags,
-            is_published,
-        },
-        fields.errors,
-    )
-}
-
+#[utoipa::path(get, path = "/api/posts", tag = "posts",
+    params(
+        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
+        ("limit" = Option<i64>, Query, description = "Posts per page, 1-100 (default 10)"),
+        ("sort" = Option<String>, Query, description = "-createdAt (default), createdAt, -updatedAt, updatedAt, title, -title"),
+        ("category" = Option<String>, Query, description = "technology, lifestyle, business, health or education"),
+        ("author" = Option<String>, Query, description = "Author id (UUID)"),
+        ("search" = Option<String>, Query, description = "Full-text search over title and content"),
+        ("tag" = Option<String>, Query, description = "Only posts with this tag"),
+    ),
+    responses((status = 200, description = "Published posts, newest first", body = Paged<PostItem<AuthorSummary>>), LegacyErrors))]
 pub async fn list(
     State(state): State<AppState>,
     _viewer: MaybeUser,
     RawQuery(raw): RawQuery,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Paged<PostItem<AuthorSummary>>>> {
     let (filter, sort, paging) = query::post_list(&QueryParams::parse(raw.as_deref()))?;
     let mut conn = state.db().await?;
     let rows = posts::list_offset(&mut conn, &filter, sort, paging.limit, paging.offset()).await?;
     let total = posts::count(&mut conn, &filter).await?;
     let authors = users_by_id(&mut conn, rows.iter().map(|p| p.author_id)).await?;
-    Ok(Json(json!({
-        "success": true,
-        "data": post_items(rows, &authors),
-        "pagination": Pagination::new(paging.page, paging.limit, total),
-    })))
+    Ok(Json(Paged {
+        success: true,
+        data: post_items(rows, &authors),
+        pagination: Pagination::new(paging.page, paging.limit, total),
+    }))
 }
 
+#[utoipa::path(get, path = "/api/posts/popular", tag = "posts",
+    params(("limit" = Option<i64>, Query, description = "1-100 (default 10)")),
+    responses((status = 200, description = "Published posts by views + 2 x likes + 3 x comments", body = Envelope<Vec<PostItem<AuthorSummary>>>), LegacyErrors))]
 pub async fn popular(
     State(state): State<AppState>,
     _viewer: MaybeUser,
     RawQuery(raw): RawQuery,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Envelope<Vec<PostItem<AuthorSummary>>>>> {
     let limit = query::popular_limit(&QueryParams::parse(raw.as_deref()))?;
     let mut conn = state.db().await?;
     let rows = posts::popular(&mut conn, limit).await?;
     let authors = users_by_id(&mut conn, rows.iter().map(|p| p.author_id)).await?;
-    Ok(Json(
-        json!({ "success": true, "data": post_items(rows, &authors) }),
-    ))
+    Ok(Json(Envelope::data(post_items(rows, &authors))))
 }
 
-/// Counts a view, then answers the post with its author and every comment.
+#[utoipa::path(get, path = "/api/posts/{id}", tag = "posts",
+    params(("id" = String, Path, description = "Post id (UUID)")),
+    responses((status = 200, description = "The post with its author and every comment; counts a view", body = Envelope<PostDetail>), LegacyErrors))]
 pub async fn detail(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<String>,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Envelope<PostDetail>>> {
     let id = parse_id_or_not_found(&id, Resource::Any)?;
     let mut conn = state.db().await?;
     let post = posts::record_view(&mut conn, viewer.as_ref(), id).await?;
-    Ok(Json(
-        json!({ "success": true, "data": render_detail(&mut conn, post).await? }),
-    ))
+    Ok(Json(Envelope::data(render_detail(&mut conn, post).await?)))
 }
 
+#[utoipa::path(post, path = "/api/posts", tag = "posts", request_body = PostBody, security(("bearer" = [])),
+    responses((status = 201, description = "Post created successfully", body = Envelope<PostItem<AuthorDetail>>), LegacyErrors))]
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     JsonBody(body): JsonBody,
-) -> AppResult<impl IntoResponse> {
-    let (input, errors) = post_input(&body);
+) -> AppResult<(StatusCode, Json<Envelope<PostItem<AuthorDetail>>>)> {
+    let (input, errors) = PostBody::decode(&body);
     let input = input.validate(true, errors)?;
     let mut conn = state.db().await?;
-    let post = posts::create(&mut conn, &viewer, input).await?;
+    let post = posts::create(&mut conn, state.events(), &viewer, input).await?;
     let data = render_item(&mut conn, post).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "success": true, "message": "Post created successfully", "data": data })),
+        Json(Envelope::with_message("Post created successfully", data)),
     ))
 }
 
+#[utoipa::path(put, path = "/api/posts/{id}", tag = "posts", request_body = PostBody, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (UUID)")),
+    responses((status = 200, description = "Post updated successfully (author or admin)", body = Envelope<PostItem<AuthorDetail>>), LegacyErrors))]
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Envelope<PostItem<AuthorDetail>>>> {
     let parsed_id = Uuid::parse_str(id.trim());
-    let (input, mut errors) = post_input(&body);
+    let (input, mut errors) = PostBody::decode(&body);
     if parsed_id.is_err() {
         errors.add_at(Location::Params, "id", id.as_str(), "Invalid post ID");
     }
     let input = input.validate(false, errors)?;
     let id = parsed_id.unwrap_or_default();
     let mut conn = state.db().await?;
-    let updated = posts::update(&mut conn, &viewer, id, input).await?;
-    let data = render_item(&mut conn, updated.post).await?;
-    Ok(Json(
-        json!({ "success": true, "message": "Post updated successfully", "data": data }),
-    ))
+    let post = posts::update(&mut conn, state.events(), &viewer, id, input).await?;
+    let data = render_item(&mut conn, post).await?;
+    Ok(Json(Envelope::with_message("Post updated successfully", data)))
 }
 
+#[utoipa::path(delete, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (UUID)")),
+    responses((status = 200, description = "Post deleted successfully (author or admin)", body = Message), LegacyErrors))]
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Message>> {
     let id = parse_id_or_not_found(&id, Resource::Any)?;
     posts::delete(&mut *state.db().await?, &viewer, id).await?;
-    Ok(Json(
-        json!({ "success": true, "message": "Post deleted successfully" }),
-    ))
+    Ok(Json(Message::new("Post deleted successfully")))
 }
 
+#[utoipa::path(post, path = "/api/posts/{id}/comments", tag = "comments", request_body = CommentBody, security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (UUID)")),
+    responses((status = 201, description = "Comment added successfully", body = Envelope<LegacyComment>), LegacyErrors))]
 pub async fn add_comment(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<(StatusCode, Json<Envelope<LegacyComment>>)> {
     let post_id = parse_id_or_not_found(&id, Resource::Any)?;
-    let mut fields = Fields::new(&body);
-    let content = fields.string("content");
-    fields.errors.into_result()?;
+    let (decoded, errors) = CommentBody::decode(&body);
+    errors.into_result()?;
     let mut conn = state.db().await?;
-    let comment = comments::add(&mut conn, &viewer, post_id, content.as_deref().unwrap_or("")).await?;
+    let content = decoded.content.unwrap_or_default();
+    let comment = comments::add(&mut conn, state.events(), &viewer, post_id, &content).await?;
     let author = users::find(&mut conn, comment.author_id).await?;
     let data = LegacyComment::new(comment, author.as_ref());
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "success": true, "message": "Comment added successfully", "data": data })),
+        Json(Envelope::with_message("Comment added successfully", data)),
     ))
 }
 
+#[utoipa::path(delete, path = "/api/posts/{id}/comments/{comment_id}", tag = "comments", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (UUID)"), ("comment_id" = String, Path, description = "Comment id (UUID)")),
+    responses((status = 200, description = "Comment deleted successfully (its author, a moderator or an admin)", body = Message), LegacyErrors))]
 pub async fn delete_comment(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     Path((post_id, comment_id)): Path<(String, String)>,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Message>> {
     let post_id = parse_id_or_not_found(&post_id, Resource::Any)?;
     let comment_id = parse_id_or_not_found(&comment_id, Resource::Any)?;
     comments::delete(&mut *state.db().await?, &viewer, Some(post_id), comment_id).await?;
-    Ok(Json(
-        json!({ "success": true, "message": "Comment deleted successfully" }),
-    ))
+    Ok(Json(Message::new("Comment deleted successfully")))
 }
 
 async fn set_liked(
     state: &AppState,
-    viewer: &crate::auth::Viewer,
+    viewer: &Viewer,
     id: &str,
     liked: bool,
-) -> AppResult<impl IntoResponse + use<>> {
+) -> AppResult<Json<Envelope<LikeState>>> {
     let id = parse_id_or_not_found(id, Resource::Any)?;
     let post = likes::set_liked(&mut *state.db().await?, viewer, id, liked).await?;
-    Ok(Json(
-        json!({ "success": true, "data": { "likes": post.likes_count, "liked": liked } }),
-    ))
+    Ok(Json(Envelope::data(LikeState {
+        likes: post.likes_count,
+        liked,
+    })))
 }
 
+#[utoipa::path(post, path = "/api/posts/{id}/like", tag = "likes", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (UUID)")),
+    responses((status = 200, description = "Liked (liking twice is a no-op)", body = Envelope<LikeState>), LegacyErrors))]
 pub async fn like(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Envelope<LikeState>>> {
     set_liked(&state, &viewer, &id, true).await
 }
 
+#[utoipa::path(delete, path = "/api/posts/{id}/like", tag = "likes", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Post id (UUID)")),
+    responses((status = 200, description = "Unliked (a no-op when not liked)", body = Envelope<LikeState>), LegacyErrors))]
 pub async fn unlike(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     Path(id): Path<String>,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Envelope<LikeState>>> {
     set_liked(&state, &viewer, &id, false).await
 }

@@ -2,79 +2,76 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::response::IntoResponse;
-use serde_json::json;
 
-use super::body::{Fields, JsonBody};
-use super::dto::{LegacyUser, Pagination};
+use super::body::JsonBody;
+use super::dto::{Envelope, LegacyUser, Paged, Pagination};
+use super::openapi::LegacyErrors;
 use super::query::{self, QueryParams};
+use super::requests::UserUpdateBody;
 use crate::auth::extract::{CurrentUser, MaybeUser};
-use crate::domain::users::{self, ProfileInput, UserChanges};
+use crate::domain::users;
 use crate::domain::validate::parse_id_or_not_found;
 use crate::error::{AppError, AppResult, Resource};
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/api/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in user", body = Envelope<LegacyUser>), LegacyErrors))]
 pub async fn me(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Envelope<LegacyUser>>> {
     let user = users::find(&mut *state.db().await?, viewer.id)
         .await?
         .ok_or(AppError::NotFound(Resource::User))?;
-    Ok(Json(
-        json!({ "success": true, "data": LegacyUser::new(&user, Some(&viewer)) }),
-    ))
+    Ok(Json(Envelope::data(LegacyUser::new(&user, Some(&viewer)))))
 }
 
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "User id (UUID)")),
+    responses((status = 200, description = "A user; email and lastLogin only for the user and admins", body = Envelope<LegacyUser>), LegacyErrors))]
 pub async fn detail(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     Path(id): Path<String>,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Envelope<LegacyUser>>> {
     let id = parse_id_or_not_found(&id, Resource::Any)?;
     let user = users::find(&mut *state.db().await?, id)
         .await?
         .ok_or(AppError::NotFound(Resource::User))?;
-    Ok(Json(
-        json!({ "success": true, "data": LegacyUser::new(&user, viewer.as_ref()) }),
-    ))
+    Ok(Json(Envelope::data(LegacyUser::new(&user, viewer.as_ref()))))
 }
 
-/// Only `username`, `email` and `profile` are read; anything else in the body is ignored.
+#[utoipa::path(put, path = "/api/users/{id}", tag = "users", request_body = UserUpdateBody, security(("bearer" = [])),
+    params(("id" = String, Path, description = "User id (UUID)")),
+    responses((status = 200, description = "User updated successfully (the user or an admin)", body = Envelope<LegacyUser>), LegacyErrors))]
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Envelope<LegacyUser>>> {
     let id = parse_id_or_not_found(&id, Resource::Any)?;
-    let mut fields = Fields::new(&body);
-    let username = fields.string("username");
-    let email = fields.string("email");
-    let profile = fields.object("profile").map(|p| ProfileInput {
-        first_name: fields.nested_string("profile", &p, "firstName"),
-        last_name: fields.nested_string("profile", &p, "lastName"),
-        avatar: fields.nested_string("profile", &p, "avatar"),
-        bio: fields.nested_string("profile", &p, "bio"),
-    });
-    let changes = UserChanges {
-        username,
-        email,
-        profile,
-    };
-    let user = users::update(&mut *state.db().await?, &viewer, id, changes, fields.errors).await?;
-    Ok(Json(json!({
-        "success": true,
-        "message": "User updated successfully",
-        "data": LegacyUser::new(&user, Some(&viewer)),
-    })))
+    let (changes, errors) = UserUpdateBody::decode(&body);
+    let user = users::update(&mut *state.db().await?, &viewer, id, changes, errors).await?;
+    Ok(Json(Envelope::with_message(
+        "User updated successfully",
+        LegacyUser::new(&user, Some(&viewer)),
+    )))
 }
 
+#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])),
+    params(
+        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
+        ("limit" = Option<i64>, Query, description = "Users per page, 1-100 (default 10)"),
+        ("role" = Option<String>, Query, description = "user, moderator or admin"),
+        ("search" = Option<String>, Query, description = "Part of a username, email or name"),
+    ),
+    responses((status = 200, description = "Every user, newest first (admins only)", body = Paged<LegacyUser>), LegacyErrors))]
 pub async fn list(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     RawQuery(raw): RawQuery,
-) -> AppResult<impl IntoResponse> {
+) -> AppResult<Json<Paged<LegacyUser>>> {
     users::require_admin(&viewer)?;
     let (filter, paging) = query::user_list(&QueryParams::parse(raw.as_deref()))?;
     let (rows, total) = users::list_offset(
@@ -85,10 +82,9 @@ pub async fn list(
         paging.offset(),
     )
     .await?;
-    let data: Vec<LegacyUser> = rows.iter().map(|u| LegacyUser::new(u, Some(&viewer))).collect();
-    Ok(Json(json!({
-        "success": true,
-        "data": data,
-        "pagination": Pagination::new(paging.page, paging.limit, total),
-    })))
+    Ok(Json(Paged {
+        success: true,
+        data: rows.iter().map(|u| LegacyUser::new(u, Some(&viewer))).collect(),
+        pagination: Pagination::new(paging.page, paging.limit, total),
+    }))
 }

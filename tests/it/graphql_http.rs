@@ -278,10 +278,7 @@ async fn the_standard_introspection_query_passes_and_can_be_turned_off() {
     let app = TestApp::new().await;
     let response = post_query(&app, INTROSPECTION, json!({}), GRAPHQL_RESPONSE).await;
     assert_eq!(response.status, StatusCode::OK, "{}", response.text);
-    assert_eq!(
-        response.body["data"]["__schema"]["queryType"]["name"],
-        "QueryRoot"
-    );
+    assert_eq!(response.body["data"]["__schema"]["queryType"]["name"], "Query");
     assert_eq!(response.body["extensions"]["cost"], 0);
 
     let closed = TestApp::with_flags(&["--graphql-introspection", "false"]).await;

@@ -3,8 +3,13 @@
 mod common;
 
 mod auth;
+mod browser;
+mod cli;
 mod foundation;
 mod graphql_http;
 mod graphql_mutations;
 mod graphql_posts;
+mod openapi;
 mod ratelimit;
+mod rest;
+mod subscriptions;
