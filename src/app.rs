@@ -79,10 +79,15 @@ pub fn build_app(state: AppState) -> Router {
         )
         .route("/graphql/ws", get(graphql_http::graphql_ws))
         .layer(DefaultBodyLimit::max(state.config().graphql_body_limit));
-    let api = rest::router().layer(middleware::from_fn_with_state(
-        state.clone(),
-        rest::limit_requests,
-    ));
+    let api = rest::router()
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            http::cache::rest_cache,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            rest::limit_requests,
+        ));
     let router = Router::new()
         .merge(graphql)
         .route("/graphiql/static/{file}", get(graphiql::asset))

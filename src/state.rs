@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::auth::jwt::JwtKeys;
+use crate::cache::ResponseCache;
 use crate::config::Config;
 use crate::db::statements::StatementCounter;
 use crate::db::{DbConn, DbPool};
@@ -33,6 +34,8 @@ struct Inner {
     redis: Option<redis::aio::ConnectionManager>,
     /// Subscription events (relayed through Redis when configured).
     events: EventBus,
+    /// Anonymous response cache (Redis when configured, else in process).
+    cache: ResponseCache,
     /// Shared rate limits (Redis when configured, else in process).
     limiter: RateLimiter,
     /// The executable GraphQL schema.
@@ -56,6 +59,11 @@ impl AppState {
     pub fn new(parts: StateParts) -> Self {
         let schema = crate::graphql::build_schema(&parts.config);
         let limiter = RateLimiter::new(parts.redis.clone(), &parts.config.redis_prefix);
+        let cache = ResponseCache::new(
+            parts.redis.clone(),
+            &parts.config.redis_prefix,
+            std::time::Duration::from_secs(parts.config.cache_ttl_secs),
+        );
         Self {
             inner: Arc::new(Inner {
                 config: parts.config,
@@ -66,6 +74,7 @@ impl AppState {
                 redis: parts.redis,
                 events: parts.events,
                 limiter,
+                cache,
                 schema,
                 started: Instant::now(),
             }),
@@ -99,6 +108,16 @@ impl AppState {
 
     pub fn redis(&self) -> Option<&redis::aio::ConnectionManager> {
         self.inner.redis.as_ref()
+    }
+
+    /// The response cache. Writes always invalidate it; reads use it only when CACHE_ENABLED.
+    pub fn cache(&self) -> &ResponseCache {
+        &self.inner.cache
+    }
+
+    /// Whether anonymous reads may be answered from (and stored in) the cache.
+    pub fn cache_reads(&self) -> bool {
+        self.inner.config.cache_enabled
     }
 
     pub fn events(&self) -> &EventBus {

@@ -22,10 +22,11 @@ use serde_json::json;
 use super::batch::BatchQueue;
 use super::context::RequestViewer;
 use super::graphiql;
-use super::limits::{RateLimitKey, RequestMeta};
+use super::limits::{RateLimitKey, RequestMeta, selected_operation};
 use super::loaders::Loaders;
 use crate::auth::Viewer;
 use crate::auth::extract::viewer_from_headers;
+use crate::cache::{CachedResponse, cache_key};
 use crate::error::AppError;
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
@@ -189,7 +190,7 @@ pub async fn graphql_get(
         }
         Err(message) => return refusal(StatusCode::BAD_REQUEST, media, &message, "BAD_REQUEST"),
     };
-    if selects_mutation(&request) {
+    if operation_type(&request) == Some(OperationType::Mutation) {
         let mut response = refusal(
             StatusCode::METHOD_NOT_ALLOWED,
             media,
@@ -240,20 +241,11 @@ fn request_from_query_string(raw: &str) -> Result<Option<Request>, String> {
     Ok(Some(request))
 }
 
-/// Whether the operation a request would run is a mutation (unparseable documents are left to
-/// the executor, which reports them properly).
-fn selects_mutation(request: &Request) -> bool {
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    document.operations.iter().any(|(name, operation)| {
-        let selected = match (&request.operation_name, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        selected && operation.node.ty == OperationType::Mutation
-    })
+/// The type of the operation a request would run (`None` when the document does not parse or
+/// names no such operation: the executor reports that properly).
+fn operation_type(request: &Request) -> Option<OperationType> {
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    selected_operation(&document, request.operation_name.as_deref()).map(|operation| operation.node.ty)
 }
 
 async fn execute(
@@ -270,7 +262,23 @@ async fn execute(
     let caller = Caller { ip, viewer };
     match batch {
         BatchRequest::Single(request) => {
+            let cache_key = shared_cache_key(&state, &caller, headers, &request);
+            let mut generation = None;
+            if let Some(key) = &cache_key {
+                let (found, seen) = state.cache().lookup(key).await;
+                if let Some(cached) = found {
+                    let mut response = body_response(StatusCode::OK, media, cached.body.to_vec());
+                    response
+                        .headers_mut()
+                        .insert("x-cache", HeaderValue::from_static("HIT"));
+                    return response;
+                }
+                generation = seen;
+            }
             let (response, meta) = run_one(&state, &caller, request).await;
+            if meta.changes_content.load(Ordering::Relaxed) {
+                state.cache().invalidate().await;
+            }
             let executed = meta.executed.load(Ordering::Relaxed);
             let rate_limit = meta.rate_limit.lock().ok().and_then(|slot| *slot);
             let status = match rate_limit {
@@ -279,7 +287,21 @@ async fn execute(
                 _ => media.refused_status(),
             };
             let body = serde_json::to_vec(&response).unwrap_or_default();
+            if let (Some(key), Some(generation), true) =
+                (&cache_key, generation, executed && response.errors.is_empty())
+            {
+                let cached = CachedResponse {
+                    status: 200,
+                    content_type: "application/json".to_owned(),
+                    body: Bytes::from(body.clone()),
+                };
+                state.cache().store(generation, key, &cached).await;
+            }
             let mut http = body_response(status, media, body);
+            if cache_key.is_some() {
+                http.headers_mut()
+                    .insert("x-cache", HeaderValue::from_static("MISS"));
+            }
             if let Some((decision, quota)) = rate_limit {
                 for (name, value) in decision.headers(quota) {
                     if let Ok(value) = HeaderValue::from_str(&value) {
@@ -291,13 +313,44 @@ async fn execute(
         }
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
+            let mut changed = false;
             for request in requests {
-                responses.push(run_one(&state, &caller, request).await.0);
+                let (response, meta) = run_one(&state, &caller, request).await;
+                changed |= meta.changes_content.load(Ordering::Relaxed);
+                responses.push(response);
+            }
+            if changed {
+                state.cache().invalidate().await;
             }
             let body = serde_json::to_vec(&BatchResponse::Batch(responses)).unwrap_or_default();
             body_response(StatusCode::OK, media, body)
         }
     }
+}
+
+/// The shared-cache key of an anonymous query (never of a mutation, a subscription, or a
+/// signed-in caller): a hash of the whitespace-normalized document, operation name and variables.
+fn shared_cache_key(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    request: &Request,
+) -> Option<String> {
+    if !state.cache_reads() || caller.viewer.is_some() || headers.contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    if operation_type(request) != Some(OperationType::Query) {
+        return None;
+    }
+    let normalized = request.query.split_whitespace().collect::<Vec<_>>().join(" ");
+    let variables = serde_json::to_vec(&request.variables).ok()?;
+    let operation = request.operation_name.as_deref().unwrap_or("");
+    Some(cache_key(&[
+        b"graphql",
+        normalized.as_bytes(),
+        operation.as_bytes(),
+        &variables,
+    ]))
 }
 
 /// Who sent a request.

@@ -55,6 +55,45 @@ pub struct RequestMeta {
     pub rate_limit: Mutex<Option<(Decision, Quota)>>,
     /// The operation the client asked to run.
     pub operation_name: Option<String>,
+    /// Set when the operation is a mutation that can change what anonymous readers see.
+    pub changes_content: std::sync::atomic::AtomicBool,
+}
+
+/// Mutations that change nothing an anonymous reader can see (so they keep the cache).
+const SESSION_MUTATIONS: &[&str] = &["login", "refreshToken", "logout", "changePassword", "viewPost"];
+
+/// The operation a request runs: by name, or the only one.
+pub fn selected_operation<'a>(
+    document: &'a ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<&'a async_graphql::Positioned<async_graphql::parser::types::OperationDefinition>> {
+    document
+        .operations
+        .iter()
+        .find(|(name, _)| match (operation_name, name) {
+            (Some(wanted), Some(name)) => wanted == name.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        })
+        .map(|(_, operation)| operation)
+}
+
+/// Whether the selected operation is a mutation with a field outside [`SESSION_MUTATIONS`].
+fn changes_content(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let Some(operation) = selected_operation(document, operation_name) else {
+        return false;
+    };
+    operation.node.ty == async_graphql::parser::types::OperationType::Mutation
+        && operation
+            .node
+            .selection_set
+            .node
+            .items
+            .iter()
+            .any(|selection| match &selection.node {
+                Selection::Field(field) => !SESSION_MUTATIONS.contains(&field.node.name.node.as_str()),
+                _ => true,
+            })
 }
 
 /// Whom a request's cost is charged to: the user, or the client IP when anonymous.
@@ -283,15 +322,7 @@ fn missing_variables(
     operation_name: Option<&str>,
     variables: &Variables,
 ) -> Vec<String> {
-    let operation = document
-        .operations
-        .iter()
-        .find(|(name, _)| match (operation_name, name) {
-            (Some(wanted), Some(name)) => wanted == name.as_str(),
-            (None, _) => true,
-            (Some(_), None) => false,
-        });
-    let Some((_, operation)) = operation else {
+    let Some(operation) = selected_operation(document, operation_name) else {
         return Vec::new();
     };
     operation
@@ -398,6 +429,12 @@ impl Extension for LimitsExtension {
         }
         self.0.check(&analysis)?;
         let operation_name = meta.and_then(|m| m.operation_name.as_deref());
+        if let Some(meta) = meta {
+            meta.changes_content.store(
+                changes_content(&document, operation_name),
+                std::sync::atomic::Ordering::Relaxed,
+            );
+        }
         if let Some(name) = missing_variables(&document, operation_name, variables).first() {
             let mut error = ServerError::new(
                 format!("Variable ${name} of a non-null type was not provided"),

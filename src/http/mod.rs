@@ -1,5 +1,6 @@
 //! HTTP plumbing shared by both doors: middleware and health.
 
+pub mod cache;
 pub mod client_ip;
 pub mod health;
 pub mod middleware;

@@ -237,7 +237,7 @@ static CLIENT_ADDRESS: AtomicU64 = AtomicU64::new(1);
 
 /// The real router and state over a test database.
 pub struct TestApp {
-    pub db: TestDb,
+    pub db: std::sync::Arc<TestDb>,
     pub state: AppState,
     router: Router,
 }
@@ -263,6 +263,15 @@ impl TestApp {
     }
 
     pub async fn with_config(db: TestDb, config: Config) -> Self {
+        Self::on_database(std::sync::Arc::new(db), config).await
+    }
+
+    /// Another gateway instance over the same database (with its own configuration).
+    pub async fn another_instance(&self, flags: &[&str]) -> TestApp {
+        Self::on_database(self.db.clone(), test_config(&self.db.url, flags)).await
+    }
+
+    async fn on_database(db: std::sync::Arc<TestDb>, config: Config) -> Self {
         let state = blog_gateway::build_state(config).await.expect("state builds");
         // A distinct client address per app keeps per-IP limits of parallel tests apart.
         let n = CLIENT_ADDRESS.fetch_add(1, Ordering::Relaxed);
@@ -453,5 +462,41 @@ impl TestApp {
 impl Drop for LiveServer {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// A Redis key prefix of one test, so that tests sharing the Redis server never see each other's
+/// keys or channels; its keys are deleted when it is dropped.
+pub struct RedisPrefix(pub String);
+
+impl RedisPrefix {
+    pub fn new() -> Self {
+        RedisPrefix(format!("bgtest:{}:", Uuid::new_v4().simple()))
+    }
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+impl Drop for RedisPrefix {
+    fn drop(&mut self) {
+        let pattern = format!("{}*", self.0);
+        let _ = std::thread::spawn(move || {
+            let Ok(client) = redis::Client::open(redis_url()) else {
+                return;
+            };
+            let Ok(mut conn) = client.get_connection() else {
+                return;
+            };
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(&pattern)
+                .query(&mut conn)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
+            }
+        })
+        .join();
     }
 }

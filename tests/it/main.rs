@@ -12,4 +12,5 @@ mod graphql_posts;
 mod openapi;
 mod ratelimit;
 mod rest;
+mod scale_out;
 mod subscriptions;

@@ -1,0 +1,266 @@
+//! The shared response cache for anonymous reads, in Redis (every instance shares it) or in
+//! process without REDIS_URL. Never stale after a write: every write bumps a generation number
+//! that is part of every key, so entries cached before the write are never read again. A read
+//! stores its answer under the generation it saw before querying, so a write racing with it
+//! cannot leave a stale entry under the new generation.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use sha2::{Digest, Sha256};
+
+/// How long a cache operation may wait for Redis before the request goes on uncached.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
+/// Most entries kept in process.
+const LOCAL_CAPACITY: usize = 10_000;
+
+/// One GET of the generation and of the entry under it, in a single round trip.
+const LOOKUP_SCRIPT: &str = r"
+local generation = redis.call('GET', KEYS[1]) or '0'
+return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
+";
+
+/// A cached answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Bytes,
+}
+
+impl CachedResponse {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = format!("{}\n{}\n", self.status, self.content_type).into_bytes();
+        out.extend_from_slice(&self.body);
+        out
+    }
+
+    fn decode(raw: &[u8]) -> Option<Self> {
+        let first = raw.iter().position(|b| *b == b'\n')?;
+        let rest = &raw[first + 1..];
+        let second = rest.iter().position(|b| *b == b'\n')?;
+        Some(CachedResponse {
+            status: std::str::from_utf8(&raw[..first]).ok()?.parse().ok()?,
+            content_type: String::from_utf8(rest[..second].to_vec()).ok()?,
+            body: Bytes::copy_from_slice(&rest[second + 1..]),
+        })
+    }
+}
+
+/// The generation a lookup saw; a miss is stored under it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generation(u64);
+
+/// A cache key: a hash of everything that selects the answer.
+pub fn cache_key(parts: &[&[u8]]) -> String {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update((part.len() as u64).to_le_bytes());
+        hasher.update(part);
+    }
+    hasher
+        .finalize()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub struct ResponseCache {
+    redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
+    prefix: String,
+    ttl: Duration,
+    local: Mutex<HashMap<String, (Instant, CachedResponse)>>,
+    local_generation: AtomicU64,
+    /// A bump that could not reach Redis; retried before the next lookup.
+    pending_bump: AtomicBool,
+    hits: AtomicU64,
+    misses: AtomicU64,
+}
+
+impl ResponseCache {
+    pub fn new(redis: Option<redis::aio::ConnectionManager>, prefix: &str, ttl: Duration) -> Self {
+        Self {
+            redis: redis.map(|r| (r, redis::Script::new(LOOKUP_SCRIPT))),
+            prefix: prefix.to_owned(),
+            ttl,
+            local: Mutex::new(HashMap::new()),
+            local_generation: AtomicU64::new(0),
+            pending_bump: AtomicBool::new(false),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+        }
+    }
+
+    fn generation_key(&self) -> String {
+        format!("{}cache:generation", self.prefix)
+    }
+
+    fn entry_prefix(&self) -> String {
+        format!("{}cache:", self.prefix)
+    }
+
+    /// (hits, misses) since start.
+    pub fn stats(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
+    }
+
+    /// The cached answer for `key`, and the generation to store a fresh one under. `None` for the
+    /// generation means Redis is unreachable: do not store.
+    pub async fn lookup(&self, key: &str) -> (Option<CachedResponse>, Option<Generation>) {
+        let (found, generation) = match &self.redis {
+            Some((redis, script)) => self.lookup_redis(redis, script, key).await,
+            None => self.lookup_local(key),
+        };
+        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        counter.fetch_add(1, Ordering::Relaxed);
+        (found, generation)
+    }
+
+    async fn lookup_redis(
+        &self,
+        redis: &redis::aio::ConnectionManager,
+        script: &redis::Script,
+        key: &str,
+    ) -> (Option<CachedResponse>, Option<Generation>) {
+        if self.pending_bump.load(Ordering::Acquire) && !self.bump_redis(redis).await {
+            return (None, None);
+        }
+        let mut conn = redis.clone();
+        let mut invocation = script.key(self.generation_key());
+        invocation.arg(self.entry_prefix()).arg(key);
+        let call = invocation.invoke_async::<(String, Option<Vec<u8>>)>(&mut conn);
+        match tokio::time::timeout(REDIS_TIMEOUT, call).await {
+            Ok(Ok((generation, value))) => {
+                let generation = generation.parse().ok().map(Generation);
+                (value.and_then(|raw| CachedResponse::decode(&raw)), generation)
+            }
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "cache lookup failed; serving uncached");
+                (None, None)
+            }
+            Err(_) => (None, None),
+        }
+    }
+
+    fn lookup_local(&self, key: &str) -> (Option<CachedResponse>, Option<Generation>) {
+        let generation = self.local_generation.load(Ordering::Acquire);
+        let local = self.local.lock().unwrap_or_else(|e| e.into_inner());
+        let found = local
+            .get(&format!("{generation}:{key}"))
+            .filter(|(expires, _)| *expires > Instant::now())
+            .map(|(_, response)| response.clone());
+        (found, Some(Generation(generation)))
+    }
+
+    /// Stores a fresh answer under the generation its lookup saw.
+    pub async fn store(&self, generation: Generation, key: &str, response: &CachedResponse) {
+        match &self.redis {
+            Some((redis, _)) => {
+                let mut conn = redis.clone();
+                let mut command = redis::cmd("SET");
+                command
+                    .arg(format!("{}{}:{key}", self.entry_prefix(), generation.0))
+                    .arg(response.encode())
+                    .arg("PX")
+                    .arg(self.ttl.as_millis() as u64);
+                let call = command.query_async::<()>(&mut conn);
+                if let Ok(Err(error)) = tokio::time::timeout(REDIS_TIMEOUT, call).await {
+                    tracing::debug!(%error, "cache store failed");
+                }
+            }
+            None => {
+                let mut local = self.local.lock().unwrap_or_else(|e| e.into_inner());
+                if local.len() >= LOCAL_CAPACITY {
+                    let now = Instant::now();
+                    let current = self.local_generation.load(Ordering::Acquire);
+                    local.retain(|k, (expires, _)| *expires > now && k.starts_with(&format!("{current}:")));
+                    if local.len() >= LOCAL_CAPACITY {
+                        local.clear();
+                    }
+                }
+                local.insert(
+                    format!("{}:{key}", generation.0),
+                    (Instant::now() + self.ttl, response.clone()),
+                );
+            }
+        }
+    }
+
+    /// Makes every cached answer unreachable; called after every write, before it is answered.
+    pub async fn invalidate(&self) {
+        match &self.redis {
+            Some((redis, _)) => {
+                if !self.bump_redis(redis).await {
+                    // Readers skip the cache until the bump reaches Redis.
+                    self.pending_bump.store(true, Ordering::Release);
+                }
+            }
+            None => {
+                self.local_generation.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+    }
+
+    async fn bump_redis(&self, redis: &redis::aio::ConnectionManager) -> bool {
+        let mut conn = redis.clone();
+        let mut command = redis::cmd("INCR");
+        command.arg(self.generation_key());
+        let call = command.query_async::<i64>(&mut conn);
+        match tokio::time::timeout(REDIS_TIMEOUT * 4, call).await {
+            Ok(Ok(_)) => {
+                self.pending_bump.store(false, Ordering::Release);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(body: &str) -> CachedResponse {
+        CachedResponse {
+            status: 200,
+            content_type: "application/json".into(),
+            body: Bytes::from(body.to_owned()),
+        }
+    }
+
+    #[test]
+    fn entries_round_trip() {
+        let response = answer("{\"a\":\n1}");
+        assert_eq!(CachedResponse::decode(&response.encode()), Some(response));
+    }
+
+    #[tokio::test]
+    async fn a_write_makes_earlier_entries_unreachable() {
+        let cache = ResponseCache::new(None, "t:", Duration::from_secs(60));
+        let key = cache_key(&[b"GET", b"/api/posts"]);
+        let (found, generation) = cache.lookup(&key).await;
+        assert!(found.is_none());
+        cache.store(generation.unwrap(), &key, &answer("old")).await;
+        assert_eq!(cache.lookup(&key).await.0, Some(answer("old")));
+        // A read that looked up before a write must not poison the new generation.
+        let (_, stale_generation) = cache.lookup(&cache_key(&[b"other"])).await;
+        cache.invalidate().await;
+        cache
+            .store(
+                stale_generation.unwrap(),
+                &cache_key(&[b"other"]),
+                &answer("stale"),
+            )
+            .await;
+        assert!(cache.lookup(&key).await.0.is_none());
+        assert!(cache.lookup(&cache_key(&[b"other"])).await.0.is_none());
+        assert_eq!(cache.stats().0, 1);
+    }
+}
