@@ -72,13 +72,16 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 
 /// The whole application router; the server and the tests use the same one.
 pub fn build_app(state: AppState) -> Router {
+    http::metrics::handle();
     let graphql = Router::new()
         .route(
             "/graphql",
             get(graphql_http::graphql_get).post(graphql_http::graphql_post),
         )
         .route("/graphql/ws", get(graphql_http::graphql_ws))
-        .layer(DefaultBodyLimit::max(state.config().graphql_body_limit));
+        .layer(DefaultBodyLimit::max(state.config().graphql_body_limit))
+        .layer(middleware::from_fn(http::metrics::track_requests));
+    // Inside each router, so that the metrics see the matched route template.
     let api = rest::router()
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -87,11 +90,13 @@ pub fn build_app(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             rest::limit_requests,
-        ));
+        ))
+        .layer(middleware::from_fn(http::metrics::track_requests));
     let router = Router::new()
         .merge(graphql)
         .route("/graphiql/static/{file}", get(graphiql::asset))
         .nest("/api", api)
+        .route("/metrics", get(http::metrics::render))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             http::client_ip::resolve,

@@ -240,6 +240,7 @@ impl AppError {
     }
 
     fn log(&self) {
+        metrics::counter!("app_errors_total", "code" => self.code()).increment(1);
         match self {
             AppError::Internal(error) => tracing::error!(error = ?error, "internal error"),
             AppError::Unavailable => tracing::warn!("database unavailable"),

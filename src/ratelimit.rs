@@ -118,6 +118,15 @@ impl RateLimiter {
 
     /// Charges `cost` units to `key` (for example `rest:203.0.113.9`).
     pub async fn charge(&self, key: &str, quota: Quota, cost: u32) -> Decision {
+        let decision = self.decide(key, quota, cost).await;
+        if !decision.allowed {
+            let scope = key.split(':').next().unwrap_or("other").to_owned();
+            metrics::counter!("rate_limit_rejections_total", "scope" => scope).increment(1);
+        }
+        decision
+    }
+
+    async fn decide(&self, key: &str, quota: Quota, cost: u32) -> Decision {
         if let Some((redis, script)) = &self.redis {
             let mut conn = redis.clone();
             let mut invocation = script.key(format!("{}rl:{key}", self.prefix));

@@ -379,10 +379,28 @@ async fn run_one(state: &AppState, caller: &Caller, request: Request) -> (GqlRes
         .data(RateLimitKey(limit_key))
         .data(loaders)
         .data(meta.clone());
+    let started = std::time::Instant::now();
     let mut response = queue.drive(state.schema().execute(request)).await;
-    if !meta.executed.load(Ordering::Relaxed) {
+    let executed = meta.executed.load(Ordering::Relaxed);
+    if !executed {
         label_refusals(&mut response.errors);
     }
+    let codes: Vec<String> = response
+        .errors
+        .iter()
+        .filter_map(|e| {
+            e.extensions
+                .as_ref()?
+                .get("code")
+                .map(|c| c.to_string().trim_matches('"').to_owned())
+        })
+        .collect();
+    let outcome = match (executed, response.errors.is_empty()) {
+        (false, _) => "refused",
+        (true, true) => "ok",
+        (true, false) => "error",
+    };
+    crate::http::metrics::record_graphql(meta.operation_name.as_deref(), outcome, started.elapsed(), &codes);
     (response, meta)
 }
 

@@ -3,4 +3,5 @@
 pub mod cache;
 pub mod client_ip;
 pub mod health;
+pub mod metrics;
 pub mod middleware;

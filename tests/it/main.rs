@@ -9,6 +9,7 @@ mod foundation;
 mod graphql_http;
 mod graphql_mutations;
 mod graphql_posts;
+mod hardening;
 mod openapi;
 mod ratelimit;
 mod rest;
