@@ -123,6 +123,14 @@ pub struct Config {
     #[arg(long, env = "GRAPHQL_BODY_LIMIT", default_value_t = 1_048_576, value_parser = parse_positive_usize)]
     pub graphql_body_limit: usize,
 
+    /// Only documents registered ahead of time (`blog-gateway documents add`) may run.
+    #[arg(long, env = "TRUSTED_DOCUMENTS", default_value = "false", value_parser = parse_bool, action = clap::ArgAction::Set)]
+    pub trusted_documents: bool,
+
+    /// A folder whose `*.graphql` files are registered as trusted documents at start.
+    #[arg(long, env = "TRUSTED_DOCUMENTS_DIR")]
+    pub trusted_documents_dir: Option<std::path::PathBuf>,
+
     /// Seconds a request may take before it is answered with a timeout.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = parse_positive_u64)]
     pub request_timeout_secs: u64,

@@ -40,6 +40,15 @@ enum Command {
     },
     /// Fill the database with deterministic demo data (creates and migrates it when needed).
     Seed(cli::SeedArgs),
+    /// Manage trusted GraphQL documents (the allow-list of TRUSTED_DOCUMENTS mode).
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+}
+
+#[derive(Subcommand)]
+enum DocumentsCommand {
+    /// Register documents; prints the sha256 of each.
+    Add(cli::AddDocumentsArgs),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +68,7 @@ fn main() -> ExitCode {
         match cli.command {
             None => cli::serve(cli.config).await,
             Some(Command::Serve(config)) => cli::serve(config).await,
+            Some(Command::Documents(DocumentsCommand::Add(args))) => cli::add_documents(args).await,
             Some(Command::Schema) => {
                 print!("{}", cli::schema_sdl());
                 Ok(())

@@ -12,6 +12,7 @@ use crate::db::{DbConn, DbPool};
 use crate::error::AppResult;
 use crate::events::EventBus;
 use crate::graphql::GatewaySchema;
+use crate::graphql::persisted::DocumentStore;
 use crate::ratelimit::{AuthAttempt, Quota, RateLimiter};
 
 #[derive(Clone)]
@@ -34,6 +35,8 @@ struct Inner {
     redis: Option<redis::aio::ConnectionManager>,
     /// Subscription events (relayed through Redis when configured).
     events: EventBus,
+    /// Persisted and trusted GraphQL documents.
+    documents: DocumentStore,
     /// Anonymous response cache (Redis when configured, else in process).
     cache: ResponseCache,
     /// Shared rate limits (Redis when configured, else in process).
@@ -59,6 +62,7 @@ impl AppState {
     pub fn new(parts: StateParts) -> Self {
         let schema = crate::graphql::build_schema(&parts.config);
         let limiter = RateLimiter::new(parts.redis.clone(), &parts.config.redis_prefix);
+        let documents = DocumentStore::new(parts.redis.clone(), &parts.config.redis_prefix);
         let cache = ResponseCache::new(
             parts.redis.clone(),
             &parts.config.redis_prefix,
@@ -75,6 +79,7 @@ impl AppState {
                 events: parts.events,
                 limiter,
                 cache,
+                documents,
                 schema,
                 started: Instant::now(),
             }),
@@ -113,6 +118,10 @@ impl AppState {
     /// The response cache. Writes always invalidate it; reads use it only when CACHE_ENABLED.
     pub fn cache(&self) -> &ResponseCache {
         &self.inner.cache
+    }
+
+    pub fn documents(&self) -> &DocumentStore {
+        &self.inner.documents
     }
 
     /// Whether anonymous reads may be answered from (and stored in) the cache.

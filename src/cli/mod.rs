@@ -1,5 +1,6 @@
 //! The subcommands of the binary: serve, schema, healthcheck, seed.
 
+mod documents;
 mod healthcheck;
 mod seed;
 mod serve;
@@ -8,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::error::{ContextKind, ContextValue, ErrorKind};
 
+pub use documents::{AddDocumentsArgs, add_documents, load_folder};
 pub use healthcheck::healthcheck;
 pub use seed::{SeedArgs, seed};
 pub use serve::{init_tracing, serve};

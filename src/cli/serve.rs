@@ -38,6 +38,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     run_migrations(&config.database_url)
         .await
         .with_context(|| format!("migrating {}", redact_url(&config.database_url)))?;
+    if let Some(dir) = &config.trusted_documents_dir {
+        let count = super::load_folder(&config.database_url, dir).await?;
+        tracing::info!(count, dir = %dir.display(), "registered trusted documents");
+    }
     let address = SocketAddr::new(config.host, config.port);
     let state = build_state(config).await?;
     spawn_token_purge(state.clone());

@@ -2,6 +2,7 @@
 //! shared by the GraphQL and REST doors. Functions take a connection and plain inputs.
 
 pub mod comments;
+pub mod documents;
 pub mod likes;
 pub mod page;
 pub mod posts;

@@ -24,6 +24,7 @@ use super::context::RequestViewer;
 use super::graphiql;
 use super::limits::{RateLimitKey, RequestMeta, selected_operation};
 use super::loaders::Loaders;
+use super::persisted::{self, Refusal};
 use crate::auth::Viewer;
 use crate::auth::extract::viewer_from_headers;
 use crate::cache::{CachedResponse, cache_key};
@@ -161,7 +162,7 @@ pub async fn graphql_post(
             );
         }
     }
-    execute(state, &headers, ip, batch, media).await
+    execute(state, &headers, ip, batch, Door::Post(media)).await
 }
 
 /// `GET /graphql`: GraphiQL for browsers, otherwise a query from the URL (never a mutation).
@@ -190,19 +191,52 @@ pub async fn graphql_get(
         }
         Err(message) => return refusal(StatusCode::BAD_REQUEST, media, &message, "BAD_REQUEST"),
     };
-    if operation_type(&request) == Some(OperationType::Mutation) {
-        let mut response = refusal(
-            StatusCode::METHOD_NOT_ALLOWED,
-            media,
-            "Mutations must be sent with POST",
-            "BAD_REQUEST",
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return response;
+    execute(
+        state,
+        &headers,
+        ip,
+        BatchRequest::Single(request),
+        Door::Get(media),
+    )
+    .await
+}
+
+/// The method a request came with: GET may only run queries.
+#[derive(Clone, Copy)]
+enum Door {
+    Get(Media),
+    Post(Media),
+}
+
+impl Door {
+    fn media(self) -> Media {
+        match self {
+            Door::Get(media) | Door::Post(media) => media,
+        }
     }
-    execute(state, &headers, ip, BatchRequest::Single(request), media).await
+}
+
+/// 405 for a mutation sent with GET.
+fn mutation_over_get(media: Media) -> Response {
+    let mut response = refusal(
+        StatusCode::METHOD_NOT_ALLOWED,
+        media,
+        "Mutations must be sent with POST",
+        "BAD_REQUEST",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    response
+}
+
+/// A GraphQL answer for a document that cannot run (persisted-query protocol).
+fn persisted_refusal(refusal: &Refusal) -> GqlResponse {
+    let mut error = ServerError::new(refusal.message(), None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", refusal.code());
+    error.extensions = Some(extensions);
+    GqlResponse::from_errors(vec![error])
 }
 
 /// Reads `query`, `operationName`, `variables` and `extensions` from a URL (GraphQL over HTTP
@@ -221,8 +255,11 @@ fn request_from_query_string(raw: &str) -> Result<Option<Request>, String> {
             _ => {}
         }
     }
-    let Some(query) = query.filter(|q| !q.trim().is_empty()) else {
-        return Ok(None);
+    // A persisted query may come as its hash alone.
+    let query = match query.filter(|q| !q.trim().is_empty()) {
+        Some(query) => query,
+        None if extensions.is_some() => String::new(),
+        None => return Ok(None),
     };
     let mut request = Request::new(query);
     request.operation_name = operation_name;
@@ -253,15 +290,23 @@ async fn execute(
     headers: &HeaderMap,
     ip: IpAddr,
     batch: BatchRequest,
-    media: Media,
+    door: Door,
 ) -> Response {
+    let media = door.media();
     let viewer = match viewer_from_headers(&state, headers).await {
         Ok(viewer) => viewer,
         Err(error) => return app_error_response(&error, media),
     };
     let caller = Caller { ip, viewer };
     match batch {
-        BatchRequest::Single(request) => {
+        BatchRequest::Single(mut request) => {
+            if let Err(refused) = persisted::resolve(&state, &mut request).await {
+                let body = serde_json::to_vec(&persisted_refusal(&refused)).unwrap_or_default();
+                return body_response(media.refused_status(), media, body);
+            }
+            if matches!(door, Door::Get(_)) && operation_type(&request) == Some(OperationType::Mutation) {
+                return mutation_over_get(media);
+            }
             let cache_key = shared_cache_key(&state, &caller, headers, &request);
             let mut generation = None;
             if let Some(key) = &cache_key {
@@ -314,7 +359,11 @@ async fn execute(
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             let mut changed = false;
-            for request in requests {
+            for mut request in requests {
+                if let Err(refused) = persisted::resolve(&state, &mut request).await {
+                    responses.push(persisted_refusal(&refused));
+                    continue;
+                }
                 let (response, meta) = run_one(&state, &caller, request).await;
                 changed |= meta.changes_content.load(Ordering::Relaxed);
                 responses.push(response);

@@ -11,6 +11,7 @@ mod graphql_mutations;
 mod graphql_posts;
 mod hardening;
 mod openapi;
+mod persisted;
 mod ratelimit;
 mod rest;
 mod scale_out;

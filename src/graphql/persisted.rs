@@ -1,0 +1,185 @@
+//! Persisted documents before execution: Apollo's automatic persisted queries (a sha256 in
+//! `extensions.persistedQuery`, documents remembered in Redis or in process), and the optional
+//! trusted-documents mode, where only documents registered ahead of time may run.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_graphql::Request;
+
+use crate::domain::documents::{self, sha256_hex};
+use crate::state::AppState;
+
+/// How long an automatically persisted document is remembered.
+const APQ_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Most documents remembered in process.
+const LOCAL_CAPACITY: usize = 5_000;
+
+/// Why a request's document cannot run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The hash is unknown: the client should send the document with it (Apollo's protocol).
+    NotFound,
+    /// The document does not hash to the hash sent with it.
+    HashMismatch,
+    /// Trusted-documents mode and the document is not registered.
+    NotTrusted,
+    /// `extensions.persistedQuery` is not `{version: 1, sha256Hash}`.
+    Unsupported,
+}
+
+impl Refusal {
+    pub fn message(&self) -> &'static str {
+        match self {
+            Refusal::NotFound => "PersistedQueryNotFound",
+            Refusal::HashMismatch => "provided sha does not match query",
+            Refusal::NotTrusted => "Only registered (trusted) documents may run on this server",
+            Refusal::Unsupported => {
+                "Unsupported persistedQuery extension: send {\"version\": 1, \"sha256Hash\": \"...\"}"
+            }
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::NotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Refusal::NotTrusted => "PERSISTED_QUERY_NOT_ALLOWED",
+            Refusal::HashMismatch | Refusal::Unsupported => "BAD_REQUEST",
+        }
+    }
+}
+
+/// Documents known by hash: automatically persisted ones and trusted ones.
+pub struct DocumentStore {
+    redis: Option<redis::aio::ConnectionManager>,
+    prefix: String,
+    local: Mutex<HashMap<String, String>>,
+    trusted: Mutex<HashMap<String, String>>,
+}
+
+impl DocumentStore {
+    pub fn new(redis: Option<redis::aio::ConnectionManager>, prefix: &str) -> Self {
+        Self {
+            redis,
+            prefix: prefix.to_owned(),
+            local: Mutex::new(HashMap::new()),
+            trusted: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn remember_locally(map: &Mutex<HashMap<String, String>>, hash: &str, document: &str) {
+        let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= LOCAL_CAPACITY {
+            map.clear();
+        }
+        map.insert(hash.to_owned(), document.to_owned());
+    }
+
+    async fn load_apq(&self, hash: &str) -> Option<String> {
+        if let Some(found) = self.local.lock().unwrap_or_else(|e| e.into_inner()).get(hash) {
+            return Some(found.clone());
+        }
+        let redis = self.redis.as_ref()?;
+        let mut conn = redis.clone();
+        let mut command = redis::cmd("GET");
+        command.arg(format!("{}apq:{hash}", self.prefix));
+        let call = command.query_async::<Option<String>>(&mut conn);
+        let found = tokio::time::timeout(Duration::from_millis(100), call)
+            .await
+            .ok()?
+            .ok()??;
+        Self::remember_locally(&self.local, hash, &found);
+        Some(found)
+    }
+
+    async fn save_apq(&self, hash: &str, document: &str) {
+        Self::remember_locally(&self.local, hash, document);
+        if let Some(redis) = &self.redis {
+            let mut conn = redis.clone();
+            let mut command = redis::cmd("SET");
+            command
+                .arg(format!("{}apq:{hash}", self.prefix))
+                .arg(document)
+                .arg("EX")
+                .arg(APQ_TTL.as_secs());
+            let call = command.query_async::<()>(&mut conn);
+            if let Ok(Err(error)) = tokio::time::timeout(Duration::from_millis(100), call).await {
+                tracing::debug!(%error, "could not persist a query in Redis");
+            }
+        }
+    }
+
+    async fn load_trusted(&self, state: &AppState, hash: &str) -> Option<String> {
+        if let Some(found) = self.trusted.lock().unwrap_or_else(|e| e.into_inner()).get(hash) {
+            return Some(found.clone());
+        }
+        let mut conn = state.db().await.ok()?;
+        let found = documents::find(&mut conn, hash).await.ok()??;
+        Self::remember_locally(&self.trusted, hash, &found);
+        Some(found)
+    }
+}
+
+/// The `{version, sha256Hash}` of `extensions.persistedQuery`, if the request carries one.
+fn persisted_hash(request: &Request) -> Result<Option<String>, Refusal> {
+    let Some(extension) = request.extensions.get("persistedQuery") else {
+        return Ok(None);
+    };
+    let value = extension.clone().into_json().map_err(|_| Refusal::Unsupported)?;
+    let version = value.get("version").and_then(serde_json::Value::as_i64);
+    let hash = value.get("sha256Hash").and_then(serde_json::Value::as_str);
+    match (version, hash) {
+        (Some(1), Some(hash)) if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
+            Ok(Some(hash.to_ascii_lowercase()))
+        }
+        _ => Err(Refusal::Unsupported),
+    }
+}
+
+/// Fills in or checks the request's document before it runs.
+pub async fn resolve(state: &AppState, request: &mut Request) -> Result<(), Refusal> {
+    let hash = persisted_hash(request)?;
+    let trusted_only = state.config().trusted_documents;
+    let store = state.documents();
+    let has_document = !request.query.trim().is_empty();
+    match (hash, has_document) {
+        (Some(hash), false) => {
+            let found = if trusted_only {
+                store.load_trusted(state, &hash).await
+            } else {
+                store.load_apq(&hash).await
+            };
+            request.query = found.ok_or(if trusted_only {
+                Refusal::NotTrusted
+            } else {
+                Refusal::NotFound
+            })?;
+            Ok(())
+        }
+        (Some(hash), true) => {
+            if sha256_hex(&request.query) != hash {
+                return Err(Refusal::HashMismatch);
+            }
+            if trusted_only {
+                store
+                    .load_trusted(state, &hash)
+                    .await
+                    .map(|_| ())
+                    .ok_or(Refusal::NotTrusted)
+            } else {
+                store.save_apq(&hash, &request.query).await;
+                Ok(())
+            }
+        }
+        (None, _) if trusted_only => {
+            let hash = sha256_hex(&request.query);
+            store
+                .load_trusted(state, &hash)
+                .await
+                .map(|_| ())
+                .ok_or(Refusal::NotTrusted)
+        }
+        (None, _) => Ok(()),
+    }
+}

@@ -1,0 +1,124 @@
+//! Automatic persisted queries (Apollo's protocol) and the trusted-documents mode.
+
+use std::process::Command;
+
+use axum::http::Method;
+use blog_gateway::domain::documents::sha256_hex;
+use serde_json::{Value, json};
+
+use crate::common::{RedisPrefix, TestApp, error_code, redis_url};
+
+fn persisted(hash: &str) -> Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+}
+
+async fn send(app: &TestApp, query: Option<&str>, hash: &str) -> crate::common::TestResponse {
+    let mut body = json!({ "extensions": persisted(hash) });
+    if let Some(query) = query {
+        body["query"] = json!(query);
+    }
+    app.call(Method::POST, "/graphql", None, Some(body)).await
+}
+
+#[tokio::test]
+async fn automatic_persisted_queries_follow_the_apollo_protocol() {
+    let app = TestApp::new().await;
+    let query = "{ posts { totalCount } }";
+    let hash = sha256_hex(query);
+    let unknown = send(&app, None, &hash).await;
+    assert_eq!(error_code(&unknown), "PERSISTED_QUERY_NOT_FOUND");
+    assert_eq!(unknown.body["errors"][0]["message"], "PersistedQueryNotFound");
+    let registered = send(&app, Some(query), &hash).await;
+    assert_eq!(
+        registered.body["data"]["posts"]["totalCount"], 0,
+        "{}",
+        registered.text
+    );
+    let by_hash = send(&app, None, &hash).await;
+    assert_eq!(by_hash.body["data"]["posts"]["totalCount"], 0, "{}", by_hash.text);
+    let mismatch = send(&app, Some("{ me { id } }"), &hash).await;
+    assert_eq!(
+        mismatch.body["errors"][0]["message"],
+        "provided sha does not match query"
+    );
+    let extensions = serde_json::to_string(&persisted(&hash)).unwrap();
+    let encoded: String = url::form_urlencoded::byte_serialize(extensions.as_bytes()).collect();
+    let get = app.get(&format!("/graphql?extensions={encoded}"), None).await;
+    assert_eq!(
+        get.body["data"]["posts"]["totalCount"], 0,
+        "GET with the hash alone: {}",
+        get.text
+    );
+    // A persisted mutation is still refused over GET.
+    let mutation = "mutation { logout }";
+    send(&app, Some(mutation), &sha256_hex(mutation)).await;
+    let extensions = serde_json::to_string(&persisted(&sha256_hex(mutation))).unwrap();
+    let encoded: String = url::form_urlencoded::byte_serialize(extensions.as_bytes()).collect();
+    assert_eq!(
+        app.get(&format!("/graphql?extensions={encoded}"), None)
+            .await
+            .status,
+        axum::http::StatusCode::METHOD_NOT_ALLOWED
+    );
+}
+
+#[tokio::test]
+async fn persisted_queries_are_shared_through_redis() {
+    let url = redis_url();
+    let prefix = RedisPrefix::new();
+    let flags = ["--redis-url", url.as_str(), "--redis-prefix", prefix.0.as_str()];
+    let a = TestApp::with_flags(&flags).await;
+    let b = a.another_instance(&flags).await;
+    let query = "query Shared { posts { totalCount } }";
+    let hash = sha256_hex(query);
+    assert!(send(&a, Some(query), &hash).await.body["data"].is_object());
+    let on_b = send(&b, None, &hash).await;
+    assert_eq!(on_b.body["data"]["posts"]["totalCount"], 0, "{}", on_b.text);
+}
+
+#[tokio::test]
+async fn trusted_mode_runs_only_registered_documents() {
+    let app = TestApp::new().await;
+    let dir = std::env::temp_dir().join(format!("bg-docs-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let feed = "query Feed { posts(first: 5) { nodes { id title } } }";
+    std::fs::write(dir.join("feed.graphql"), feed).unwrap();
+    std::fs::write(dir.join("broken.txt"), "not graphql and not loaded").unwrap();
+
+    // The command registers a file and prints its hash.
+    let output = Command::new(env!("CARGO_BIN_EXE_blog-gateway"))
+        .args(["documents", "add"])
+        .arg(dir.join("feed.graphql"))
+        .env("DATABASE_URL", &app.db.url)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.starts_with(&sha256_hex(feed)), "{stdout}");
+    // The folder loader registers *.graphql files only.
+    let me = "query Me { me { id } }";
+    std::fs::write(dir.join("me.graphql"), me).unwrap();
+    assert_eq!(
+        blog_gateway::cli::load_folder(&app.db.url, &dir).await.unwrap(),
+        2
+    );
+
+    let trusted = app.another_instance(&["--trusted-documents", "true"]).await;
+    let by_text = trusted.graphql(feed, json!({}), None).await;
+    assert!(
+        by_text.body["data"]["posts"]["nodes"].is_array(),
+        "{}",
+        by_text.text
+    );
+    let by_hash = send(&trusted, None, &sha256_hex(me)).await;
+    assert_eq!(by_hash.body["data"]["me"], Value::Null, "{}", by_hash.text);
+    let other = trusted.graphql("{ posts { totalCount } }", json!({}), None).await;
+    assert_eq!(error_code(&other), "PERSISTED_QUERY_NOT_ALLOWED");
+    let unknown_hash = send(&trusted, None, &sha256_hex("{ __typename }")).await;
+    assert_eq!(error_code(&unknown_hash), "PERSISTED_QUERY_NOT_ALLOWED");
+    let _ = std::fs::remove_dir_all(&dir);
+}
