@@ -3,6 +3,7 @@
 mod common;
 
 mod auth;
+mod authorization;
 mod browser;
 mod cli;
 mod foundation;
