@@ -139,3 +139,27 @@ mod tests {
         assert!(page_size(Some(-1), 20, "first").is_err());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Any string a client sends as a cursor is either decoded or refused, never a panic.
+        #[test]
+        fn arbitrary_cursors_never_panic(raw in ".{0,200}") {
+            let _ = Cursor::decode(&raw, "newest", "after");
+        }
+
+        #[test]
+        fn text_cursors_round_trip(text in "\\PC{0,100}", micros in 0i64..4_000_000_000_000_000) {
+            let id = Uuid::from_u128(micros as u128);
+            for key in [CursorKey::Text(text.clone()), CursorKey::Number(micros)] {
+                let cursor = Cursor { tag: "t", key, id };
+                prop_assert_eq!(Cursor::decode(&cursor.encode(), "t", "after").unwrap(), cursor);
+            }
+        }
+    }
+}

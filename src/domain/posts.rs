@@ -7,12 +7,12 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::page::{Cursor, CursorKey, Page};
-use super::validate::{char_len, check_no_nul};
+use super::validate::{char_len, check_lookup_text, check_no_nul};
 use crate::auth::Viewer;
 use crate::db::models::{Category, NewPost, Post, User};
 use crate::db::schema::{posts, users};
 use crate::db::sql::{Matches, search_query};
-use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
+use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
 use crate::events::{CategoryLabel, Event, EventBus};
 
 /// Sort orders of post lists; every one ends with the id so that ties have a stable order.
@@ -73,6 +73,17 @@ pub struct PostFilter {
     pub search: Option<String>,
     /// Whether drafts are included (only for the author or an admin; see [`list_by_author`]).
     pub include_drafts: bool,
+}
+
+impl PostFilter {
+    fn check(&self) -> AppResult<()> {
+        for (field, value) in [("tag", &self.tag), ("search", &self.search)] {
+            if let Some(value) = value {
+                check_lookup_text(Location::Query, field, value)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 type BoxedPosts = posts::BoxedQuery<'static, Pg>;
@@ -147,6 +158,7 @@ pub async fn list(
     limit: i64,
     after: Option<&str>,
 ) -> AppResult<Page<Post>> {
+    filter.check()?;
     let cursor = after.map(|raw| sort.decode_cursor(raw)).transpose()?;
     let has_previous = cursor.is_some();
     if limit == 0 {
@@ -172,6 +184,7 @@ pub async fn list_offset(
     limit: i64,
     offset: i64,
 ) -> AppResult<Vec<Post>> {
+    filter.check()?;
     Ok(ordered(filtered(filter), sort, None)
         .limit(limit)
         .offset(offset)
@@ -182,6 +195,7 @@ pub async fn list_offset(
 
 /// How many posts match `filter`.
 pub async fn count(conn: &mut AsyncPgConnection, filter: &PostFilter) -> AppResult<i64> {
+    filter.check()?;
     Ok(filtered(filter).count().get_result(conn).await?)
 }
 

@@ -10,13 +10,13 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::users::{ProfileInput, check_email, check_profile, check_username};
-use super::validate::char_len;
+use super::validate::{char_len, check_lookup_text};
 use crate::auth::Viewer;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::{hash_password, verify_password};
 use crate::db::models::{NewRefreshToken, NewUser, RefreshToken, Role, User};
 use crate::db::schema::{refresh_tokens, users};
-use crate::error::{AppError, AppResult, AuthFailure, Denial, FieldErrors};
+use crate::error::{AppError, AppResult, AuthFailure, Denial, FieldErrors, Location};
 use crate::ratelimit::AuthAttempt;
 
 /// How long a refresh token stays valid without use.
@@ -177,6 +177,7 @@ pub async fn login(
     password: &str,
 ) -> AppResult<Session> {
     attempt.check(email).await?;
+    check_lookup_text(Location::Body, "email", email)?;
     let email = email.trim().to_lowercase();
     let user = users::table
         .filter(users::email.eq(&email))

@@ -7,11 +7,11 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::page::{Cursor, CursorKey, Page};
-use super::validate::{char_len, check_no_nul};
+use super::validate::{char_len, check_lookup_text, check_no_nul};
 use crate::auth::Viewer;
 use crate::db::models::{Role, User};
 use crate::db::schema::users;
-use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
+use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
 
 const CURSOR_TAG: &str = "users";
 
@@ -34,6 +34,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<Us
 }
 
 pub async fn find_by_username(conn: &mut AsyncPgConnection, username: &str) -> AppResult<Option<User>> {
+    check_lookup_text(Location::Query, "username", username)?;
     Ok(users::table
         .filter(users::username.eq(username))
         .select(User::as_select())
@@ -73,6 +74,13 @@ pub struct UserFilter {
     pub search: Option<String>,
 }
 
+fn check_filter(filter: &UserFilter) -> AppResult<()> {
+    match &filter.search {
+        Some(search) => check_lookup_text(Location::Query, "search", search),
+        None => Ok(()),
+    }
+}
+
 fn filtered(filter: &UserFilter) -> users::BoxedQuery<'static, Pg> {
     let mut query = users::table.into_boxed();
     if let Some(role) = filter.role {
@@ -104,6 +112,7 @@ pub async fn list(
     after: Option<&str>,
 ) -> AppResult<Page<User>> {
     require_admin(viewer)?;
+    check_filter(filter)?;
     let cursor = after
         .map(|raw| Cursor::decode(raw, CURSOR_TAG, "after"))
         .transpose()?;
@@ -139,6 +148,7 @@ pub async fn list_offset(
     offset: i64,
 ) -> AppResult<(Vec<User>, i64)> {
     require_admin(viewer)?;
+    check_filter(filter)?;
     let rows = filtered(filter)
         .order((users::created_at.desc(), users::id.asc()))
         .limit(limit)

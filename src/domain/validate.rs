@@ -46,3 +46,18 @@ impl FieldErrors {
         self.0.iter().any(|e| e.field == field)
     }
 }
+
+/// Text used to look rows up (search, tag, username, email): Postgres cannot hold NUL bytes, so
+/// such text is refused as bad input instead of failing the query.
+pub fn check_lookup_text(location: Location, field: &str, value: &str) -> Result<(), AppError> {
+    if value.contains('\0') {
+        Err(FieldErrors::single(
+            location,
+            field,
+            value.replace('\0', "\\u0000"),
+            &format!("{field} must not contain NUL characters"),
+        ))
+    } else {
+        Ok(())
+    }
+}

@@ -517,3 +517,27 @@ mod tests {
         assert_eq!(analysis.root_fields, 3);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// Whatever parses is analysed without panicking, and nesting adds depth.
+        #[test]
+        fn analysis_never_panics(query in "[{}a-z ():$0-9\"#.,!@]{0,120}") {
+            if let Ok(document) = async_graphql::parser::parse_query(&query) {
+                let _ = analyze(&document, &Variables::default());
+            }
+        }
+
+        #[test]
+        fn depth_counts_every_level(levels in 1usize..40) {
+            let query = format!("{}{}", "{ a ".repeat(levels), "}".repeat(levels));
+            let document = async_graphql::parser::parse_query(&query).unwrap();
+            prop_assert_eq!(analyze(&document, &Variables::default()).depth as usize, levels);
+        }
+    }
+}

@@ -205,3 +205,62 @@ impl UserUpdateBody {
         (changes, fields.errors)
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// Arbitrary JSON values, nested a few levels.
+    fn json_value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            "\\PC{0,40}".prop_map(Value::String),
+            "[\\x00-\\x7f\u{202e}\u{1F600}]{0,20}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::hash_map("[a-zA-Z]{1,12}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn body_with(fields: &[&str]) -> impl Strategy<Value = Body> {
+        let names: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        prop::collection::vec(json_value(), names.len())
+            .prop_map(move |values| names.iter().cloned().zip(values).collect::<Body>())
+    }
+
+    proptest! {
+        /// Decoding and validating any body either yields a valid input or field errors that
+        /// name only real fields; it never panics and never lets a NUL byte through.
+        #[test]
+        fn post_bodies_decode_and_validate_without_panics(body in body_with(&["title", "content", "category", "tags", "isPublished", "views"])) {
+            let (input, errors) = PostBody::decode(&body);
+            match input.validate(true, errors) {
+                Ok(valid) => {
+                    let shown = format!("{valid:?}");
+                    prop_assert!(!shown.contains('\0'));
+                }
+                Err(crate::error::AppError::Validation(errors)) => {
+                    for error in errors.0 {
+                        prop_assert!(["title", "content", "category", "tags", "isPublished"].contains(&error.field.as_str()));
+                    }
+                }
+                Err(other) => prop_assert!(false, "unexpected error {:?}", other),
+            }
+        }
+
+        #[test]
+        fn registration_bodies_decode_without_panics(body in body_with(&["username", "email", "password", "profile"])) {
+            let (registration, errors) = RegisterBody::decode(&body);
+            let _ = (registration.username.len(), errors.is_empty());
+        }
+    }
+}

@@ -4,6 +4,7 @@ mod common;
 
 mod auth;
 mod authorization;
+mod bad_input;
 mod browser;
 mod cli;
 mod foundation;
