@@ -22,7 +22,7 @@ use serde_json::json;
 use super::batch::BatchQueue;
 use super::context::RequestViewer;
 use super::graphiql;
-use super::limits::{RateLimitKey, RequestMeta, selected_operation};
+use super::limits::{RateLimitKey, RequestMeta, prepare, selected_operation};
 use super::loaders::Loaders;
 use super::persisted::{self, Refusal};
 use crate::auth::Viewer;
@@ -140,6 +140,20 @@ pub async fn graphql_post(
             return refusal(StatusCode::BAD_REQUEST, media, &message, "BAD_REQUEST");
         }
     };
+    let without_document = match &batch {
+        BatchRequest::Single(request) => vec![request],
+        BatchRequest::Batch(requests) => requests.iter().collect(),
+    }
+    .into_iter()
+    .any(|r| r.query.trim().is_empty() && !r.extensions.contains_key("persistedQuery"));
+    if without_document {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            media,
+            "Pass the GraphQL document as a non-empty string in `query`",
+            "BAD_REQUEST",
+        );
+    }
     if let BatchRequest::Batch(requests) = &batch {
         let max = state.config().graphql_max_batch as usize;
         if requests.len() > max {
@@ -301,7 +315,7 @@ async fn execute(
     match batch {
         BatchRequest::Single(mut request) => {
             if let Err(refused) = persisted::resolve(&state, &mut request).await {
-                let body = serde_json::to_vec(&persisted_refusal(&refused)).unwrap_or_default();
+                let body = response_body(&persisted_refusal(&refused), false);
                 return body_response(media.refused_status(), media, body);
             }
             if matches!(door, Door::Get(_)) && operation_type(&request) == Some(OperationType::Mutation) {
@@ -331,7 +345,7 @@ async fn execute(
                 _ if executed || response.errors.is_empty() => StatusCode::OK,
                 _ => media.refused_status(),
             };
-            let body = serde_json::to_vec(&response).unwrap_or_default();
+            let body = response_body(&response, executed);
             if let (Some(key), Some(generation), true) =
                 (&cache_key, generation, executed && response.errors.is_empty())
             {
@@ -402,6 +416,16 @@ fn shared_cache_key(
     ]))
 }
 
+/// The JSON of an answer. A request that never executed has no `data` entry at all (as the
+/// GraphQL-over-HTTP spec asks), only `errors`.
+fn response_body(response: &GqlResponse, executed: bool) -> Vec<u8> {
+    if executed {
+        serde_json::to_vec(response).unwrap_or_default()
+    } else {
+        serde_json::to_vec(&serde_json::json!({ "errors": response.errors })).unwrap_or_default()
+    }
+}
+
 /// Who sent a request.
 struct Caller {
     ip: IpAddr,
@@ -420,18 +444,25 @@ async fn run_one(state: &AppState, caller: &Caller, request: Request) -> (GqlRes
         Some(viewer) => format!("gql:user:{}", viewer.id),
         None => format!("gql:ip:{}", caller.ip),
     };
-    let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
-    let request = request
-        .data(state.clone())
-        .data(RequestViewer(viewer))
-        .data(ClientIp(caller.ip))
-        .data(RateLimitKey(limit_key))
-        .data(loaders)
-        .data(meta.clone());
     let started = std::time::Instant::now();
+    let mut request = request;
+    if let Err(error) = prepare(state, &mut request, &RateLimitKey(limit_key), &meta).await {
+        let mut response = GqlResponse::from_errors(vec![error]);
+        label_refusals(&mut response.errors);
+        crate::http::metrics::record_graphql(meta.operation_name.as_deref(), "refused", started.elapsed(), &[]);
+        return (response, meta);
+    }
+    let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
+    let request = request.data(state.clone()).data(RequestViewer(viewer)).data(ClientIp(caller.ip)).data(loaders);
     let mut response = queue.drive(state.schema().execute(request)).await;
-    let executed = meta.executed.load(Ordering::Relaxed);
-    if !executed {
+    // Parse and validation errors carry no path; errors raised while resolving always do.
+    let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
+    meta.executed.store(executed, Ordering::Relaxed);
+    if executed {
+        if let Some(cost) = meta.cost.lock().ok().and_then(|c| *c) {
+            response.extensions.insert("cost".to_owned(), async_graphql::Value::from(cost));
+        }
+    } else {
         label_refusals(&mut response.errors);
     }
     let codes: Vec<String> = response

@@ -1,14 +1,14 @@
-//! Static limits checked after parsing and before validation or execution: depth, cost and
-//! aliases, counted through fragments. The cost model: every object counts 1, a list or
+//! Static limits checked after parsing and before validation or execution (by the HTTP handler,
+//! not an async-graphql extension: an extension would wrap every field resolution): depth, cost
+//! and aliases, counted through fragments. The cost model: every object counts 1, a list or
 //! connection multiplies its items' cost by its size argument (or its default), scalars and
 //! introspection count 0. The cost is reported in `extensions.cost`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery};
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
-use async_graphql::{Name, Pos, Response, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Name, Pos, ServerError, ServerResult, Value, Variables};
 
 use crate::ratelimit::{Decision, Quota, ceil_secs};
 use crate::state::AppState;
@@ -47,7 +47,7 @@ pub struct Analysis {
 /// Facts about a request that the HTTP layer needs after execution.
 #[derive(Debug, Default)]
 pub struct RequestMeta {
-    /// Set once the document passed parsing, limits and validation.
+    /// Set once the document passed parsing, limits and validation and ran.
     pub executed: std::sync::atomic::AtomicBool,
     /// The computed cost, once known.
     pub cost: Mutex<Option<u64>>,
@@ -100,19 +100,14 @@ fn changes_content(document: &ExecutableDocument, operation_name: Option<&str>) 
 pub struct RateLimitKey(pub String);
 
 /// Charges the cost of a document to its caller before anything runs.
-async fn charge(ctx: &ExtensionContext<'_>, meta: Option<&Arc<RequestMeta>>, cost: u64) -> ServerResult<()> {
-    let (Some(state), Some(key)) = (ctx.data_opt::<AppState>(), ctx.data_opt::<RateLimitKey>()) else {
-        return Ok(());
-    };
+async fn charge(state: &AppState, key: &RateLimitKey, meta: &RequestMeta, cost: u64) -> ServerResult<()> {
     let Some(limiter) = state.limiter() else {
         return Ok(());
     };
     let quota = state.graphql_quota();
     let points = u32::try_from(cost.max(1)).unwrap_or(u32::MAX);
     let decision = limiter.charge(&key.0, quota, points).await;
-    if let Some(meta) = meta
-        && let Ok(mut slot) = meta.rate_limit.lock()
-    {
+    if let Ok(mut slot) = meta.rate_limit.lock() {
         *slot = Some((decision, quota));
     }
     if decision.allowed {
@@ -402,71 +397,49 @@ impl Limits {
     }
 }
 
-impl ExtensionFactory for Limits {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(LimitsExtension(*self))
+impl Limits {
+    pub fn from_config(config: &crate::config::Config) -> Self {
+        Limits {
+            max_depth: config.graphql_max_depth,
+            max_cost: config.graphql_max_cost,
+            max_aliases: config.graphql_max_aliases,
+            introspection: config.graphql_introspection,
+        }
     }
 }
 
-struct LimitsExtension(Limits);
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for LimitsExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        let document = next.run(ctx, query, variables).await?;
-        let analysis = analyze(&document, variables);
-        let meta = ctx.data_opt::<Arc<RequestMeta>>();
-        if let Some(meta) = meta
-            && let Ok(mut cost) = meta.cost.lock()
-        {
-            *cost = Some(analysis.cost);
-        }
-        self.0.check(&analysis)?;
-        let operation_name = meta.and_then(|m| m.operation_name.as_deref());
-        if let Some(meta) = meta {
-            meta.changes_content.store(
-                changes_content(&document, operation_name),
-                std::sync::atomic::Ordering::Relaxed,
-            );
-        }
-        if let Some(name) = missing_variables(&document, operation_name, variables).first() {
-            let mut error = ServerError::new(
-                format!("Variable ${name} of a non-null type was not provided"),
-                None,
-            );
-            let mut extensions = async_graphql::ErrorExtensionValues::default();
-            extensions.set("code", "BAD_USER_INPUT");
-            error.extensions = Some(extensions);
-            return Err(error);
-        }
-        charge(ctx, meta, analysis.cost).await?;
-        Ok(document)
+/// Everything checked before a request runs, in order: the document parses (else the executor
+/// reports the parse error), depth, cost, aliases, introspection, required variables, and the
+/// caller's rate-limit budget. Records the cost and whether the operation changes content in
+/// `meta`. An `Err` is the answer to give instead of executing.
+pub async fn prepare(
+    state: &AppState,
+    request: &mut async_graphql::Request,
+    key: &RateLimitKey,
+    meta: &RequestMeta,
+) -> Result<(), ServerError> {
+    let variables = request.variables.clone();
+    let operation_name = request.operation_name.clone();
+    let Ok(document) = request.parsed_query() else {
+        return Ok(());
+    };
+    let analysis = analyze(document, &variables);
+    if let Ok(mut cost) = meta.cost.lock() {
+        *cost = Some(analysis.cost);
     }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        if let Some(meta) = ctx.data_opt::<Arc<RequestMeta>>() {
-            meta.executed.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        let mut response = next.run(ctx, operation_name).await;
-        if let Some(cost) = ctx
-            .data_opt::<Arc<RequestMeta>>()
-            .and_then(|m| *m.cost.lock().ok()?)
-        {
-            response.extensions.insert("cost".to_owned(), Value::from(cost));
-        }
-        response
+    Limits::from_config(state.config()).check(&analysis)?;
+    meta.changes_content.store(
+        changes_content(document, operation_name.as_deref()),
+        std::sync::atomic::Ordering::Relaxed,
+    );
+    if let Some(name) = missing_variables(document, operation_name.as_deref(), &variables).first() {
+        let mut error = ServerError::new(format!("Variable ${name} of a non-null type was not provided"), None);
+        let mut extensions = async_graphql::ErrorExtensionValues::default();
+        extensions.set("code", "BAD_USER_INPUT");
+        error.extensions = Some(extensions);
+        return Err(error);
     }
+    charge(state, key, meta, analysis.cost).await
 }
 
 #[cfg(test)]

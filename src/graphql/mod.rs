@@ -24,17 +24,12 @@ pub type GatewaySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// Builds the executable schema with the configured limits (used by the server, the `schema`
 /// command and the tests alike).
 pub fn build_schema(config: &Config) -> GatewaySchema {
+    // The depth, cost and alias limits run before execution (limits::prepare); this is the
+    // parser's own backstop against pathological nesting.
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .extension(limits::Limits {
-            max_depth: config.graphql_max_depth,
-            max_cost: config.graphql_max_cost,
-            max_aliases: config.graphql_max_aliases,
-            introspection: config.graphql_introspection,
-        })
-        // A generous backstop for the recursive parser; the depth limit above is the real one.
         .limit_recursive_depth(64);
     if !config.graphql_introspection {
-        // The limits extension answers with an error first; this is the backstop.
+        // prepare() answers with an error first; this is the backstop.
         builder = builder.disable_introspection();
     }
     builder.finish()
