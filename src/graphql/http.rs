@@ -449,18 +449,29 @@ async fn run_one(state: &AppState, caller: &Caller, request: Request) -> (GqlRes
     if let Err(error) = prepare(state, &mut request, &RateLimitKey(limit_key), &meta).await {
         let mut response = GqlResponse::from_errors(vec![error]);
         label_refusals(&mut response.errors);
-        crate::http::metrics::record_graphql(meta.operation_name.as_deref(), "refused", started.elapsed(), &[]);
+        crate::http::metrics::record_graphql(
+            meta.operation_name.as_deref(),
+            "refused",
+            started.elapsed(),
+            &[],
+        );
         return (response, meta);
     }
     let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
-    let request = request.data(state.clone()).data(RequestViewer(viewer)).data(ClientIp(caller.ip)).data(loaders);
+    let request = request
+        .data(state.clone())
+        .data(RequestViewer(viewer))
+        .data(ClientIp(caller.ip))
+        .data(loaders);
     let mut response = queue.drive(state.schema().execute(request)).await;
     // Parse and validation errors carry no path; errors raised while resolving always do.
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
     meta.executed.store(executed, Ordering::Relaxed);
     if executed {
         if let Some(cost) = meta.cost.lock().ok().and_then(|c| *c) {
-            response.extensions.insert("cost".to_owned(), async_graphql::Value::from(cost));
+            response
+                .extensions
+                .insert("cost".to_owned(), async_graphql::Value::from(cost));
         }
     } else {
         label_refusals(&mut response.errors);

@@ -433,7 +433,10 @@ pub async fn prepare(
         std::sync::atomic::Ordering::Relaxed,
     );
     if let Some(name) = missing_variables(document, operation_name.as_deref(), &variables).first() {
-        let mut error = ServerError::new(format!("Variable ${name} of a non-null type was not provided"), None);
+        let mut error = ServerError::new(
+            format!("Variable ${name} of a non-null type was not provided"),
+            None,
+        );
         let mut extensions = async_graphql::ErrorExtensionValues::default();
         extensions.set("code", "BAD_USER_INPUT");
         error.extensions = Some(extensions);
