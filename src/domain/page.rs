@@ -95,6 +95,15 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// The same page with every item transformed.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            has_next: self.has_next,
+            has_previous: self.has_previous,
+        }
+    }
+
     /// Builds a page from rows fetched with `limit + 1`.
     pub fn from_overfetch(mut rows: Vec<T>, limit: i64, has_previous: bool) -> Self {
         let limit = usize::try_from(limit).unwrap_or(0);

@@ -11,7 +11,7 @@ use super::validate::{char_len, check_lookup_text, check_no_nul};
 use crate::auth::Viewer;
 use crate::db::models::{Category, NewPost, Post, User};
 use crate::db::schema::{posts, users};
-use crate::db::sql::{Matches, search_query};
+use crate::db::sql::{Matches, search_query, ts_rank};
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
 use crate::events::{CategoryLabel, Event, EventBus};
 
@@ -27,6 +27,8 @@ pub enum PostSort {
     TitleDesc,
     /// views + 2 * likes + 3 * comments, highest first.
     Popular,
+    /// Best full-text match first (`ts_rank`); needs a search.
+    Relevance,
 }
 
 impl PostSort {
@@ -40,16 +42,18 @@ impl PostSort {
             PostSort::TitleAsc => "title_asc",
             PostSort::TitleDesc => "title_desc",
             PostSort::Popular => "popular",
+            PostSort::Relevance => "relevance",
         }
     }
 
-    /// The cursor that points at `post` in this order.
-    pub fn cursor_of(self, post: &Post) -> Cursor {
+    /// The cursor that points at `post` in this order (`rank` only matters for relevance).
+    pub fn cursor_of(self, post: &Post, rank: f32) -> Cursor {
         let key = match self {
             PostSort::Newest | PostSort::Oldest => CursorKey::Time(post.created_at),
             PostSort::UpdatedDesc | PostSort::UpdatedAsc => CursorKey::Time(post.updated_at),
             PostSort::TitleAsc | PostSort::TitleDesc => CursorKey::Text(post.title.clone()),
             PostSort::Popular => CursorKey::Number(post.popularity),
+            PostSort::Relevance => CursorKey::Number(i64::from(rank.to_bits())),
         };
         Cursor {
             tag: self.tag(),
@@ -146,10 +150,12 @@ fn ordered(mut query: BoxedPosts, sort: PostSort, after: Option<Cursor>) -> Boxe
         PostSort::TitleAsc => query.order((title.asc(), id.asc())),
         PostSort::TitleDesc => query.order((title.desc(), id.asc())),
         PostSort::Popular => query.order((popularity.desc(), id.asc())),
+        // Ordered by the rank in list_ranked, which knows the search text.
+        PostSort::Relevance => query.order((created_at.desc(), id.asc())),
     }
 }
 
-/// One keyset page of posts matching `filter`.
+/// One keyset page of posts matching `filter`, each with its cursor.
 #[tracing::instrument(skip_all, fields(sort = ?sort, limit))]
 pub async fn list(
     conn: &mut AsyncPgConnection,
@@ -157,7 +163,7 @@ pub async fn list(
     sort: PostSort,
     limit: i64,
     after: Option<&str>,
-) -> AppResult<Page<Post>> {
+) -> AppResult<Page<(Post, Cursor)>> {
     filter.check()?;
     let cursor = after.map(|raw| sort.decode_cursor(raw)).transpose()?;
     let has_previous = cursor.is_some();
@@ -168,12 +174,60 @@ pub async fn list(
             has_previous,
         });
     }
-    let rows = ordered(filtered(filter), sort, cursor)
-        .limit(limit + 1)
-        .select(Post::as_select())
-        .load(conn)
-        .await?;
+    let rows: Vec<(Post, f32)> = if sort == PostSort::Relevance {
+        list_ranked(conn, filter, limit, cursor).await?
+    } else {
+        ordered(filtered(filter), sort, cursor)
+            .limit(limit + 1)
+            .select(Post::as_select())
+            .load(conn)
+            .await?
+            .into_iter()
+            .map(|post| (post, 0.0))
+            .collect()
+    };
+    let rows = rows
+        .into_iter()
+        .map(|(post, rank)| {
+            let cursor = sort.cursor_of(&post, rank);
+            (post, cursor)
+        })
+        .collect();
     Ok(Page::from_overfetch(rows, limit, has_previous))
+}
+
+/// Published posts matching a search, best match first, with their rank.
+async fn list_ranked(
+    conn: &mut AsyncPgConnection,
+    filter: &PostFilter,
+    limit: i64,
+    after: Option<Cursor>,
+) -> AppResult<Vec<(Post, f32)>> {
+    let Some(text) = filter.search.clone() else {
+        return Err(FieldErrors::single(
+            Location::Query,
+            "sort",
+            "RELEVANCE",
+            "Sorting by relevance needs a search",
+        ));
+    };
+    let rank = || ts_rank(posts::search, search_query(text.clone()));
+    let mut query = filtered(filter);
+    if let Some(Cursor {
+        key: CursorKey::Number(bits),
+        id,
+        ..
+    }) = after
+    {
+        let previous = f32::from_bits(u32::try_from(bits).unwrap_or(0));
+        query = query.filter(rank().lt(previous).or(rank().eq(previous).and(posts::id.gt(id))));
+    }
+    Ok(query
+        .order((rank().desc(), posts::id.asc()))
+        .limit(limit + 1)
+        .select((Post::as_select(), rank()))
+        .load(conn)
+        .await?)
 }
 
 /// One offset page of posts (the legacy REST pagination), with the total.
@@ -212,7 +266,10 @@ pub fn author_filter(viewer: Option<&Viewer>, author_id: Uuid) -> PostFilter {
 pub async fn popular(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<Vec<Post>> {
     Ok(list(conn, &PostFilter::default(), PostSort::Popular, limit, None)
         .await?
-        .items)
+        .items
+        .into_iter()
+        .map(|(post, _)| post)
+        .collect())
 }
 
 /// Whether `viewer` may see `post` (drafts: author and admins only).

@@ -148,8 +148,8 @@ impl PostQuery {
         .await?;
         Ok(PostConnection::new(
             page,
-            |p| sort.cursor_of(p).encode(),
-            PostObject,
+            |(_, cursor)| cursor.encode(),
+            |(post, _)| PostObject(post),
             TotalCount::Posts(filter),
         ))
     }

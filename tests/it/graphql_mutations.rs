@@ -465,3 +465,40 @@ async fn filters_sorts_and_search_combine() {
         .await;
     assert_eq!(titles(&by_sort), ["Morning routines"]);
 }
+
+#[tokio::test]
+async fn relevance_orders_search_results_by_rank_and_pages_by_cursor() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let create = "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }";
+    for (title, content) in [
+        ("Cooking notes today", "Rust appears once in this text"),
+        (
+            "Rust rust rust",
+            "All about rust: rust ownership, rust traits and rust macros",
+        ),
+        ("Gardening and rust", "Rust on tools, and how rust spreads"),
+    ] {
+        let input = json!({ "i": { "title": title, "content": content, "category": "TECHNOLOGY", "isPublished": true } });
+        app.graphql_ok(create, input, Some(&ann.token)).await;
+    }
+    let query = "query($after: String) { posts(search: \"rust\", sort: RELEVANCE, first: 1, after: $after) { nodes { title } pageInfo { hasNextPage endCursor } } }";
+    let mut titles = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = app.graphql_ok(query, json!({ "after": after }), None).await;
+        titles.push(data["posts"]["nodes"][0]["title"].as_str().unwrap().to_owned());
+        if data["posts"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = data["posts"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(
+        titles,
+        ["Rust rust rust", "Gardening and rust", "Cooking notes today"]
+    );
+    let without_search = app
+        .graphql("{ posts(sort: RELEVANCE) { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(error_code(&without_search), "BAD_USER_INPUT");
+}

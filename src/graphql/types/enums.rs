@@ -63,6 +63,8 @@ pub enum PostSort {
     TitleDesc,
     /// views + 2 x likes + 3 x comments, highest first.
     Popular,
+    /// Best full-text match first (needs `search`).
+    Relevance,
 }
 mirror_enum!(
     PostSort,
@@ -74,6 +76,7 @@ mirror_enum!(
         UpdatedAsc,
         TitleAsc,
         TitleDesc,
-        Popular
+        Popular,
+        Relevance
     ]
 );

@@ -102,6 +102,12 @@ impl UserObject {
                 })
                 .await
                 .map_err(load_error)?
+                .map(|page| {
+                    page.map(|post| {
+                        let cursor = sort.cursor_of(&post, 0.0);
+                        (post, cursor)
+                    })
+                })
                 .unwrap_or_else(|| page::Page {
                     items: Vec::new(),
                     has_next: false,
@@ -113,8 +119,8 @@ impl UserObject {
         };
         Ok(PostConnection::new(
             page,
-            |p| sort.cursor_of(p).encode(),
-            PostObject,
+            |(_, cursor)| cursor.encode(),
+            |(post, _)| PostObject(post),
             TotalCount::Posts(filter),
         ))
     }
