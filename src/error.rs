@@ -69,8 +69,7 @@ pub struct LegacyFieldError {
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub kind: &'static str,
-    /// The rejected value (passwords are never echoed).
-    #[schema(value_type = Object)]
+    /// The rejected value, of any JSON type (passwords are never echoed).
     pub value: Value,
     pub msg: String,
     /// The field's name, dotted when nested (`profile.bio`).
@@ -343,7 +342,11 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => AppError::NotFound(Resource::Any),
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => AppError::Unavailable,
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => AppError::Unavailable,
+            Error::DatabaseError(_, info) if is_connection_loss(info.message()) => AppError::Unavailable,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
                 if matches!(
                     info.constraint_name(),
@@ -355,6 +358,23 @@ impl From<diesel::result::Error> for AppError {
             other => AppError::Internal(other.into()),
         }
     }
+}
+
+/// Whether a database error means the server went away (shut down, restarted, unreachable)
+/// rather than that the statement failed. Postgres reports these as ordinary errors.
+fn is_connection_loss(message: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        "terminating connection",
+        "connection closed",
+        "server closed the connection",
+        "the database system is shutting down",
+        "the database system is starting up",
+        "connection refused",
+        "broken pipe",
+        "connection reset",
+    ];
+    let message = message.to_ascii_lowercase();
+    SIGNS.iter().any(|sign| message.contains(sign))
 }
 
 impl From<crate::db::PoolError> for AppError {

@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use crate::state::AppState;
 
-/// How long a dependency may take to answer before it counts as down.
-const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a dependency may take to answer before it counts as down (load balancers and the
+/// container health check poll with short timeouts of their own).
+const CHECK_TIMEOUT: Duration = Duration::from_millis(800);
 
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]

@@ -83,6 +83,7 @@ impl Modify for BearerAuth {
         super::users::update,
         openapi_json,
     ),
+    components(schemas(ErrorBody)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;

@@ -2,12 +2,14 @@
 
 mod common;
 
+mod audit;
 mod auth;
 mod authorization;
 mod bad_input;
 mod browser;
 mod cli;
 mod foundation;
+mod fuzz;
 mod graphql_http;
 mod graphql_mutations;
 mod graphql_posts;
