@@ -20,7 +20,7 @@ trap 'kill $GATEWAY 2>/dev/null || true' EXIT
 until curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health"; do sleep 0.1; done
 export SOAK_TOKEN=$(curl -s "http://127.0.0.1:$PORT/api/auth/login" -H 'content-type: application/json' \
   -d '{"email":"user@example.com","password":"password123"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["tokens"]["accessToken"])')
-export SOAK_POST=$(curl -s "http://127.0.0.1:$PORT/api/posts?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"][0]["id"])')
+export SOAK_POSTS=$(curl -s "http://127.0.0.1:$PORT/api/posts?limit=100" | python3 -c 'import json,sys; print(",".join(p["id"] for p in json.load(sys.stdin)["data"]))')
 rss() { awk '/VmRSS/ {print $2}' "/proc/$GATEWAY/status"; }
 wrk -t1 -c16 -d10s -s scripts/soak.lua "http://127.0.0.1:$PORT" >/dev/null
 start=$(rss)
