@@ -1,5 +1,6 @@
 -- Mixed read/write load for scripts/soak.sh: feed, nested and detail queries, the REST list and
--- detail, and comment/like writes with one user's token. A body with GraphQL "errors" or a legacy
+-- detail, and writes that keep the data the same size (like/unlike, views, profile updates; a
+-- soak that adds comments would grow every detail answer) with one user's token. A body with GraphQL "errors" or a legacy
 -- "success":false counts as an error, as does any non-2xx answer.
 local token = os.getenv("SOAK_TOKEN")
 local posts = {}
@@ -21,14 +22,17 @@ local function build(id)
     { "POST", "/graphql", '{"query":"query($id: ID!) { post(id: $id) { title comments(first: 20) { nodes { content } } } }","variables":{"id":"' .. id .. '"}}' },
     { "GET", "/api/posts?limit=10", nil },
     { "GET", "/api/posts/" .. id, nil },
-    { "POST", "/graphql", '{"query":"mutation($id: ID!) { addComment(postId: $id, content: \\"soak\\") { id } }","variables":{"id":"' .. id .. '"}}', true },
     { "POST", "/graphql", '{"query":"mutation($id: ID!) { likePost(id: $id) { likeCount } }","variables":{"id":"' .. id .. '"}}', true },
+    { "POST", "/graphql", '{"query":"mutation($id: ID!) { unlikePost(id: $id) { likeCount } }","variables":{"id":"' .. id .. '"}}', true },
+    { "POST", "/graphql", '{"query":"mutation($id: ID!) { viewPost(id: $id) { views } }","variables":{"id":"' .. id .. '"}}', true },
+    { "POST", "/graphql", '{"query":"mutation { updateProfile(input: { bio: \\"soaking\\" }) { id } }"}', true },
   }
 end
 
 request = function()
   n = n + 1
-  local r = build(posts[(n % #posts) + 1])[(n % 7) + 1]
+  local list = build(posts[(n % #posts) + 1])
+  local r = list[(n % #list) + 1]
   local headers = { ["Content-Type"] = "application/json" }
   if r[4] then headers["Authorization"] = "Bearer " .. token end
   return wrk.format(r[1], r[2], headers, r[3])
