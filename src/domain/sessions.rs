@@ -1,4 +1,8 @@
 //! Sessions: register, login, refresh-token rotation with reuse detection, logout, passwords.
+//!
+//! The functions that hash or verify a password take the pool instead of a connection: they
+//! check a connection out only around their queries, so that logins waiting for the hashing
+//! permit never hold pooled connections that every other request needs.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,6 +18,7 @@ use super::validate::{char_len, check_lookup_text};
 use crate::auth::Viewer;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::{hash_password, verify_password};
+use crate::db::DbPool;
 use crate::db::models::{NewRefreshToken, NewUser, RefreshToken, Role, User};
 use crate::db::schema::{refresh_tokens, users};
 use crate::error::{AppError, AppResult, AuthFailure, Denial, FieldErrors, Location};
@@ -102,7 +107,7 @@ async fn issue_tokens(
 /// Registers a user (role `user`) and signs them in.
 #[tracing::instrument(skip_all)]
 pub async fn register(
-    conn: &mut AsyncPgConnection,
+    db: &DbPool,
     keys: &JwtKeys,
     attempt: &AuthAttempt<'_>,
     mut input: Registration,
@@ -131,12 +136,13 @@ pub async fn register(
                 .or(users::username.eq(&input.username)),
         ),
     ))
-    .get_result(conn)
+    .get_result(&mut *db.get().await?)
     .await?;
     if taken {
         return Err(AppError::Conflict);
     }
     let password_hash = hash_password(input.password).await.map_err(AppError::internal)?;
+    let mut conn = db.get().await?;
     let nonblank = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
     let (first_name, last_name, avatar, bio) = (
         nonblank(&profile.first_name),
@@ -169,7 +175,7 @@ pub async fn register(
 /// Signs a user in by email and password. An unknown email costs one hash check too.
 #[tracing::instrument(skip_all)]
 pub async fn login(
-    conn: &mut AsyncPgConnection,
+    db: &DbPool,
     keys: &JwtKeys,
     dummy_hash: &str,
     attempt: &AuthAttempt<'_>,
@@ -182,7 +188,7 @@ pub async fn login(
     let user = users::table
         .filter(users::email.eq(&email))
         .select(User::as_select())
-        .first(conn)
+        .first(&mut *db.get().await?)
         .await
         .optional()?;
     let hash = user
@@ -199,6 +205,7 @@ pub async fn login(
     if !user.is_active {
         return Err(AppError::Forbidden(Denial::AccountDeactivated));
     }
+    let mut conn = db.get().await?;
     conn.transaction(async move |conn| {
         let user: User = diesel::update(users::table.find(user.id))
             .set(users::last_login.eq(Utc::now()))
@@ -324,7 +331,7 @@ pub async fn revoke_all_for_user(conn: &mut AsyncPgConnection, user_id: Uuid) ->
 
 /// Changes the viewer's password after checking the current one; ends every session.
 pub async fn change_password(
-    conn: &mut AsyncPgConnection,
+    db: &DbPool,
     viewer: &Viewer,
     current_password: &str,
     new_password: &str,
@@ -335,7 +342,7 @@ pub async fn change_password(
     let hash: String = users::table
         .find(viewer.id)
         .select(users::password_hash)
-        .first(conn)
+        .first(&mut *db.get().await?)
         .await?;
     if !verify_password(current_password.to_owned(), hash)
         .await
@@ -352,6 +359,7 @@ pub async fn change_password(
         .await
         .map_err(AppError::internal)?;
     let viewer_id = viewer.id;
+    let mut conn = db.get().await?;
     conn.transaction(async move |conn| {
         diesel::update(users::table.find(viewer_id))
             .set((

@@ -26,7 +26,7 @@ impl SessionMutation {
         let state = context::state(ctx)?;
         let attempt = state.auth_attempt(context::client_ip(ctx));
         let session = sessions::register(
-            &mut *state.db().await?,
+            state.pool(),
             state.jwt(),
             &attempt,
             input.into(),
@@ -45,7 +45,7 @@ impl SessionMutation {
         let state = context::state(ctx)?;
         let attempt = state.auth_attempt(context::client_ip(ctx));
         let session = sessions::login(
-            &mut *state.db().await?,
+            state.pool(),
             state.jwt(),
             state.dummy_password_hash(),
             &attempt,
@@ -87,7 +87,7 @@ impl SessionMutation {
     ) -> async_graphql::Result<bool> {
         let viewer = context::require_viewer(ctx)?;
         sessions::change_password(
-            &mut *context::db(ctx).await?,
+            context::state(ctx)?.pool(),
             viewer,
             &current_password,
             &new_password,

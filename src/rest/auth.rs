@@ -23,14 +23,7 @@ pub async fn register(
 ) -> AppResult<(StatusCode, Json<SessionEnvelope>)> {
     let (registration, errors) = RegisterBody::decode(&body);
     let attempt = state.auth_attempt(ip);
-    let session = sessions::register(
-        &mut *state.db().await?,
-        state.jwt(),
-        &attempt,
-        registration,
-        errors,
-    )
-    .await?;
+    let session = sessions::register(state.pool(), state.jwt(), &attempt, registration, errors).await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionEnvelope::new(session, "User registered successfully")),
@@ -53,7 +46,7 @@ pub async fn login(
     };
     let attempt = state.auth_attempt(ip);
     let session = sessions::login(
-        &mut *state.db().await?,
+        state.pool(),
         state.jwt(),
         state.dummy_password_hash(),
         &attempt,
