@@ -120,14 +120,7 @@ pub async fn add(
     let viewer = viewer.clone();
     let comment = conn
         .transaction(async move |conn| {
-            let post: Post = posts::table
-                .find(post_id)
-                .select(Post::as_select())
-                .first(conn)
-                .await
-                .optional()?
-                .filter(|p| super::posts::is_visible(p, Some(&viewer)))
-                .ok_or(AppError::NotFound(Resource::Post))?;
+            let post: Post = super::posts::find_visible_for_write(conn, &viewer, post_id).await?;
             let comment = diesel::insert_into(comments::table)
                 .values(NewComment {
                     id: Uuid::now_v7(),

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::auth::Viewer;
 use crate::db::models::{NewLike, Post};
 use crate::db::schema::{post_likes, posts};
-use crate::error::{AppError, AppResult, Resource};
+use crate::error::AppResult;
 
 /// Which of `post_ids` the user has liked (for the `viewerHasLiked` loader).
 pub async fn liked_among(
@@ -34,14 +34,7 @@ pub async fn set_liked(
 ) -> AppResult<Post> {
     let viewer = viewer.clone();
     conn.transaction(async move |conn| {
-        let post: Post = posts::table
-            .find(post_id)
-            .select(Post::as_select())
-            .first(conn)
-            .await
-            .optional()?
-            .filter(|p| super::posts::is_visible(p, Some(&viewer)))
-            .ok_or(AppError::NotFound(Resource::Post))?;
+        let post: Post = super::posts::find_visible_for_write(conn, &viewer, post_id).await?;
         let changed = if liked {
             diesel::insert_into(post_likes::table)
                 .values(NewLike {

@@ -417,12 +417,7 @@ pub async fn create(
         .get_result(conn)
         .await?;
     if post.is_published {
-        events
-            .publish(Event::PostPublished {
-                post_id: post.id,
-                category: CategoryLabel(post.category),
-            })
-            .await;
+        announce_published(events, &post).await;
     }
     Ok(post)
 }
@@ -492,14 +487,36 @@ pub async fn update(
         })
         .await?;
     if published_now {
-        events
-            .publish(Event::PostPublished {
-                post_id: post.id,
-                category: CategoryLabel(post.category),
-            })
-            .await;
+        announce_published(events, &post).await;
     }
     Ok(post)
+}
+
+/// Tells `postPublished` subscribers (on every instance) about a newly published post.
+async fn announce_published(events: &EventBus, post: &Post) {
+    events
+        .publish(Event::PostPublished {
+            post_id: post.id,
+            category: CategoryLabel(post.category),
+        })
+        .await;
+}
+
+/// A post the viewer may see, read inside a write's transaction; an invisible draft reads as
+/// missing.
+pub async fn find_visible_for_write(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<Post> {
+    posts::table
+        .find(id)
+        .select(Post::as_select())
+        .first(conn)
+        .await
+        .optional()?
+        .filter(|p| is_visible(p, Some(viewer)))
+        .ok_or(AppError::NotFound(Resource::Post))
 }
 
 /// Deletes a post (author or admin); its comments and likes go with it.
