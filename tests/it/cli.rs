@@ -2,33 +2,21 @@
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use axum::http::{Method, StatusCode};
-use blog_gateway::config::Config;
 use blog_gateway::db::models::{Category, Role};
 use blog_gateway::db::schema::{posts, users};
-use clap::Args;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::common::{PASSWORD, TestApp, TestDb, database_url, test_config};
+use crate::common::{PASSWORD, TestApp, TestDb, binary, database_url, test_config};
 
 /// The binary, without any configuration variable of the environment the tests run in.
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_blog-gateway"));
-    let config = Config::augment_args(clap::Command::new("config"));
-    for env in config.get_arguments().filter_map(|arg| arg.get_env()) {
-        command.env_remove(env);
-    }
-    command.env_remove("HEALTHCHECK_URL").env("RUST_LOG", "warn");
-    command
-}
-
 fn describe(output: &Output) -> String {
     format!(
         "status {}\nstdout: {}\nstderr: {}",

@@ -500,3 +500,14 @@ impl Drop for RedisPrefix {
         .join();
     }
 }
+
+/// The real binary, with none of the configuration variables of the environment leaking in.
+pub fn binary() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_blog-gateway"));
+    let config = <Config as clap::Args>::augment_args(clap::Command::new("config"));
+    for env in config.get_arguments().filter_map(|arg| arg.get_env()) {
+        command.env_remove(env);
+    }
+    command.env_remove("HEALTHCHECK_URL").env("RUST_LOG", "warn");
+    command
+}

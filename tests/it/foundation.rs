@@ -7,7 +7,7 @@ use blog_gateway::db::pool::{revert_all_migrations, run_migrations};
 use diesel_async::RunQueryDsl;
 use serde_json::json;
 
-use crate::common::{TestApp, TestDb, test_config};
+use crate::common::{TestApp, TestDb, binary, test_config};
 
 #[tokio::test]
 async fn health_reports_ok_with_the_legacy_shape() {
@@ -134,21 +134,6 @@ async fn the_benchmark_seed_loads_into_the_migrated_schema() {
     assert_eq!(detail["post"]["comments"]["totalCount"], 126);
     assert_eq!(detail["post"]["comments"]["pageInfo"]["hasNextPage"], true);
     assert_eq!(detail["post"]["comments"]["nodes"].as_array().unwrap().len(), 100);
-}
-
-fn binary() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_blog-gateway"));
-    for var in [
-        "DATABASE_URL",
-        "PORT",
-        "JWT_EXPIRE",
-        "APP_ENV",
-        "JWT_SECRET",
-        "REDIS_URL",
-    ] {
-        command.env_remove(var);
-    }
-    command
 }
 
 #[test]

@@ -1,12 +1,10 @@
 //! Automatic persisted queries (Apollo's protocol) and the trusted-documents mode.
 
-use std::process::Command;
-
 use axum::http::Method;
 use blog_gateway::domain::documents::sha256_hex;
 use serde_json::{Value, json};
 
-use crate::common::{RedisPrefix, TestApp, error_code, redis_url};
+use crate::common::{RedisPrefix, TestApp, binary, error_code, redis_url};
 
 fn persisted(hash: &str) -> Value {
     json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
@@ -86,7 +84,7 @@ async fn trusted_mode_runs_only_registered_documents() {
     std::fs::write(dir.join("broken.txt"), "not graphql and not loaded").unwrap();
 
     // The command registers a file and prints its hash.
-    let output = Command::new(env!("CARGO_BIN_EXE_blog-gateway"))
+    let output = binary()
         .args(["documents", "add"])
         .arg(dir.join("feed.graphql"))
         .env("DATABASE_URL", &app.db.url)
