@@ -25,6 +25,12 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$GATEWAY/status"; }
 wrk -t1 -c16 -d10s -s scripts/soak.lua "http://127.0.0.1:$PORT" >/dev/null
 start=$(rss)
 echo "soak: ${DURATION} s of mixed load; RSS after warm-up ${start} kB"
+# RSS every 30 s, to tell a plateau (allocator and pool warm-up) from steady growth (a leak).
+(while sleep 30; do printf '%s ' "$(rss)"; done) &
+SAMPLER=$!
 wrk -t1 -c16 -d"${DURATION}s" -s scripts/soak.lua "http://127.0.0.1:$PORT" | tail -n 1
+kill "$SAMPLER" 2>/dev/null || true
+echo
+echo "RSS samples (kB, every 30 s) printed above the summary line"
 end=$(rss)
 echo "RSS at the end ${end} kB, growth $(python3 -c "print(round(100 * ($end - $start) / $start, 1))") % (limit 10 %)"
