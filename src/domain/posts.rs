@@ -80,6 +80,23 @@ pub struct PostFilter {
 }
 
 impl PostFilter {
+    /// A filter of published posts, as both doors take it from clients: blank text filters are
+    /// no filter, and a tag is compared trimmed.
+    pub fn published(
+        category: Option<Category>,
+        author_id: Option<Uuid>,
+        tag: Option<String>,
+        search: Option<String>,
+    ) -> Self {
+        PostFilter {
+            category,
+            author_id,
+            tag: tag.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty()),
+            search: search.filter(|s| !s.trim().is_empty()),
+            include_drafts: false,
+        }
+    }
+
     fn check(&self) -> AppResult<()> {
         for (field, value) in [("tag", &self.tag), ("search", &self.search)] {
             if let Some(value) = value {

@@ -130,13 +130,8 @@ impl PostQuery {
         #[graphql(default)] sort: PostSort,
     ) -> async_graphql::Result<PostConnection> {
         let first = page::page_size(Some(first), 20, "first")?;
-        let filter = PostFilter {
-            category: category.map(Into::into),
-            author_id: author_id.map(|id| parse_id(&id, "authorId")).transpose()?,
-            tag: tag.filter(|t| !t.trim().is_empty()).map(|t| t.trim().to_owned()),
-            search: search.filter(|s| !s.trim().is_empty()),
-            include_drafts: false,
-        };
+        let author_id = author_id.map(|id| parse_id(&id, "authorId")).transpose()?;
+        let filter = PostFilter::published(category.map(Into::into), author_id, tag, search);
         let sort: posts::PostSort = sort.into();
         let page = posts::list(
             &mut *context::db(ctx).await?,

@@ -96,16 +96,12 @@ pub fn post_list(params: &QueryParams) -> AppResult<(PostFilter, PostSort, Pagin
         parsed
     });
     errors.into_result()?;
-    let filter = PostFilter {
+    let filter = PostFilter::published(
         category,
         author_id,
-        tag: params.get("tag").map(str::to_owned),
-        search: params
-            .get("search")
-            .filter(|s| !s.trim().is_empty())
-            .map(str::to_owned),
-        include_drafts: false,
-    };
+        params.get("tag").map(str::to_owned),
+        params.get("search").map(str::to_owned),
+    );
     Ok((filter, sort, paging))
 }
 
