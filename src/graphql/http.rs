@@ -294,9 +294,11 @@ fn request_from_query_string(raw: &str) -> Result<Option<Request>, String> {
 
 /// The type of the operation a request would run (`None` when the document does not parse or
 /// names no such operation: the executor reports that properly).
-fn operation_type(request: &Request) -> Option<OperationType> {
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
-    selected_operation(&document, request.operation_name.as_deref()).map(|operation| operation.node.ty)
+fn operation_type(request: &mut Request) -> Option<OperationType> {
+    // parsed_query keeps the document in the request: limits and execution reuse it.
+    let operation_name = request.operation_name.clone();
+    let document = request.parsed_query().ok()?;
+    selected_operation(document, operation_name.as_deref()).map(|operation| operation.node.ty)
 }
 
 async fn execute(
@@ -318,10 +320,10 @@ async fn execute(
                 let body = response_body(&persisted_refusal(&refused), false);
                 return body_response(media.refused_status(), media, body);
             }
-            if matches!(door, Door::Get(_)) && operation_type(&request) == Some(OperationType::Mutation) {
+            if matches!(door, Door::Get(_)) && operation_type(&mut request) == Some(OperationType::Mutation) {
                 return mutation_over_get(media);
             }
-            let cache_key = shared_cache_key(&state, &caller, headers, &request);
+            let cache_key = shared_cache_key(&state, &caller, headers, &mut request);
             let mut generation = None;
             if let Some(key) = &cache_key {
                 let (found, seen) = state.cache().lookup(key).await;
@@ -397,7 +399,7 @@ fn shared_cache_key(
     state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
-    request: &Request,
+    request: &mut Request,
 ) -> Option<String> {
     if !state.cache_reads() || caller.viewer.is_some() || headers.contains_key(header::AUTHORIZATION) {
         return None;
