@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION="${1:-300}"
+for tool in wrk curl psql python3; do
+  command -v "$tool" >/dev/null || { echo "soak: $tool is missing (Debian: apt-get install wrk curl postgresql-client python3)" >&2; exit 1; }
+done
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/blog-gateway/target}"
 cargo build --release --quiet
 BIN="$CARGO_TARGET_DIR/release/blog-gateway"

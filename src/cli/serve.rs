@@ -45,6 +45,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let address = SocketAddr::new(config.host, config.port);
     let state = build_state(config).await?;
     spawn_token_purge(state.clone());
+    crate::http::metrics::spawn_upkeep();
     let app = build_app(state);
     let listener = tokio::net::TcpListener::bind(address).await.with_context(|| {
         format!("cannot listen on {address} (is another server using the port? set PORT)")

@@ -21,6 +21,10 @@ const BUCKETS: &[f64] = &[
 /// clients, so they must not grow the metric set without bound).
 const MAX_OPERATION_NAMES: usize = 200;
 
+/// How often histogram samples are folded into buckets (the interval `PrometheusBuilder::install`
+/// would use).
+const UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 static OPERATION_NAMES: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
 
@@ -32,6 +36,20 @@ pub fn handle() -> &'static PrometheusHandle {
             .and_then(PrometheusBuilder::install_recorder)
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder().handle())
     })
+}
+
+/// Folds the histogram samples recorded since the last pass into their buckets, every few
+/// seconds. The recorder keeps each sample until then, so without this task a server that is
+/// never scraped grows by every request it answers (measured: +15 MiB in a 5-minute soak).
+pub fn spawn_upkeep() {
+    let handle = handle();
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(UPKEEP_INTERVAL);
+        loop {
+            ticker.tick().await;
+            handle.run_upkeep();
+        }
+    });
 }
 
 /// Counts every request by method, route template and status.
