@@ -6,6 +6,10 @@
 //! tick enqueues its keys, and only then polls the queued fetches: one statement per relation
 //! and tick, whatever the page size or the number of worker threads. When the execution yields
 //! on its own (large lists are polled in slices), the fetches wait for the next slice.
+//!
+//! Fetches of a deferred loader (users: every other row names some) start only when no other
+//! fetch is running, so the rows those fetches return add their keys to the same batch: a page of
+//! posts with their comments looks up post and comment authors in one statement, not two.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -16,19 +20,32 @@ use std::task::{Context, Poll, Wake, Waker};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
+type Fetches = Arc<Mutex<Vec<BoxFuture<'static, ()>>>>;
+
 /// The fetches waiting to run for one request.
 #[derive(Clone, Default)]
-pub struct BatchQueue(Arc<Mutex<Vec<BoxFuture<'static, ()>>>>);
+pub struct BatchQueue {
+    ready: Fetches,
+    deferred: Fetches,
+}
 
 impl BatchQueue {
     /// The spawner given to each DataLoader of the request.
     pub fn spawner(&self) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static {
-        let queue = self.0.clone();
-        move |task| queue.lock().unwrap_or_else(|e| e.into_inner()).push(task)
+        Self::push_to(self.ready.clone())
     }
 
-    fn take(&self) -> Vec<BoxFuture<'static, ()>> {
-        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    /// The spawner of a deferred loader: its fetches wait until no other fetch is running.
+    pub fn deferred_spawner(&self) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static {
+        Self::push_to(self.deferred.clone())
+    }
+
+    fn push_to(fetches: Fetches) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static {
+        move |task| fetches.lock().unwrap_or_else(|e| e.into_inner()).push(task)
+    }
+
+    fn take(fetches: &Fetches) -> Vec<BoxFuture<'static, ()>> {
+        std::mem::take(&mut *fetches.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Runs `main` (the execution) together with the fetches its loaders queue.
@@ -49,7 +66,10 @@ impl BatchQueue {
                 if probe.woken.load(Ordering::Acquire) {
                     return Poll::Pending;
                 }
-                fetches.extend(self.take());
+                fetches.extend(Self::take(&self.ready));
+                if fetches.is_empty() {
+                    fetches.extend(Self::take(&self.deferred));
+                }
                 let mut finished_any = false;
                 while let Poll::Ready(Some(())) = fetches.poll_next_unpin(cx) {
                     finished_any = true;

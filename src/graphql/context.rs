@@ -2,10 +2,13 @@
 
 use async_graphql::Context;
 
+use uuid::Uuid;
+
 use super::loaders::Loaders;
+use super::types::UserObject;
 use crate::auth::Viewer;
 use crate::db::DbConn;
-use crate::error::{AppError, AuthFailure};
+use crate::error::{AppError, AuthFailure, Resource};
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 
@@ -37,6 +40,15 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
 
 pub async fn db(ctx: &Context<'_>) -> async_graphql::Result<DbConn> {
     Ok(state(ctx)?.db().await?)
+}
+
+/// The author of a post or comment, through the request's user loader.
+pub async fn author(ctx: &Context<'_>, author_id: Uuid) -> async_graphql::Result<UserObject> {
+    let user = Box::pin(loaders(ctx)?.users.load_one(author_id))
+        .await
+        .map_err(load_error)?
+        .ok_or(AppError::NotFound(Resource::User))?;
+    Ok(UserObject(user))
 }
 
 /// Converts a loader failure into the GraphQL error of its cause.

@@ -50,28 +50,30 @@ pub struct Loaders {
 impl Loaders {
     /// Loaders of one HTTP request, batched deterministically by the request's queue.
     pub fn new(state: &AppState, viewer_id: Option<Uuid>, queue: &BatchQueue) -> Self {
-        Self::with_spawner(state, viewer_id, Arc::new(queue.spawner()))
+        Self::with_spawners(
+            state,
+            viewer_id,
+            Arc::new(queue.spawner()),
+            Arc::new(queue.deferred_spawner()),
+        )
     }
 
     /// Loaders of one subscription, whose events are resolved outside any HTTP request: fetches
     /// run as tasks after the resolvers of the event had a turn to enqueue keys.
     pub fn for_subscription(state: &AppState, viewer_id: Option<Uuid>) -> Self {
-        Self::with_spawner(
-            state,
-            viewer_id,
-            Arc::new(|task| {
-                tokio::spawn(async move {
-                    tokio::task::yield_now().await;
-                    task.await;
-                });
-            }),
-        )
+        let spawner: Spawner = Arc::new(|task| {
+            tokio::spawn(async move {
+                tokio::task::yield_now().await;
+                task.await;
+            });
+        });
+        Self::with_spawners(state, viewer_id, spawner.clone(), spawner)
     }
 
-    fn with_spawner(state: &AppState, viewer_id: Option<Uuid>, spawner: Spawner) -> Self {
+    fn with_spawners(state: &AppState, viewer_id: Option<Uuid>, spawner: Spawner, deferred: Spawner) -> Self {
         let queue = &spawner;
         Self {
-            users: caching_loader(queue, UserLoader(state.clone())),
+            users: caching_loader(&deferred, UserLoader(state.clone())),
             posts: caching_loader(queue, PostLoader(state.clone())),
             post_comments: loader(queue, PostCommentsLoader(state.clone())),
             author_posts: loader(queue, AuthorPostsLoader(state.clone())),
@@ -88,14 +90,15 @@ impl Loaders {
 
 pub struct UserLoader(AppState);
 
+/// Shared, not cloned: a loader hands every caller its own copy of the value.
 impl Loader<Uuid> for UserLoader {
-    type Value = User;
+    type Value = Arc<User>;
     type Error = LoadError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, User>, LoadError> {
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<User>>, LoadError> {
         let mut conn = self.0.db().await?;
         let rows = users::by_ids(&mut conn, keys).await?;
-        Ok(rows.into_iter().map(|u| (u.id, u)).collect())
+        Ok(rows.into_iter().map(|u| (u.id, Arc::new(u))).collect())
     }
 }
 

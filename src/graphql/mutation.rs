@@ -121,7 +121,7 @@ impl AccountMutation {
             FieldErrors::new(),
         )
         .await?;
-        Ok(UserObject(user))
+        Ok(UserObject(user.into()))
     }
 
     /// Changes a user's username, email or profile (the user or an admin).
@@ -141,7 +141,7 @@ impl AccountMutation {
             FieldErrors::new(),
         )
         .await?;
-        Ok(UserObject(user))
+        Ok(UserObject(user.into()))
     }
 
     /// Admins only.
@@ -154,7 +154,7 @@ impl AccountMutation {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&user_id, "userId")?;
         let user = users::set_role(&mut *context::db(ctx).await?, viewer, id, role.into()).await?;
-        Ok(UserObject(user))
+        Ok(UserObject(user.into()))
     }
 
     /// Admins only. A deactivated user's tokens stop working at once.
@@ -167,7 +167,7 @@ impl AccountMutation {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&user_id, "userId")?;
         let user = users::set_active(&mut *context::db(ctx).await?, viewer, id, active).await?;
-        Ok(UserObject(user))
+        Ok(UserObject(user.into()))
     }
 }
 

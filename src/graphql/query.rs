@@ -50,9 +50,9 @@ impl UserQuery {
                     .await
                     .map_err(context::load_error)?
             }
-            (None, Some(username)) => {
-                users::find_by_username(&mut *context::db(ctx).await?, &username).await?
-            }
+            (None, Some(username)) => users::find_by_username(&mut *context::db(ctx).await?, &username)
+                .await?
+                .map(Into::into),
             _ => {
                 return Err(FieldErrors::single(
                     Location::Query,
@@ -91,8 +91,7 @@ impl UserQuery {
         .await?;
         Ok(UserConnection::new(
             page,
-            |u| users::cursor_of(u).encode(),
-            UserObject,
+            |user| (users::cursor_of(&user), UserObject(user.into())),
             TotalCount::Users(filter),
         ))
     }
@@ -111,7 +110,10 @@ impl PostQuery {
         let Some((post, author)) = found else {
             return Ok(None);
         };
-        context::loaders(ctx)?.users.feed_one(author.id, author).await;
+        context::loaders(ctx)?
+            .users
+            .feed_one(author.id, author.into())
+            .await;
         Ok(Some(PostObject(post)))
     }
 
@@ -143,8 +145,7 @@ impl PostQuery {
         .await?;
         Ok(PostConnection::new(
             page,
-            |(_, cursor)| cursor.encode(),
-            |(post, _)| PostObject(post),
+            |(post, cursor)| (cursor, PostObject(post)),
             TotalCount::Posts(filter),
         ))
     }

@@ -75,7 +75,7 @@ async fn batched_documents_send_a_fixed_number_of_statements() {
             response.body["data"]["posts"]["nodes"].as_array().unwrap().len(),
             n as usize
         );
-        assert!(counts.queries <= 3, "feed of {n}: {counts:?}");
+        assert!(counts.queries <= 2, "feed of {n}: {counts:?}");
 
         let (response, counts) = app
             .count_statements(app.graphql(NESTED, json!({ "n": n }), None))
@@ -84,7 +84,8 @@ async fn batched_documents_send_a_fixed_number_of_statements() {
         let first = &response.body["data"]["posts"]["nodes"][0];
         assert_eq!(first["comments"]["nodes"].as_array().unwrap().len(), 5);
         assert!(first["comments"]["nodes"][0]["author"]["username"].is_string());
-        assert!(counts.queries <= 4, "nested of {n}: {counts:?}");
+        // Post and comment authors in one statement: the user loader is deferred (batch.rs).
+        assert!(counts.queries <= 3, "nested of {n}: {counts:?}");
     }
 
     let post_id = app
@@ -115,7 +116,7 @@ async fn batched_documents_send_a_fixed_number_of_statements() {
     let (_, counts) = app
         .count_statements(app.graphql(NESTED, json!({ "n": 50 }), token))
         .await;
-    assert!(counts.queries <= 5, "nested with a token: {counts:?}");
+    assert!(counts.queries <= 4, "nested with a token: {counts:?}");
 }
 
 #[tokio::test]

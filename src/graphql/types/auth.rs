@@ -35,7 +35,7 @@ impl From<Tokens> for AuthTokens {
 impl From<Session> for AuthPayload {
     fn from(s: Session) -> Self {
         AuthPayload {
-            user: UserObject(s.user),
+            user: UserObject(s.user.into()),
             tokens: s.tokens.into(),
         }
     }

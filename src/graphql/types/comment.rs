@@ -22,19 +22,11 @@ impl CommentObject {
     }
 
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<UserObject> {
-        let user = context::loaders(ctx)?
-            .users
-            .load_one(self.0.author_id)
-            .await
-            .map_err(load_error)?
-            .ok_or_else(|| AppError::NotFound(Resource::User))?;
-        Ok(UserObject(user))
+        context::author(ctx, self.0.author_id).await
     }
 
     async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<PostObject> {
-        let post = context::loaders(ctx)?
-            .posts
-            .load_one(self.0.post_id)
+        let post = Box::pin(context::loaders(ctx)?.posts.load_one(self.0.post_id))
             .await
             .map_err(load_error)?
             .ok_or_else(|| AppError::NotFound(Resource::Post))?;

@@ -1,4 +1,9 @@
 //! GraphQL object, input and enum types. They wrap domain models; resolvers stay thin.
+//!
+//! Resolvers that await a loader or a query run that work in a `Box::pin`ned future.
+//! async-graphql allocates the future of every field of an object at the size of that type's
+//! largest resolver future: one unboxed query in `Post.comments` made each `Post.title` cost
+//! a 2 KB allocation (and its copy), which dominated the nested query's time and memory.
 
 pub mod auth;
 pub mod comment;

@@ -8,7 +8,6 @@ use super::enums::Category;
 use super::{CommentConnection, CommentObject, UserObject, saturating_int};
 use crate::db::models::Post;
 use crate::domain::{comments, page};
-use crate::error::{AppError, Resource};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::PostCommentsKey;
 
@@ -72,22 +71,14 @@ impl PostObject {
         if context::viewer(ctx).is_none() {
             return Ok(false);
         }
-        let liked = context::loaders(ctx)?
-            .liked
-            .load_one(self.0.id)
+        let liked = Box::pin(context::loaders(ctx)?.liked.load_one(self.0.id))
             .await
             .map_err(load_error)?;
         Ok(liked.unwrap_or(false))
     }
 
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<UserObject> {
-        let user = context::loaders(ctx)?
-            .users
-            .load_one(self.0.author_id)
-            .await
-            .map_err(load_error)?
-            .ok_or_else(|| AppError::NotFound(Resource::User))?;
-        Ok(UserObject(user))
+        context::author(ctx, self.0.author_id).await
     }
 
     /// Comments, oldest first.
@@ -95,6 +86,25 @@ impl PostObject {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<CommentConnection> {
+        Box::pin(self.comment_page(ctx, first, after)).await
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+impl PostObject {
+    async fn comment_page(
+        &self,
+        ctx: &Context<'_>,
+        first: i32,
         after: Option<String>,
     ) -> async_graphql::Result<CommentConnection> {
         let first = page::page_size(Some(first), 20, "first")?;
@@ -118,18 +128,9 @@ impl PostObject {
         };
         Ok(CommentConnection::new(
             page,
-            |c| comments::cursor_of(c).encode(),
-            CommentObject,
+            |comment| (comments::cursor_of(&comment), CommentObject(comment)),
             TotalCount::Known(i64::from(self.0.comments_count)),
         ))
-    }
-
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
-    }
-
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
     }
 }
 

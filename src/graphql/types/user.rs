@@ -1,5 +1,7 @@
 //! The `User` and `Profile` types. Email and last login are shown to the user and admins only.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
@@ -12,7 +14,7 @@ use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::AuthorPostsKey;
 
 #[derive(Clone)]
-pub struct UserObject(pub User);
+pub struct UserObject(pub Arc<User>);
 
 #[derive(SimpleObject)]
 pub struct Profile {
@@ -20,12 +22,6 @@ pub struct Profile {
     last_name: Option<String>,
     avatar: Option<String>,
     bio: Option<String>,
-}
-
-impl UserObject {
-    fn private_visible(&self, ctx: &Context<'_>) -> bool {
-        context::viewer(ctx).is_some_and(|v| v.sees_private_of(self.0.id))
-    }
 }
 
 #[Object(name = "User")]
@@ -89,6 +85,21 @@ impl UserObject {
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
     ) -> async_graphql::Result<PostConnection> {
+        Box::pin(self.post_page(ctx, first, after)).await
+    }
+}
+
+impl UserObject {
+    fn private_visible(&self, ctx: &Context<'_>) -> bool {
+        context::viewer(ctx).is_some_and(|v| v.sees_private_of(self.0.id))
+    }
+
+    async fn post_page(
+        &self,
+        ctx: &Context<'_>,
+        first: i32,
+        after: Option<String>,
+    ) -> async_graphql::Result<PostConnection> {
         let first = page::page_size(Some(first), 20, "first")?;
         let filter = posts::author_filter(context::viewer(ctx), self.0.id);
         let sort = posts::PostSort::Newest;
@@ -119,8 +130,7 @@ impl UserObject {
         };
         Ok(PostConnection::new(
             page,
-            |(_, cursor)| cursor.encode(),
-            |(post, _)| PostObject(post),
+            |(post, cursor)| (cursor, PostObject(post)),
             TotalCount::Posts(filter),
         ))
     }
