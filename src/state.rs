@@ -4,6 +4,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::sync::{Semaphore, SemaphorePermit};
+
 use crate::auth::jwt::JwtKeys;
 use crate::cache::ResponseCache;
 use crate::config::Config;
@@ -12,6 +14,7 @@ use crate::db::{DbConn, DbPool};
 use crate::error::AppResult;
 use crate::events::EventBus;
 use crate::graphql::GatewaySchema;
+use crate::graphql::parsed::ParsedDocuments;
 use crate::graphql::persisted::DocumentStore;
 use crate::ratelimit::{AuthAttempt, Quota, RateLimiter};
 
@@ -37,6 +40,10 @@ struct Inner {
     events: EventBus,
     /// Persisted and trusted GraphQL documents.
     documents: DocumentStore,
+    /// Turns to execute a GraphQL operation (GRAPHQL_MAX_CONCURRENCY).
+    executions: Semaphore,
+    /// Parsed GraphQL documents by query text.
+    parsed: ParsedDocuments,
     /// Anonymous response cache (Redis when configured, else in process).
     cache: ResponseCache,
     /// Shared rate limits (Redis when configured, else in process).
@@ -68,6 +75,7 @@ impl AppState {
             &parts.config.redis_prefix,
             std::time::Duration::from_secs(parts.config.cache_ttl_secs),
         );
+        let executions = Semaphore::new(execution_slots(&parts.config));
         Self {
             inner: Arc::new(Inner {
                 config: parts.config,
@@ -80,6 +88,8 @@ impl AppState {
                 limiter,
                 cache,
                 documents,
+                parsed: ParsedDocuments::default(),
+                executions,
                 schema,
                 started: Instant::now(),
             }),
@@ -118,6 +128,21 @@ impl AppState {
     /// The response cache. Writes always invalidate it; reads use it only when CACHE_ENABLED.
     pub fn cache(&self) -> &ResponseCache {
         &self.inner.cache
+    }
+
+    /// Waits for a turn to execute a GraphQL operation; the turn ends when the permit drops.
+    pub async fn execution_turn(&self) -> Option<SemaphorePermit<'_>> {
+        // The semaphore is never closed, so this is always Some.
+        self.inner.executions.acquire().await.ok()
+    }
+
+    /// Turns free right now (for tests and metrics).
+    pub fn free_execution_turns(&self) -> usize {
+        self.inner.executions.available_permits()
+    }
+
+    pub fn parsed_documents(&self) -> &ParsedDocuments {
+        &self.inner.parsed
     }
 
     pub fn documents(&self) -> &DocumentStore {
@@ -176,4 +201,12 @@ impl AppState {
     pub fn uptime_secs(&self) -> f64 {
         self.inner.started.elapsed().as_secs_f64()
     }
+}
+
+/// GRAPHQL_MAX_CONCURRENCY, or three operations per CPU core: enough to keep the cores busy
+/// while some operations wait for Postgres.
+fn execution_slots(config: &Config) -> usize {
+    config
+        .graphql_max_concurrency
+        .unwrap_or_else(|| 3 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
 }

@@ -320,6 +320,7 @@ async fn execute(
                 let body = response_body(&persisted_refusal(&refused), false);
                 return body_response(media.refused_status(), media, body);
             }
+            state.parsed_documents().attach(&mut request);
             if matches!(door, Door::Get(_)) && operation_type(&mut request) == Some(OperationType::Mutation) {
                 return mutation_over_get(media);
             }
@@ -380,6 +381,7 @@ async fn execute(
                     responses.push(persisted_refusal(&refused));
                     continue;
                 }
+                state.parsed_documents().attach(&mut request);
                 let (response, meta) = run_one(&state, &caller, request).await;
                 changed |= meta.changes_content.load(Ordering::Relaxed);
                 responses.push(response);
@@ -465,7 +467,9 @@ async fn run_one(state: &AppState, caller: &Caller, request: Request) -> (GqlRes
         .data(RequestViewer(viewer))
         .data(ClientIp(caller.ip))
         .data(loaders);
+    let turn = state.execution_turn().await;
     let mut response = queue.drive(state.schema().execute(request)).await;
+    drop(turn);
     // Parse and validation errors carry no path; errors raised while resolving always do.
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
     meta.executed.store(executed, Ordering::Relaxed);

@@ -286,3 +286,23 @@ async fn the_standard_introspection_query_passes_and_can_be_turned_off() {
     assert!(response.body["errors"].is_array(), "{}", response.text);
     assert!(response.body["data"].is_null() || response.body["data"]["__schema"].is_null());
 }
+
+/// GRAPHQL_MAX_CONCURRENCY: an operation waits while every turn is taken, and runs once one
+/// frees up.
+#[tokio::test]
+async fn operations_wait_for_a_free_execution_turn() {
+    let app = TestApp::with_flags(&["--graphql-max-concurrency", "1"]).await;
+    assert_eq!(app.state.free_execution_turns(), 1);
+    let held = app.state.execution_turn().await;
+    let waiting = app.graphql("{ posts(first: 1) { nodes { id } } }", json!({}), None);
+    tokio::pin!(waiting);
+    let early = tokio::time::timeout(std::time::Duration::from_millis(300), &mut waiting).await;
+    assert!(early.is_err(), "ran without a turn");
+    drop(held);
+    let response = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("runs once the turn is free");
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    assert!(response.body.get("errors").is_none(), "{}", response.text);
+    assert_eq!(app.state.free_execution_turns(), 1, "the turn is given back");
+}
