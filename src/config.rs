@@ -123,7 +123,7 @@ pub struct Config {
     /// Each one in flight holds its whole result tree: on 2 cores, 32 nested queries at once took
     /// the process to 68 MiB and ran slower than 6 at a time (their memory no longer fit in the
     /// CPU caches).
-    #[arg(long, env = "GRAPHQL_MAX_CONCURRENCY", value_parser = parse_positive_usize)]
+    #[arg(long, env = "GRAPHQL_MAX_CONCURRENCY", value_parser = parse_concurrency)]
     pub graphql_max_concurrency: Option<usize>,
 
     /// Largest request body accepted on /graphql, in bytes.
@@ -210,6 +210,13 @@ fn parse_port(value: &str) -> Result<u16, String> {
     match value.parse::<u16>() {
         Ok(port) if port > 0 => Ok(port),
         _ => Err("expected a TCP port number from 1 to 65535".into()),
+    }
+}
+
+fn parse_concurrency(value: &str) -> Result<usize, String> {
+    match value.parse::<usize>() {
+        Ok(n) if (1..=10_000).contains(&n) => Ok(n),
+        _ => Err("expected a number of operations from 1 to 10000".into()),
     }
 }
 

@@ -153,6 +153,8 @@ pub enum AppError {
     },
     /// The database cannot be reached.
     Unavailable,
+    /// Every GraphQL execution turn stayed taken for the whole wait (GRAPHQL_MAX_CONCURRENCY).
+    Busy,
     /// Anything unexpected; logged once, never shown.
     Internal(anyhow::Error),
 }
@@ -202,6 +204,7 @@ impl AppError {
             AppError::Conflict => "User already exists with this email or username",
             AppError::RateLimited { .. } => "Too many requests from this IP",
             AppError::Unavailable => "The database is unavailable, try again shortly",
+            AppError::Busy => "The server is busy, try again shortly",
             AppError::Internal(_) => "Internal server error",
         }
     }
@@ -215,7 +218,7 @@ impl AppError {
             AppError::Validation(_) => "BAD_USER_INPUT",
             AppError::Conflict => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
-            AppError::Unavailable => "UNAVAILABLE",
+            AppError::Unavailable | AppError::Busy => "UNAVAILABLE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -228,7 +231,7 @@ impl AppError {
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Validation(_) | AppError::Conflict => StatusCode::BAD_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -275,6 +278,7 @@ impl AppError {
     fn retry_after(&self) -> Option<Duration> {
         match self {
             AppError::RateLimited { retry_after } => Some(*retry_after),
+            AppError::Busy => Some(Duration::from_secs(1)),
             _ => None,
         }
     }

@@ -11,7 +11,7 @@ use crate::cache::ResponseCache;
 use crate::config::Config;
 use crate::db::statements::StatementCounter;
 use crate::db::{DbConn, DbPool};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::events::EventBus;
 use crate::graphql::GatewaySchema;
 use crate::graphql::parsed::ParsedDocuments;
@@ -130,13 +130,18 @@ impl AppState {
         &self.inner.cache
     }
 
-    /// Waits for a turn to execute a GraphQL operation; the turn ends when the permit drops.
-    pub async fn execution_turn(&self) -> Option<SemaphorePermit<'_>> {
-        // The semaphore is never closed, so this is always Some.
-        self.inner.executions.acquire().await.ok()
+    /// Waits for a turn to execute a GraphQL operation (the turn ends when the permit drops), at
+    /// most EXECUTION_WAIT: a caller that holds every turn with slow operations gets others a
+    /// quick 503, not a queue that lasts until the request timeout.
+    pub async fn execution_turn(&self) -> AppResult<SemaphorePermit<'_>> {
+        match tokio::time::timeout(EXECUTION_WAIT, self.inner.executions.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            // The semaphore is never closed; a timeout is the only way here.
+            Ok(Err(_)) | Err(_) => Err(AppError::Busy),
+        }
     }
 
-    /// Turns free right now (for tests and metrics).
+    /// Turns free right now.
     pub fn free_execution_turns(&self) -> usize {
         self.inner.executions.available_permits()
     }
@@ -202,6 +207,9 @@ impl AppState {
         self.inner.started.elapsed().as_secs_f64()
     }
 }
+
+/// Longest wait for a GraphQL execution turn.
+const EXECUTION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// GRAPHQL_MAX_CONCURRENCY, or three operations per CPU core: enough to keep the cores busy
 /// while some operations wait for Postgres.

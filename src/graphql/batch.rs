@@ -7,9 +7,10 @@
 //! and tick, whatever the page size or the number of worker threads. When the execution yields
 //! on its own (large lists are polled in slices), the fetches wait for the next slice.
 //!
-//! Fetches of a deferred loader (users: every other row names some) start only when no other
-//! fetch is running, so the rows those fetches return add their keys to the same batch: a page of
-//! posts with their comments looks up post and comment authors in one statement, not two.
+//! Fetches of a deferred loader (users: every other row names some; the viewer's likes) start
+//! only when no other fetch is running, so the rows those fetches return add their keys to the
+//! same batch: a page of posts with their comments looks up post and comment authors in one
+//! statement, not two. Deferred fetches then run together, in one round.
 
 use std::future::Future;
 use std::pin::Pin;

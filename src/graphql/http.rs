@@ -24,6 +24,7 @@ use super::context::RequestViewer;
 use super::graphiql;
 use super::limits::{RateLimitKey, RequestMeta, prepare, selected_operation};
 use super::loaders::Loaders;
+use super::parsed::NewDocument;
 use super::persisted::{self, Refusal};
 use crate::auth::Viewer;
 use crate::auth::extract::viewer_from_headers;
@@ -320,7 +321,7 @@ async fn execute(
                 let body = response_body(&persisted_refusal(&refused), false);
                 return body_response(media.refused_status(), media, body);
             }
-            state.parsed_documents().attach(&mut request);
+            let new_document = state.parsed_documents().attach(&mut request);
             if matches!(door, Door::Get(_)) && operation_type(&mut request) == Some(OperationType::Mutation) {
                 return mutation_over_get(media);
             }
@@ -337,14 +338,16 @@ async fn execute(
                 }
                 generation = seen;
             }
-            let (response, meta) = run_one(&state, &caller, request).await;
+            let (response, meta) = run_one(&state, &caller, request, new_document).await;
             if meta.changes_content.load(Ordering::Relaxed) {
                 state.cache().invalidate().await;
             }
             let executed = meta.executed.load(Ordering::Relaxed);
             let rate_limit = meta.rate_limit.lock().ok().and_then(|slot| *slot);
+            let busy = meta.busy.load(Ordering::Relaxed);
             let status = match rate_limit {
                 Some((decision, _)) if !decision.allowed => StatusCode::TOO_MANY_REQUESTS,
+                _ if busy => StatusCode::SERVICE_UNAVAILABLE,
                 _ if executed || response.errors.is_empty() => StatusCode::OK,
                 _ => media.refused_status(),
             };
@@ -360,6 +363,10 @@ async fn execute(
                 state.cache().store(generation, key, &cached).await;
             }
             let mut http = body_response(status, media, body);
+            if busy {
+                http.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
             if cache_key.is_some() {
                 http.headers_mut()
                     .insert("x-cache", HeaderValue::from_static("MISS"));
@@ -381,8 +388,8 @@ async fn execute(
                     responses.push(persisted_refusal(&refused));
                     continue;
                 }
-                state.parsed_documents().attach(&mut request);
-                let (response, meta) = run_one(&state, &caller, request).await;
+                let new_document = state.parsed_documents().attach(&mut request);
+                let (response, meta) = run_one(&state, &caller, request, new_document).await;
                 changed |= meta.changes_content.load(Ordering::Relaxed);
                 responses.push(response);
             }
@@ -437,7 +444,13 @@ struct Caller {
 }
 
 /// Runs one operation with its own loaders; the meta says whether it reached execution.
-async fn run_one(state: &AppState, caller: &Caller, request: Request) -> (GqlResponse, Arc<RequestMeta>) {
+/// `new_document` (parsed for this request) is kept for later requests once it has run.
+async fn run_one(
+    state: &AppState,
+    caller: &Caller,
+    request: Request,
+    new_document: Option<NewDocument>,
+) -> (GqlResponse, Arc<RequestMeta>) {
     let meta = Arc::new(RequestMeta {
         operation_name: request.operation_name.clone(),
         ..RequestMeta::default()
@@ -467,12 +480,32 @@ async fn run_one(state: &AppState, caller: &Caller, request: Request) -> (GqlRes
         .data(RequestViewer(viewer))
         .data(ClientIp(caller.ip))
         .data(loaders);
-    let turn = state.execution_turn().await;
+    // The operation's recorded duration includes this wait: it is part of what the client sees.
+    let turn = match state.execution_turn().await {
+        Ok(turn) => turn,
+        Err(busy) => {
+            meta.busy.store(true, Ordering::Relaxed);
+            let error = busy.to_graphql();
+            let mut refusal = ServerError::new(error.message, None);
+            refusal.extensions = error.extensions;
+            let response = GqlResponse::from_errors(vec![refusal]);
+            crate::http::metrics::record_graphql(
+                meta.operation_name.as_deref(),
+                "refused",
+                started.elapsed(),
+                &[],
+            );
+            return (response, meta);
+        }
+    };
     let mut response = queue.drive(state.schema().execute(request)).await;
     drop(turn);
     // Parse and validation errors carry no path; errors raised while resolving always do.
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
     meta.executed.store(executed, Ordering::Relaxed);
+    if let (true, Some(new)) = (executed, new_document) {
+        state.parsed_documents().remember(new);
+    }
     if executed {
         if let Some(cost) = meta.cost.lock().ok().and_then(|c| *c) {
             response

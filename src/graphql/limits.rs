@@ -55,6 +55,8 @@ pub struct RequestMeta {
     pub rate_limit: Mutex<Option<(Decision, Quota)>>,
     /// The operation the client asked to run.
     pub operation_name: Option<String>,
+    /// Set when no execution turn freed up in time (answered 503).
+    pub busy: std::sync::atomic::AtomicBool,
     /// Set when the operation is a mutation that can change what anonymous readers see.
     pub changes_content: std::sync::atomic::AtomicBool,
 }

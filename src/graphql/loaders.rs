@@ -78,7 +78,7 @@ impl Loaders {
             post_comments: loader(queue, PostCommentsLoader(state.clone())),
             author_posts: loader(queue, AuthorPostsLoader(state.clone())),
             liked: loader(
-                queue,
+                &deferred,
                 LikedLoader {
                     state: state.clone(),
                     viewer_id,

@@ -293,7 +293,7 @@ async fn the_standard_introspection_query_passes_and_can_be_turned_off() {
 async fn operations_wait_for_a_free_execution_turn() {
     let app = TestApp::with_flags(&["--graphql-max-concurrency", "1"]).await;
     assert_eq!(app.state.free_execution_turns(), 1);
-    let held = app.state.execution_turn().await;
+    let held = app.state.execution_turn().await.expect("a free turn");
     let waiting = app.graphql("{ posts(first: 1) { nodes { id } } }", json!({}), None);
     tokio::pin!(waiting);
     let early = tokio::time::timeout(std::time::Duration::from_millis(300), &mut waiting).await;
@@ -305,4 +305,30 @@ async fn operations_wait_for_a_free_execution_turn() {
     assert_eq!(response.status, StatusCode::OK, "{}", response.text);
     assert!(response.body.get("errors").is_none(), "{}", response.text);
     assert_eq!(app.state.free_execution_turns(), 1, "the turn is given back");
+}
+
+/// A caller that keeps every execution turn busy gets others a quick 503, not a queue that
+/// lasts until the request timeout.
+#[tokio::test]
+async fn a_request_that_waits_too_long_for_a_turn_is_answered_503() {
+    let app = TestApp::with_flags(&["--graphql-max-concurrency", "1"]).await;
+    let _held = app.state.execution_turn().await.expect("a free turn");
+    let started = std::time::Instant::now();
+    let response = app
+        .graphql("{ posts(first: 1) { nodes { id } } }", json!({}), None)
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        response.text
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    assert_eq!(error_code(&response), "UNAVAILABLE");
+    assert_eq!(
+        response.body["errors"][0]["message"],
+        "The server is busy, try again shortly"
+    );
+    assert!(response.body.get("data").is_none(), "{}", response.text);
+    assert_eq!(response.headers["retry-after"], "1");
 }
