@@ -463,32 +463,22 @@ async fn run_one(
     };
     let started = std::time::Instant::now();
     let mut request = request;
-    if let Err(error) = prepare(state, &mut request, &RateLimitKey(limit_key), &meta).await {
-        let mut response = GqlResponse::from_errors(vec![error]);
-        label_refusals(&mut response.errors);
-        crate::http::metrics::record_graphql(
-            meta.operation_name.as_deref(),
-            "refused",
-            started.elapsed(),
-            &[],
-        );
-        return (response, meta);
-    }
-    let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
-    let request = request
-        .data(state.clone())
-        .data(RequestViewer(viewer))
-        .data(ClientIp(caller.ip))
-        .data(loaders);
-    // The operation's recorded duration includes this wait: it is part of what the client sees.
-    let turn = match state.execution_turn().await {
-        Ok(turn) => turn,
-        Err(busy) => {
+    // The operation's recorded duration includes the wait for a turn: the client sees it too.
+    let turn = match prepare(state, &mut request, &RateLimitKey(limit_key), &meta).await {
+        Ok(()) => state.execution_turn().await.map_err(|busy| {
             meta.busy.store(true, Ordering::Relaxed);
             let error = busy.to_graphql();
             let mut refusal = ServerError::new(error.message, None);
             refusal.extensions = error.extensions;
-            let response = GqlResponse::from_errors(vec![refusal]);
+            refusal
+        }),
+        Err(refusal) => Err(refusal),
+    };
+    let turn = match turn {
+        Ok(turn) => turn,
+        Err(refusal) => {
+            let mut response = GqlResponse::from_errors(vec![refusal]);
+            label_refusals(&mut response.errors);
             crate::http::metrics::record_graphql(
                 meta.operation_name.as_deref(),
                 "refused",
@@ -498,6 +488,12 @@ async fn run_one(
             return (response, meta);
         }
     };
+    let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
+    let request = request
+        .data(state.clone())
+        .data(RequestViewer(viewer))
+        .data(ClientIp(caller.ip))
+        .data(loaders);
     let mut response = queue.drive(state.schema().execute(request)).await;
     drop(turn);
     // Parse and validation errors carry no path; errors raised while resolving always do.
