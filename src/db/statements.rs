@@ -1,14 +1,17 @@
 //! Counts the SQL statements sent on every pooled connection, through diesel's instrumentation.
-//! Tests use it to prove that a request costs a fixed number of statements (no N+1).
+//! Tests use it to prove that a request costs a fixed number of statements (no N+1). It counts
+//! only once armed by [`StatementCounter::reset`]: telling a query from transaction control
+//! renders the statement's SQL, which no server request should pay for.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 
 /// Statement counts, split so that transaction control and pool pings do not hide real queries.
 #[derive(Debug, Default)]
 pub struct StatementCounter {
+    armed: AtomicBool,
     queries: AtomicU64,
     transaction_control: AtomicU64,
     pings: AtomicU64,
@@ -34,7 +37,9 @@ impl StatementCounter {
         }
     }
 
+    /// Starts counting from zero.
     pub fn reset(&self) {
+        self.armed.store(true, Ordering::Relaxed);
         self.queries.store(0, Ordering::Relaxed);
         self.transaction_control.store(0, Ordering::Relaxed);
         self.pings.store(0, Ordering::Relaxed);
@@ -62,7 +67,9 @@ pub struct CountingInstrumentation(pub Arc<StatementCounter>);
 
 impl Instrumentation for CountingInstrumentation {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
+        if let InstrumentationEvent::StartQuery { query, .. } = event
+            && self.0.armed.load(Ordering::Relaxed)
+        {
             self.0.record(&query.to_string());
         }
     }
