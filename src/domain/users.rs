@@ -74,6 +74,16 @@ pub struct UserFilter {
     pub search: Option<String>,
 }
 
+impl UserFilter {
+    /// The filter as both doors take it from clients: a blank search is no filter.
+    pub fn new(role: Option<Role>, search: Option<String>) -> Self {
+        UserFilter {
+            role,
+            search: search.filter(|s| !s.trim().is_empty()),
+        }
+    }
+}
+
 fn check_filter(filter: &UserFilter) -> AppResult<()> {
     match &filter.search {
         Some(search) => check_lookup_text(Location::Query, "search", search),

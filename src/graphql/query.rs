@@ -77,10 +77,7 @@ impl UserQuery {
     ) -> async_graphql::Result<UserConnection> {
         let viewer = context::require_viewer(ctx)?;
         let first = page::page_size(Some(first), 20, "first")?;
-        let filter = UserFilter {
-            role: role.map(Into::into),
-            search: search.filter(|s| !s.trim().is_empty()),
-        };
+        let filter = UserFilter::new(role.map(Into::into), search);
         let page = users::list(
             &mut *context::db(ctx).await?,
             viewer,

@@ -118,10 +118,7 @@ pub fn user_list(params: &QueryParams) -> AppResult<(UserFilter, Paging)> {
     });
     errors.into_result()?;
     Ok((
-        UserFilter {
-            role,
-            search: params.get("search").map(str::to_owned),
-        },
+        UserFilter::new(role, params.get("search").map(str::to_owned)),
         paging,
     ))
 }
