@@ -283,6 +283,15 @@ impl AppError {
         }
     }
 
+    /// Adds `Retry-After` (whole seconds, at least 1) when the client should come back later.
+    pub fn set_retry_after(&self, headers: &mut axum::http::HeaderMap) {
+        if let Some(retry_after) = self.retry_after()
+            && let Ok(value) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
+        {
+            headers.insert(header::RETRY_AFTER, value);
+        }
+    }
+
     /// The error as a GraphQL error with `extensions.code` (and `fields` for validation).
     pub fn to_graphql(&self) -> async_graphql::Error {
         self.log();
@@ -332,11 +341,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let mut response = (self.status(), axum::Json(self.legacy_body())).into_response();
-        if let Some(retry_after) = self.retry_after()
-            && let Ok(value) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
+        self.set_retry_after(response.headers_mut());
         response
     }
 }

@@ -87,11 +87,7 @@ fn refusal(status: StatusCode, media: Media, message: &str, code: &str) -> Respo
 
 fn app_error_response(error: &AppError, media: Media) -> Response {
     let mut response = refusal(error.status(), media, error.message(), error.code());
-    if let AppError::RateLimited { retry_after } = error
-        && let Ok(value) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
-    {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
+    error.set_retry_after(response.headers_mut());
     response
 }
 
@@ -347,7 +343,7 @@ async fn execute(
             let busy = meta.busy.load(Ordering::Relaxed);
             let status = match rate_limit {
                 Some((decision, _)) if !decision.allowed => StatusCode::TOO_MANY_REQUESTS,
-                _ if busy => StatusCode::SERVICE_UNAVAILABLE,
+                _ if busy => AppError::Busy.status(),
                 _ if executed || response.errors.is_empty() => StatusCode::OK,
                 _ => media.refused_status(),
             };
@@ -364,8 +360,7 @@ async fn execute(
             }
             let mut http = body_response(status, media, body);
             if busy {
-                http.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                AppError::Busy.set_retry_after(http.headers_mut());
             }
             if cache_key.is_some() {
                 http.headers_mut()
