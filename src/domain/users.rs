@@ -66,6 +66,23 @@ pub fn require_admin(viewer: &Viewer) -> AppResult<()> {
     }
 }
 
+/// The private part of a user's profile, as one viewer may see it.
+#[derive(Clone, Copy)]
+pub struct PrivateFields<'a> {
+    pub email: &'a str,
+    pub last_login: Option<chrono::DateTime<Utc>>,
+}
+
+/// The fields only the user and admins see; `None` for every other viewer (and anonymously).
+pub fn private_fields<'a>(user: &'a User, viewer: Option<&Viewer>) -> Option<PrivateFields<'a>> {
+    viewer
+        .is_some_and(|v| v.sees_private_of(user.id))
+        .then_some(PrivateFields {
+            email: &user.email,
+            last_login: user.last_login,
+        })
+}
+
 /// Filters of the admin user list.
 #[derive(Debug, Clone, Default)]
 pub struct UserFilter {

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::auth::Viewer;
 use crate::db::models::{Comment, Post, User};
 use crate::domain::sessions::{Session, Tokens};
+use crate::domain::users;
 
 fn iso(time: DateTime<Utc>) -> String {
     time.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -112,17 +113,17 @@ pub struct LegacyUser {
 
 impl LegacyUser {
     pub fn new(user: &User, viewer: Option<&Viewer>) -> Self {
-        let private = viewer.is_some_and(|v| v.sees_private_of(user.id));
+        let private = users::private_fields(user, viewer);
         LegacyUser {
             underscore_id: user.id,
             id: user.id,
             username: user.username.clone(),
-            email: private.then(|| user.email.clone()),
+            email: private.map(|p| p.email.to_owned()),
             role: user.role.as_str(),
             profile: user.into(),
             full_name: user.full_name(),
             is_active: user.is_active,
-            last_login: private.then(|| user.last_login.map(iso)),
+            last_login: private.map(|p| p.last_login.map(iso)),
             created_at: iso(user.created_at),
             updated_at: iso(user.updated_at),
         }

@@ -9,7 +9,7 @@ use super::connection::TotalCount;
 use super::enums::Role;
 use super::{PostConnection, PostObject};
 use crate::db::models::User;
-use crate::domain::{page, posts};
+use crate::domain::{page, posts, users};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::AuthorPostsKey;
 
@@ -36,7 +36,7 @@ impl UserObject {
 
     /// Only for the user and admins; null for everyone else.
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
-        self.private_visible(ctx).then_some(self.0.email.as_str())
+        users::private_fields(&self.0, context::viewer(ctx)).map(|p| p.email)
     }
 
     async fn role(&self) -> Role {
@@ -63,11 +63,7 @@ impl UserObject {
 
     /// Only for the user and admins; null for everyone else.
     async fn last_login(&self, ctx: &Context<'_>) -> Option<DateTime<Utc>> {
-        if self.private_visible(ctx) {
-            self.0.last_login
-        } else {
-            None
-        }
+        users::private_fields(&self.0, context::viewer(ctx)).and_then(|p| p.last_login)
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
@@ -90,10 +86,6 @@ impl UserObject {
 }
 
 impl UserObject {
-    fn private_visible(&self, ctx: &Context<'_>) -> bool {
-        context::viewer(ctx).is_some_and(|v| v.sees_private_of(self.0.id))
-    }
-
     async fn post_page(
         &self,
         ctx: &Context<'_>,
