@@ -343,6 +343,24 @@ pub async fn first_by_authors(
     .await?)
 }
 
+/// How many posts each author has (drafts included or not), for batch loaders; authors without
+/// posts are absent.
+pub async fn count_by_authors(
+    conn: &mut AsyncPgConnection,
+    author_ids: &[Uuid],
+    include_drafts: bool,
+) -> AppResult<Vec<(Uuid, i64)>> {
+    let mut query = posts::table
+        .filter(posts::author_id.eq_any(author_ids))
+        .group_by(posts::author_id)
+        .select((posts::author_id, diesel::dsl::count_star()))
+        .into_boxed();
+    if !include_drafts {
+        query = query.filter(posts::is_published.eq(true));
+    }
+    Ok(query.load(conn).await?)
+}
+
 /// A new or changed post as a client sent it, before validation.
 #[derive(Debug, Clone, Default)]
 pub struct PostInput {

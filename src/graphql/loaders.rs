@@ -44,6 +44,7 @@ pub struct Loaders {
     pub posts: DataLoader<PostLoader, HashMapCache>,
     pub post_comments: DataLoader<PostCommentsLoader>,
     pub author_posts: DataLoader<AuthorPostsLoader>,
+    pub author_post_counts: DataLoader<AuthorPostCountLoader>,
     pub liked: DataLoader<LikedLoader>,
 }
 
@@ -77,6 +78,7 @@ impl Loaders {
             posts: caching_loader(queue, PostLoader(state.clone())),
             post_comments: loader(queue, PostCommentsLoader(state.clone())),
             author_posts: loader(queue, AuthorPostsLoader(state.clone())),
+            author_post_counts: loader(queue, AuthorPostCountLoader(state.clone())),
             liked: loader(
                 &deferred,
                 LikedLoader {
@@ -220,6 +222,45 @@ impl Loader<Uuid> for LikedLoader {
         let mut out: HashMap<Uuid, bool> = keys.iter().map(|k| (*k, false)).collect();
         for id in liked {
             out.insert(id, true);
+        }
+        Ok(out)
+    }
+}
+
+/// How many posts one author has, with or without drafts (`User.posts.totalCount`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AuthorPostCountKey {
+    pub author_id: Uuid,
+    pub include_drafts: bool,
+}
+
+pub struct AuthorPostCountLoader(AppState);
+
+impl Loader<AuthorPostCountKey> for AuthorPostCountLoader {
+    type Value = i64;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[AuthorPostCountKey]) -> Result<HashMap<AuthorPostCountKey, i64>, LoadError> {
+        let mut conn = self.0.db().await?;
+        let mut out = HashMap::with_capacity(keys.len());
+        for include_drafts in [false, true] {
+            let author_ids: Vec<Uuid> = keys
+                .iter()
+                .filter(|k| k.include_drafts == include_drafts)
+                .map(|k| k.author_id)
+                .collect();
+            if author_ids.is_empty() {
+                continue;
+            }
+            for (author_id, count) in posts::count_by_authors(&mut conn, &author_ids, include_drafts).await? {
+                out.insert(
+                    AuthorPostCountKey {
+                        author_id,
+                        include_drafts,
+                    },
+                    count,
+                );
+            }
         }
         Ok(out)
     }

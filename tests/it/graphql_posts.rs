@@ -239,3 +239,40 @@ async fn drafts_are_visible_only_to_their_author_and_admins() {
     assert_eq!(other["user"]["posts"]["totalCount"], 0);
     assert_eq!(other["user"]["posts"]["nodes"], json!([]));
 }
+
+/// `User.posts.totalCount` is counted for every author of a page in one statement, drafts only
+/// for the author.
+#[tokio::test]
+async fn author_post_counts_are_batched() {
+    let app = TestApp::new().await;
+    let mut authors = Vec::new();
+    for name in ["ann", "bob", "cat"] {
+        authors.push(app.user(name, Role::User).await);
+    }
+    let ids: Vec<uuid::Uuid> = authors.iter().map(|a| a.id).collect();
+    bulk_posts(&app, &ids, 30, 0).await;
+    app.post(&authors[0], "Ann's draft", false).await;
+
+    const COUNTS: &str = "{ posts(first: 30) { nodes { author { username posts { totalCount } } } } }";
+    for token in [None, Some(authors[0].token.as_str())] {
+        let (response, counts) = app.count_statements(app.graphql(COUNTS, json!({}), token)).await;
+        assert!(response.body.get("errors").is_none(), "{}", response.text);
+        // Posts, authors, first pages, counts. Signed in: plus the viewer's row, and the pages
+        // and counts of the viewer's own posts (with drafts) in a statement of their own.
+        let most = if token.is_some() { 7 } else { 4 };
+        assert!(
+            counts.queries <= most,
+            "signed in: {}, {counts:?}",
+            token.is_some()
+        );
+        for node in response.body["data"]["posts"]["nodes"].as_array().unwrap() {
+            let author = &node["author"];
+            let expected = if author["username"] == "ann" && token.is_some() {
+                11
+            } else {
+                10
+            };
+            assert_eq!(author["posts"]["totalCount"], expected, "{author}");
+        }
+    }
+}

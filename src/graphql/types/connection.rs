@@ -10,6 +10,7 @@ use crate::domain::posts::PostFilter;
 use crate::domain::users::UserFilter;
 use crate::domain::{posts, users};
 use crate::graphql::context;
+use crate::graphql::loaders::AuthorPostCountKey;
 
 pub struct PageInfo {
     has_next_page: bool,
@@ -43,6 +44,8 @@ pub enum TotalCount {
     /// Already known (a stored counter).
     Known(i64),
     Posts(PostFilter),
+    /// One author's posts: counted for every author of the document in one statement.
+    AuthorPosts(AuthorPostCountKey),
     Users(UserFilter),
 }
 
@@ -51,6 +54,12 @@ impl TotalCount {
         let total = match self {
             TotalCount::Known(n) => *n,
             TotalCount::Posts(filter) => posts::count(&mut *context::db(ctx).await?, filter).await?,
+            TotalCount::AuthorPosts(key) => context::loaders(ctx)?
+                .author_post_counts
+                .load_one(*key)
+                .await
+                .map_err(context::load_error)?
+                .unwrap_or(0),
             TotalCount::Users(filter) => users::count(&mut *context::db(ctx).await?, filter).await?,
         };
         Ok(saturating_int(total))

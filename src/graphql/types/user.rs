@@ -11,7 +11,7 @@ use super::{PostConnection, PostObject};
 use crate::db::models::User;
 use crate::domain::{page, posts, users};
 use crate::graphql::context::{self, load_error};
-use crate::graphql::loaders::AuthorPostsKey;
+use crate::graphql::loaders::{AuthorPostCountKey, AuthorPostsKey};
 
 #[derive(Clone)]
 pub struct UserObject(pub Arc<User>);
@@ -123,7 +123,10 @@ impl UserObject {
         Ok(PostConnection::new(
             page,
             |(post, cursor)| (cursor, PostObject(post)),
-            TotalCount::Posts(filter),
+            TotalCount::AuthorPosts(AuthorPostCountKey {
+                author_id: self.0.id,
+                include_drafts: filter.include_drafts,
+            }),
         ))
     }
 }
