@@ -1,5 +1,6 @@
 //! Postgres access: the connection pool, migrations, the statement counter, schema and models.
 
+pub mod first_per_key;
 pub mod models;
 pub mod pool;
 pub mod schema;

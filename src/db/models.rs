@@ -114,7 +114,7 @@ pub struct NewUser<'a> {
     pub bio: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = posts, check_for_backend(Pg))]
 pub struct Post {
     pub id: Uuid,
@@ -144,7 +144,7 @@ pub struct NewPost<'a> {
     pub is_published: bool,
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = comments, check_for_backend(Pg))]
 pub struct Comment {
     pub id: Uuid,

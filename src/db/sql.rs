@@ -1,9 +1,10 @@
 //! Postgres full-text search pieces the query builder lacks.
 
-use diesel::dsl::sql;
-use diesel::expression::SqlLiteral;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::Text;
+use diesel::{QueryResult, expression::is_aggregate};
 
 use super::schema::sql_types::Tsvector;
 
@@ -30,11 +31,30 @@ diesel::define_sql_function! {
 }
 
 /// The configuration the `posts.search` column is built with (see the posts migration).
-pub fn english() -> SqlLiteral<Regconfig> {
-    sql::<Regconfig>("'english'::regconfig")
+///
+/// A constant of its own rather than a `sql` literal: diesel never keeps a statement with a literal
+/// prepared, so every search was parsed and planned again.
+#[derive(Debug, Clone, Copy, QueryId)]
+pub struct English;
+
+impl Expression for English {
+    type SqlType = Regconfig;
+}
+
+impl QueryFragment<Pg> for English {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("'english'::regconfig");
+        Ok(())
+    }
+}
+
+impl<QS> AppearsOnTable<QS> for English {}
+impl<QS> SelectableExpression<QS> for English {}
+impl<GB> ValidGrouping<GB> for English {
+    type IsAggregate = is_aggregate::Never;
 }
 
 /// `websearch_to_tsquery('english', $1)`, the search text bound as a parameter.
-pub fn search_query(text: String) -> websearch_to_tsquery<SqlLiteral<Regconfig>, String> {
-    websearch_to_tsquery(english(), text)
+pub fn search_query(text: String) -> websearch_to_tsquery<English, String> {
+    websearch_to_tsquery(English, text)
 }

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::page::{Cursor, CursorKey, Page};
 use super::validate::{char_len, check_no_nul};
 use crate::auth::Viewer;
+use crate::db::first_per_key::FirstCommentsOfPosts;
 use crate::db::models::{Comment, NewComment, Post};
 use crate::db::schema::{comments, posts};
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
@@ -75,17 +76,7 @@ pub async fn first_for_posts(
     post_ids: &[Uuid],
     limit: i64,
 ) -> AppResult<Vec<Comment>> {
-    use diesel::sql_types::{Array, BigInt, Uuid as SqlUuid};
-    Ok(diesel::sql_query(
-        "SELECT c.id, c.post_id, c.author_id, c.content, c.created_at, c.updated_at \
-         FROM unnest($1::uuid[]) AS p(id) \
-         CROSS JOIN LATERAL (SELECT * FROM comments WHERE comments.post_id = p.id \
-                             ORDER BY comments.created_at, comments.id LIMIT $2) c",
-    )
-    .bind::<Array<SqlUuid>, _>(post_ids)
-    .bind::<BigInt, _>(limit + 1)
-    .load(conn)
-    .await?)
+    Ok(FirstCommentsOfPosts::new(post_ids, limit + 1).load(conn).await?)
 }
 
 /// Trims and checks a comment body: 1-2000 characters.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::page::{Cursor, CursorKey, Page};
 use super::validate::{char_len, check_lookup_text, check_no_nul};
 use crate::auth::Viewer;
+use crate::db::first_per_key::FirstPostsOfAuthors;
 use crate::db::models::{Category, NewPost, Post, User};
 use crate::db::schema::{posts, users};
 use crate::db::sql::{Matches, search_query, ts_rank};
@@ -327,20 +328,9 @@ pub async fn first_by_authors(
     limit: i64,
     include_drafts: bool,
 ) -> AppResult<Vec<Post>> {
-    use diesel::sql_types::{Array, BigInt, Bool, Uuid as SqlUuid};
-    Ok(diesel::sql_query(
-        "SELECT p.id, p.author_id, p.title, p.content, p.category, p.tags, p.is_published, p.views, \
-                p.likes_count, p.comments_count, p.created_at, p.updated_at, p.popularity \
-         FROM unnest($1::uuid[]) AS a(id) \
-         CROSS JOIN LATERAL (SELECT * FROM posts \
-                             WHERE posts.author_id = a.id AND (posts.is_published OR $3) \
-                             ORDER BY posts.created_at DESC, posts.id LIMIT $2) p",
-    )
-    .bind::<Array<SqlUuid>, _>(author_ids)
-    .bind::<BigInt, _>(limit + 1)
-    .bind::<Bool, _>(include_drafts)
-    .load(conn)
-    .await?)
+    Ok(FirstPostsOfAuthors::new(author_ids, limit + 1, include_drafts)
+        .load(conn)
+        .await?)
 }
 
 /// How many posts each author has (drafts included or not), for batch loaders; authors without

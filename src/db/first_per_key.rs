@@ -1,0 +1,101 @@
+//! "The first rows of each key" statements for the batch loaders: a LATERAL join over an array of
+//! keys, which diesel's query builder cannot express.
+//!
+//! They are query types rather than `sql_query` text because diesel never keeps `sql_query`
+//! statements prepared (it cannot know the text is fixed), so Postgres parsed and planned them
+//! again on every batch. A type with a static query id is prepared once per connection by the
+//! connection's statement cache.
+
+use diesel::dsl::AsSelect;
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, BigInt, Bool, Uuid as SqlUuid};
+use uuid::Uuid;
+
+use super::models::{Comment, Post};
+
+/// The first `per_post` comments of each post, oldest first.
+pub struct FirstCommentsOfPosts<'a> {
+    post_ids: &'a [Uuid],
+    per_post: i64,
+    columns: AsSelect<Comment, Pg>,
+}
+
+impl<'a> FirstCommentsOfPosts<'a> {
+    pub fn new(post_ids: &'a [Uuid], per_post: i64) -> Self {
+        Self {
+            post_ids,
+            per_post,
+            columns: Comment::as_select(),
+        }
+    }
+}
+
+impl QueryId for FirstCommentsOfPosts<'_> {
+    type QueryId = FirstCommentsOfPosts<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for FirstCommentsOfPosts<'_> {
+    type SqlType = AsSelect<Comment, Pg>;
+}
+
+impl QueryFragment<Pg> for FirstCommentsOfPosts<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT c.* FROM unnest(");
+        out.push_bind_param::<Array<SqlUuid>, _>(self.post_ids)?;
+        out.push_sql("::uuid[]) AS p(id) CROSS JOIN LATERAL (SELECT ");
+        self.columns.walk_ast(out.reborrow())?;
+        out.push_sql(
+            " FROM comments WHERE comments.post_id = p.id \
+             ORDER BY comments.created_at, comments.id LIMIT ",
+        );
+        out.push_bind_param::<BigInt, _>(&self.per_post)?;
+        out.push_sql(") c");
+        Ok(())
+    }
+}
+
+/// The first `per_author` posts of each author, newest first, drafts only when asked for.
+pub struct FirstPostsOfAuthors<'a> {
+    author_ids: &'a [Uuid],
+    per_author: i64,
+    include_drafts: bool,
+    columns: AsSelect<Post, Pg>,
+}
+
+impl<'a> FirstPostsOfAuthors<'a> {
+    pub fn new(author_ids: &'a [Uuid], per_author: i64, include_drafts: bool) -> Self {
+        Self {
+            author_ids,
+            per_author,
+            include_drafts,
+            columns: Post::as_select(),
+        }
+    }
+}
+
+impl QueryId for FirstPostsOfAuthors<'_> {
+    type QueryId = FirstPostsOfAuthors<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for FirstPostsOfAuthors<'_> {
+    type SqlType = AsSelect<Post, Pg>;
+}
+
+impl QueryFragment<Pg> for FirstPostsOfAuthors<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("SELECT p.* FROM unnest(");
+        out.push_bind_param::<Array<SqlUuid>, _>(self.author_ids)?;
+        out.push_sql("::uuid[]) AS a(id) CROSS JOIN LATERAL (SELECT ");
+        self.columns.walk_ast(out.reborrow())?;
+        out.push_sql(" FROM posts WHERE posts.author_id = a.id AND (posts.is_published OR ");
+        out.push_bind_param::<Bool, _>(&self.include_drafts)?;
+        out.push_sql(") ORDER BY posts.created_at DESC, posts.id LIMIT ");
+        out.push_bind_param::<BigInt, _>(&self.per_author)?;
+        out.push_sql(") p");
+        Ok(())
+    }
+}
