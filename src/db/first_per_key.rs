@@ -13,13 +13,14 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use super::models::{Comment, Post};
+use super::models::{Comment, Post, User};
 
-/// The first `per_post` comments of each post, oldest first.
+/// The first `per_post` comments of each post, oldest first, each with its author (read in the
+/// same statement: a page of comments almost always shows who wrote them).
 pub struct FirstCommentsOfPosts<'a> {
     post_ids: &'a [Uuid],
     per_post: i64,
-    columns: AsSelect<Comment, Pg>,
+    columns: (AsSelect<Comment, Pg>, AsSelect<User, Pg>),
 }
 
 impl<'a> FirstCommentsOfPosts<'a> {
@@ -27,7 +28,7 @@ impl<'a> FirstCommentsOfPosts<'a> {
         Self {
             post_ids,
             per_post,
-            columns: Comment::as_select(),
+            columns: (Comment::as_select(), User::as_select()),
         }
     }
 }
@@ -38,21 +39,23 @@ impl QueryId for FirstCommentsOfPosts<'_> {
 }
 
 impl Query for FirstCommentsOfPosts<'_> {
-    type SqlType = AsSelect<Comment, Pg>;
+    type SqlType = (AsSelect<Comment, Pg>, AsSelect<User, Pg>);
 }
 
 impl QueryFragment<Pg> for FirstCommentsOfPosts<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("SELECT c.* FROM unnest(");
-        out.push_bind_param::<Array<SqlUuid>, _>(self.post_ids)?;
-        out.push_sql("::uuid[]) AS p(id) CROSS JOIN LATERAL (SELECT ");
+        // The authors are joined outside the per-post subquery, so Postgres looks each author
+        // up once (memoized) instead of once per comment of every post.
+        out.push_sql("SELECT ");
         self.columns.walk_ast(out.reborrow())?;
+        out.push_sql(" FROM unnest(");
+        out.push_bind_param::<Array<SqlUuid>, _>(self.post_ids)?;
         out.push_sql(
-            " FROM comments WHERE comments.post_id = p.id \
+            "::uuid[]) AS p(id) CROSS JOIN LATERAL (SELECT * FROM comments WHERE comments.post_id = p.id \
              ORDER BY comments.created_at, comments.id LIMIT ",
         );
         out.push_bind_param::<BigInt, _>(&self.per_post)?;
-        out.push_sql(") c");
+        out.push_sql(") comments INNER JOIN users ON users.id = comments.author_id");
         Ok(())
     }
 }

@@ -8,7 +8,7 @@ use super::page::{Cursor, CursorKey, Page};
 use super::validate::{char_len, check_no_nul};
 use crate::auth::Viewer;
 use crate::db::first_per_key::FirstCommentsOfPosts;
-use crate::db::models::{Comment, NewComment, Post};
+use crate::db::models::{Comment, NewComment, Post, User};
 use crate::db::schema::{comments, posts};
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
 use crate::events::{Event, EventBus};
@@ -69,13 +69,13 @@ pub async fn all_for_post(conn: &mut AsyncPgConnection, post_id: Uuid) -> AppRes
         .await?)
 }
 
-/// The first `limit + 1` comments of each post, oldest first, in one statement (the extra row
-/// tells the caller whether more follow).
+/// The first `limit + 1` comments of each post, oldest first, with their authors, in one
+/// statement (the extra row tells the caller whether more follow).
 pub async fn first_for_posts(
     conn: &mut AsyncPgConnection,
     post_ids: &[Uuid],
     limit: i64,
-) -> AppResult<Vec<Comment>> {
+) -> AppResult<Vec<(Comment, User)>> {
     Ok(FirstCommentsOfPosts::new(post_ids, limit + 1).load(conn).await?)
 }
 

@@ -95,6 +95,15 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// No rows and nothing more.
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            has_next: false,
+            has_previous: false,
+        }
+    }
+
     /// The same page with every item transformed.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {

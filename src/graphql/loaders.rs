@@ -117,6 +117,9 @@ impl Loader<Uuid> for PostLoader {
     }
 }
 
+/// A comment with the author its statement read along with it.
+pub type CommentWithAuthor = (Comment, Arc<User>);
+
 /// The first page of one post's comments.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PostCommentsKey {
@@ -127,13 +130,13 @@ pub struct PostCommentsKey {
 pub struct PostCommentsLoader(AppState);
 
 impl Loader<PostCommentsKey> for PostCommentsLoader {
-    type Value = Page<Comment>;
+    type Value = Page<CommentWithAuthor>;
     type Error = LoadError;
 
     async fn load(
         &self,
         keys: &[PostCommentsKey],
-    ) -> Result<HashMap<PostCommentsKey, Page<Comment>>, LoadError> {
+    ) -> Result<HashMap<PostCommentsKey, Page<CommentWithAuthor>>, LoadError> {
         let mut conn = self.0.db().await?;
         let mut out = HashMap::with_capacity(keys.len());
         // Different page sizes in one document are rare: one statement per distinct size.
@@ -141,10 +144,19 @@ impl Loader<PostCommentsKey> for PostCommentsLoader {
         for key in keys {
             by_size.entry(key.first).or_default().push(key.post_id);
         }
+        // One shared row per author, however many comments they wrote.
+        let mut authors: HashMap<Uuid, Arc<User>> = HashMap::new();
         for (first, post_ids) in by_size {
-            let mut grouped: HashMap<Uuid, Vec<Comment>> = HashMap::new();
-            for comment in comments::first_for_posts(&mut conn, &post_ids, first).await? {
-                grouped.entry(comment.post_id).or_default().push(comment);
+            let mut grouped: HashMap<Uuid, Vec<CommentWithAuthor>> = HashMap::new();
+            for (comment, author) in comments::first_for_posts(&mut conn, &post_ids, first).await? {
+                let author = authors
+                    .entry(author.id)
+                    .or_insert_with(|| Arc::new(author))
+                    .clone();
+                grouped
+                    .entry(comment.post_id)
+                    .or_default()
+                    .push((comment, author));
             }
             for post_id in post_ids {
                 let rows = grouped.remove(&post_id).unwrap_or_default();

@@ -254,7 +254,7 @@ impl CommentMutation {
         let state = context::state(ctx)?;
         let comment =
             comments::add(&mut *state.db().await?, state.events(), viewer, post_id, &content).await?;
-        Ok(CommentObject(comment))
+        Ok(CommentObject::new(comment))
     }
 
     /// The comment's author, a moderator or an admin. Returns the deleted comment's id.

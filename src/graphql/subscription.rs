@@ -56,7 +56,7 @@ impl SubscriptionRoot {
                     .await
                     .ok()
                     .flatten()
-                    .map(CommentObject)
+                    .map(CommentObject::new)
             }
         }))
     }

@@ -1,32 +1,62 @@
 //! The `Comment` type.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::{PostObject, UserObject};
-use crate::db::models::Comment;
+use crate::db::models::{Comment, User};
 use crate::error::{AppError, Resource};
 use crate::graphql::context::{self, load_error};
 
 #[derive(Clone)]
-pub struct CommentObject(pub Comment);
+pub struct CommentObject {
+    comment: Comment,
+    /// The author when the statement that read the comment read it too; otherwise the user
+    /// loader fetches it.
+    author: Option<Arc<User>>,
+}
+
+impl CommentObject {
+    pub fn new(comment: Comment) -> Self {
+        Self {
+            comment,
+            author: None,
+        }
+    }
+
+    pub fn with_author((comment, author): (Comment, Arc<User>)) -> Self {
+        Self {
+            comment,
+            author: Some(author),
+        }
+    }
+
+    pub fn comment(&self) -> &Comment {
+        &self.comment
+    }
+}
 
 #[Object(name = "Comment")]
 impl CommentObject {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.comment.id.to_string())
     }
 
     async fn content(&self) -> &str {
-        &self.0.content
+        &self.comment.content
     }
 
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<UserObject> {
-        context::author(ctx, self.0.author_id).await
+        match &self.author {
+            Some(author) => Ok(UserObject(author.clone())),
+            None => context::author(ctx, self.comment.author_id).await,
+        }
     }
 
     async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<PostObject> {
-        let post = Box::pin(context::loaders(ctx)?.posts.load_one(self.0.post_id))
+        let post = Box::pin(context::loaders(ctx)?.posts.load_one(self.comment.post_id))
             .await
             .map_err(load_error)?
             .ok_or_else(|| AppError::NotFound(Resource::Post))?;
@@ -34,10 +64,10 @@ impl CommentObject {
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.comment.created_at
     }
 
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.comment.updated_at
     }
 }

@@ -117,18 +117,16 @@ impl PostObject {
                 })
                 .await
                 .map_err(load_error)?
-                .unwrap_or_else(|| page::Page {
-                    items: Vec::new(),
-                    has_next: false,
-                    has_previous: false,
-                }),
+                .map_or_else(page::Page::empty, |page| page.map(CommentObject::with_author)),
             Some(after) => {
-                comments::list_for_post(&mut *context::db(ctx).await?, self.0.id, first, Some(&after)).await?
+                comments::list_for_post(&mut *context::db(ctx).await?, self.0.id, first, Some(&after))
+                    .await?
+                    .map(CommentObject::new)
             }
         };
         Ok(CommentConnection::new(
             page,
-            |comment| (comments::cursor_of(&comment), CommentObject(comment)),
+            |comment| (comments::cursor_of(comment.comment()), comment),
             TotalCount::Known(i64::from(self.0.comments_count)),
         ))
     }

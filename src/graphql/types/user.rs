@@ -111,11 +111,7 @@ impl UserObject {
                         (post, cursor)
                     })
                 })
-                .unwrap_or_else(|| page::Page {
-                    items: Vec::new(),
-                    has_next: false,
-                    has_previous: false,
-                }),
+                .unwrap_or_else(page::Page::empty),
             Some(after) => {
                 posts::list(&mut *context::db(ctx).await?, &filter, sort, first, Some(&after)).await?
             }
