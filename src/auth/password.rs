@@ -97,10 +97,24 @@ fn hash_permits() -> &'static Semaphore {
     })
 }
 
+/// Runs `work` on the blocking pool once one of `permits` is free. The blocking task holds the
+/// permit: a caller dropped mid-hash (the client went away) does not stop the hash, so releasing
+/// the permit with the caller would let one more hash run than allowed.
+async fn with_permit<T: Send + 'static>(
+    permits: &'static Semaphore,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> anyhow::Result<T> {
+    let permit = permits.acquire().await?;
+    Ok(tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        work()
+    })
+    .await?)
+}
+
 /// Hashes a password into a PHC string.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    let _permit = hash_permits().acquire().await?;
-    tokio::task::spawn_blocking(move || hash_password_blocking(&password)).await?
+    with_permit(hash_permits(), move || hash_password_blocking(&password)).await?
 }
 
 /// The synchronous hash, for start-up and the seed command.
@@ -113,15 +127,13 @@ pub fn hash_password_blocking(password: &str) -> anyhow::Result<String> {
 
 /// Checks a password against a PHC string; a malformed hash simply does not match.
 pub async fn verify_password(password: String, hash: String) -> anyhow::Result<bool> {
-    let _permit = hash_permits().acquire().await?;
-    tokio::task::spawn_blocking(move || {
+    with_permit(hash_permits(), move || {
         let Ok(parsed) = PasswordHash::new(&hash) else {
             return false;
         };
         PooledArgon2.verify_password(password.as_bytes(), &parsed).is_ok()
     })
     .await
-    .map_err(Into::into)
 }
 
 #[cfg(test)]
@@ -139,6 +151,24 @@ mod tests {
         );
         assert!(!verify_password("wrong horse".into(), hash).await.unwrap());
         assert!(!verify_password("x".into(), "not a hash".into()).await.unwrap());
+    }
+
+    /// A caller that gives up mid-hash does not free the permit before the work ends.
+    #[tokio::test]
+    async fn abandoned_work_keeps_its_permit_until_it_ends() {
+        static PERMITS: Semaphore = Semaphore::const_new(1);
+        let (started, has_started) = std::sync::mpsc::channel();
+        let abandoned = tokio::time::timeout(
+            std::time::Duration::from_millis(50),
+            with_permit(&PERMITS, move || {
+                started.send(()).unwrap();
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            }),
+        );
+        assert!(abandoned.await.is_err(), "the work ended within 50 ms");
+        has_started.recv().unwrap();
+        assert!(PERMITS.try_acquire().is_err(), "the permit was freed mid-work");
+        drop(PERMITS.acquire().await.unwrap());
     }
 
     /// Hashes stored by argon2's own hasher (the seed's, older releases') verify, and ours
