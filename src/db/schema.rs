@@ -34,6 +34,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_search_terms (post_id, lexeme) {
+        post_id -> Uuid,
+        lexeme -> Text,
+        is_published -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::PostCategory;
     use super::sql_types::Tsvector;
@@ -101,12 +110,14 @@ diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(post_likes -> posts (post_id));
 diesel::joinable!(post_likes -> users (user_id));
+diesel::joinable!(post_search_terms -> posts (post_id));
 diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     comments,
     post_likes,
+    post_search_terms,
     posts,
     refresh_tokens,
     trusted_documents,

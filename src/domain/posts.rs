@@ -1,8 +1,12 @@
 //! Posts: listing (keyset pages, filters, full-text search), visibility, and writes.
 
 use chrono::Utc;
+use diesel::dsl::{AsSelect, SqlTypeOf};
+use diesel::helper_types::InnerJoinQuerySource;
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSelectStatement, FromClause};
+use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -11,8 +15,8 @@ use super::validate::{char_len, check_lookup_text, check_no_nul};
 use crate::auth::Viewer;
 use crate::db::first_per_key::FirstPostsOfAuthors;
 use crate::db::models::{Category, NewPost, Post, User};
-use crate::db::schema::{posts, users};
-use crate::db::sql::{Matches, search_query, ts_rank};
+use crate::db::schema::{post_search_terms, posts, users};
+use crate::db::sql::{LongestLexeme, Matches, search_query, ts_match_vq, ts_rank};
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
 use crate::events::{CategoryLabel, Event, EventBus};
 
@@ -110,24 +114,97 @@ impl PostFilter {
 
 type BoxedPosts = posts::BoxedQuery<'static, Pg>;
 
-fn filtered(filter: &PostFilter) -> BoxedPosts {
-    let mut query = posts::table.into_boxed();
+/// A condition on the columns of `posts`, for a query of posts alone or joined to another table.
+type PostCondition<QS> = Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>>;
+
+/// The filter's conditions but its search, which each query tests its own way.
+fn conditions_but_search<QS>(filter: &PostFilter) -> Vec<PostCondition<QS>>
+where
+    QS: 'static,
+    posts::is_published: SelectableExpression<QS>,
+    posts::category: SelectableExpression<QS>,
+    posts::author_id: SelectableExpression<QS>,
+    posts::tags: SelectableExpression<QS>,
+{
+    let mut conditions: Vec<PostCondition<QS>> = Vec::new();
     if !filter.include_drafts {
-        query = query.filter(posts::is_published.eq(true));
+        conditions.push(Box::new(posts::is_published.eq(true)));
     }
     if let Some(category) = filter.category {
-        query = query.filter(posts::category.eq(category));
+        conditions.push(Box::new(posts::category.eq(category)));
     }
     if let Some(author_id) = filter.author_id {
-        query = query.filter(posts::author_id.eq(author_id));
+        conditions.push(Box::new(posts::author_id.eq(author_id)));
     }
     if let Some(tag) = &filter.tag {
-        query = query.filter(posts::tags.contains(vec![tag.clone()]));
+        conditions.push(Box::new(posts::tags.contains(vec![tag.clone()])));
     }
-    if let Some(search) = &filter.search {
-        query = query.filter(Matches::new(posts::search, search_query(search.clone())));
+    conditions
+}
+
+fn filtered(filter: &PostFilter) -> BoxedPosts {
+    let query = conditions_but_search(filter)
+        .into_iter()
+        .fold(posts::table.into_boxed(), |query, condition| {
+            query.filter(condition)
+        });
+    match &filter.search {
+        Some(search) => query.filter(Matches::new(posts::search, search_query(search.clone()))),
+        None => query,
     }
-    query
+}
+
+type BoxedTermMatches = BoxedSelectStatement<
+    'static,
+    SqlTypeOf<AsSelect<Post, Pg>>,
+    FromClause<InnerJoinQuerySource<post_search_terms::table, posts::table>>,
+    Pg,
+>;
+
+/// The posts matching `filter`, newest first, read off `post_search_terms` when the search is
+/// plain words (see the migration that creates it); `None` for other searches and orders, which
+/// only the GIN index can answer.
+///
+/// Only the newest posts holding the search's longest word are read and tested against the whole
+/// filter, instead of every post holding it.
+fn matches_by_term(filter: &PostFilter, sort: PostSort, after: Option<&Cursor>) -> Option<BoxedTermMatches> {
+    use post_search_terms::{created_at, lexeme, post_id};
+    if sort != PostSort::Newest {
+        return None;
+    }
+    let search = filter.search.as_deref().filter(|text| is_plain_words(text))?;
+    let mut query = post_search_terms::table
+        .inner_join(posts::table)
+        .filter(lexeme.nullable().eq(LongestLexeme(search.to_owned())))
+        .select(Post::as_select())
+        .into_boxed();
+    if !filter.include_drafts {
+        // Also tested on the post; here so that drafts are skipped inside the index.
+        query = query.filter(post_search_terms::is_published.eq(true));
+    }
+    for condition in conditions_but_search(filter) {
+        query = query.filter(condition);
+    }
+    // `@@` as a function call: the operator would let the planner start from the GIN index and
+    // sort every match (it cannot see the lexeme when it plans, so it misjudges this path).
+    query = query.filter(ts_match_vq(posts::search, search_query(search.to_owned())));
+    if let Some(Cursor {
+        key: CursorKey::Time(t),
+        id,
+        ..
+    }) = after
+    {
+        query = query.filter(created_at.lt(*t).or(created_at.eq(*t).and(post_id.gt(*id))));
+    }
+    Some(query.order((created_at.desc(), post_id.asc())))
+}
+
+/// Whether a search text is words and nothing else: no quotes, `-` or `or`, which make
+/// `websearch_to_tsquery` build phrases, exclusions and alternatives. Such a search matches only
+/// posts holding every one of its words. ASCII only, so that each word is one lexeme.
+fn is_plain_words(text: &str) -> bool {
+    text.split_whitespace()
+        .all(|word| word.bytes().all(|b| b.is_ascii_alphanumeric()) && !word.eq_ignore_ascii_case("or"))
 }
 
 fn ordered(mut query: BoxedPosts, sort: PostSort, after: Option<Cursor>) -> BoxedPosts {
@@ -195,14 +272,17 @@ pub async fn list(
     let rows: Vec<(Post, f32)> = if sort == PostSort::Relevance {
         list_ranked(conn, filter, limit, cursor).await?
     } else {
-        ordered(filtered(filter), sort, cursor)
-            .limit(limit + 1)
-            .select(Post::as_select())
-            .load(conn)
-            .await?
-            .into_iter()
-            .map(|post| (post, 0.0))
-            .collect()
+        let posts: Vec<Post> = match matches_by_term(filter, sort, cursor.as_ref()) {
+            Some(query) => query.limit(limit + 1).load(conn).await?,
+            None => {
+                ordered(filtered(filter), sort, cursor)
+                    .limit(limit + 1)
+                    .select(Post::as_select())
+                    .load(conn)
+                    .await?
+            }
+        };
+        posts.into_iter().map(|post| (post, 0.0)).collect()
     };
     let rows = rows
         .into_iter()
@@ -257,12 +337,17 @@ pub async fn list_offset(
     offset: i64,
 ) -> AppResult<Vec<Post>> {
     filter.check()?;
-    Ok(ordered(filtered(filter), sort, None)
-        .limit(limit)
-        .offset(offset)
-        .select(Post::as_select())
-        .load(conn)
-        .await?)
+    Ok(match matches_by_term(filter, sort, None) {
+        Some(query) => query.limit(limit).offset(offset).load(conn).await?,
+        None => {
+            ordered(filtered(filter), sort, None)
+                .limit(limit)
+                .offset(offset)
+                .select(Post::as_select())
+                .load(conn)
+                .await?
+        }
+    })
 }
 
 /// How many posts match `filter`.
@@ -573,4 +658,28 @@ pub async fn record_view(conn: &mut AsyncPgConnection, viewer: Option<&Viewer>, 
         .await
         .optional()?
         .ok_or(AppError::NotFound(Resource::Post))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_plain_words;
+
+    #[test]
+    fn only_words_without_search_syntax_are_plain() {
+        for plain in ["rust", "  Async rust  ", "web3 2024", "ORDER for"] {
+            assert!(is_plain_words(plain), "{plain:?}");
+        }
+        for syntax in [
+            "\"async rust\"",
+            "rust -async",
+            "rust or go",
+            "rust OR go",
+            "rust-lang",
+            "c++",
+            "café",
+            "o'reilly",
+        ] {
+            assert!(!is_plain_words(syntax), "{syntax:?}");
+        }
+    }
 }

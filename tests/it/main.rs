@@ -19,4 +19,5 @@ mod persisted;
 mod ratelimit;
 mod rest;
 mod scale_out;
+mod search;
 mod subscriptions;
