@@ -26,7 +26,8 @@ pub type GatewaySchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// command and the tests alike).
 pub fn build_schema(config: &Config) -> GatewaySchema {
     // The depth, cost and alias limits run before execution (limits::prepare); this is the
-    // parser's own backstop against pathological nesting.
+    // parser's own backstop against pathological nesting. No extension is registered: objects
+    // resolve their fields through `types::InOrder`, which does not run per-field hooks.
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .limit_recursive_depth(64);
     if !config.graphql_introspection {

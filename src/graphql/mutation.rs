@@ -7,7 +7,7 @@ use super::context;
 use super::types::auth::{AuthPayload, AuthTokens};
 use super::types::enums::Role;
 use super::types::inputs::{CreatePostInput, ProfileInput, RegisterInput, UpdatePostInput, UpdateUserInput};
-use super::types::{CommentObject, PostObject, UserObject};
+use super::types::{CommentObject, InOrder, PostObject, UserObject};
 use crate::domain::users::UserChanges;
 use crate::domain::validate::parse_id;
 use crate::domain::{comments, likes, posts, sessions, users};
@@ -22,7 +22,11 @@ pub struct SessionMutation;
 
 #[Object]
 impl SessionMutation {
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> async_graphql::Result<AuthPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterInput,
+    ) -> async_graphql::Result<InOrder<AuthPayload>> {
         let state = context::state(ctx)?;
         let attempt = state.auth_attempt(context::client_ip(ctx));
         let session = sessions::register(
@@ -33,7 +37,7 @@ impl SessionMutation {
             FieldErrors::new(),
         )
         .await?;
-        Ok(session.into())
+        Ok(InOrder(session.into()))
     }
 
     async fn login(
@@ -41,7 +45,7 @@ impl SessionMutation {
         ctx: &Context<'_>,
         email: String,
         #[graphql(secret)] password: String,
-    ) -> async_graphql::Result<AuthPayload> {
+    ) -> async_graphql::Result<InOrder<AuthPayload>> {
         let state = context::state(ctx)?;
         let attempt = state.auth_attempt(context::client_ip(ctx));
         let session = sessions::login(
@@ -53,7 +57,7 @@ impl SessionMutation {
             &password,
         )
         .await?;
-        Ok(session.into())
+        Ok(InOrder(session.into()))
     }
 
     /// Exchanges a refresh token for a new pair; the old token stops working.
@@ -107,7 +111,7 @@ impl AccountMutation {
         &self,
         ctx: &Context<'_>,
         input: ProfileInput,
-    ) -> async_graphql::Result<UserObject> {
+    ) -> async_graphql::Result<InOrder<UserObject>> {
         let viewer = context::require_viewer(ctx)?;
         let changes = UserChanges {
             profile: Some(input.into()),
@@ -121,7 +125,7 @@ impl AccountMutation {
             FieldErrors::new(),
         )
         .await?;
-        Ok(UserObject(user.into()))
+        Ok(InOrder(UserObject(user.into())))
     }
 
     /// Changes a user's username, email or profile (the user or an admin).
@@ -130,7 +134,7 @@ impl AccountMutation {
         ctx: &Context<'_>,
         id: ID,
         input: UpdateUserInput,
-    ) -> async_graphql::Result<UserObject> {
+    ) -> async_graphql::Result<InOrder<UserObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
         let user = users::update(
@@ -141,7 +145,7 @@ impl AccountMutation {
             FieldErrors::new(),
         )
         .await?;
-        Ok(UserObject(user.into()))
+        Ok(InOrder(UserObject(user.into())))
     }
 
     /// Admins only.
@@ -150,11 +154,11 @@ impl AccountMutation {
         ctx: &Context<'_>,
         user_id: ID,
         role: Role,
-    ) -> async_graphql::Result<UserObject> {
+    ) -> async_graphql::Result<InOrder<UserObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&user_id, "userId")?;
         let user = users::set_role(&mut *context::db(ctx).await?, viewer, id, role.into()).await?;
-        Ok(UserObject(user.into()))
+        Ok(InOrder(UserObject(user.into())))
     }
 
     /// Admins only. A deactivated user's tokens stop working at once.
@@ -163,11 +167,11 @@ impl AccountMutation {
         ctx: &Context<'_>,
         user_id: ID,
         active: bool,
-    ) -> async_graphql::Result<UserObject> {
+    ) -> async_graphql::Result<InOrder<UserObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&user_id, "userId")?;
         let user = users::set_active(&mut *context::db(ctx).await?, viewer, id, active).await?;
-        Ok(UserObject(user.into()))
+        Ok(InOrder(UserObject(user.into())))
     }
 }
 
@@ -180,12 +184,12 @@ impl PostMutation {
         &self,
         ctx: &Context<'_>,
         input: CreatePostInput,
-    ) -> async_graphql::Result<PostObject> {
+    ) -> async_graphql::Result<InOrder<PostObject>> {
         let viewer = context::require_viewer(ctx)?;
         let input = posts::PostInput::from(input).validate(true, FieldErrors::new())?;
         let state = context::state(ctx)?;
         let post = posts::create(&mut *state.db().await?, state.events(), viewer, input).await?;
-        Ok(PostObject(post))
+        Ok(InOrder(PostObject(post)))
     }
 
     /// The author or an admin.
@@ -194,13 +198,13 @@ impl PostMutation {
         ctx: &Context<'_>,
         id: ID,
         input: UpdatePostInput,
-    ) -> async_graphql::Result<PostObject> {
+    ) -> async_graphql::Result<InOrder<PostObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
         let input = posts::PostInput::from(input).validate(false, FieldErrors::new())?;
         let state = context::state(ctx)?;
         let post = posts::update(&mut *state.db().await?, state.events(), viewer, id, input).await?;
-        Ok(PostObject(post))
+        Ok(InOrder(PostObject(post)))
     }
 
     /// The author or an admin. Returns the deleted post's id.
@@ -212,29 +216,29 @@ impl PostMutation {
     }
 
     /// Liking twice is a no-op.
-    async fn like_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
+    async fn like_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<InOrder<PostObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
-        Ok(PostObject(
+        Ok(InOrder(PostObject(
             likes::set_liked(&mut *context::db(ctx).await?, viewer, id, true).await?,
-        ))
+        )))
     }
 
     /// Unliking a post not liked is a no-op.
-    async fn unlike_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
+    async fn unlike_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<InOrder<PostObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
-        Ok(PostObject(
+        Ok(InOrder(PostObject(
             likes::set_liked(&mut *context::db(ctx).await?, viewer, id, false).await?,
-        ))
+        )))
     }
 
     /// Counts one view (queries never do).
-    async fn view_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<PostObject> {
+    async fn view_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<InOrder<PostObject>> {
         let id = parse_id(&id, "id")?;
-        Ok(PostObject(
+        Ok(InOrder(PostObject(
             posts::record_view(&mut *context::db(ctx).await?, context::viewer(ctx), id).await?,
-        ))
+        )))
     }
 }
 
@@ -248,13 +252,13 @@ impl CommentMutation {
         ctx: &Context<'_>,
         post_id: ID,
         content: String,
-    ) -> async_graphql::Result<CommentObject> {
+    ) -> async_graphql::Result<InOrder<CommentObject>> {
         let viewer = context::require_viewer(ctx)?;
         let post_id = parse_id(&post_id, "postId")?;
         let state = context::state(ctx)?;
         let comment =
             comments::add(&mut *state.db().await?, state.events(), viewer, post_id, &content).await?;
-        Ok(CommentObject::new(comment))
+        Ok(InOrder(CommentObject::new(comment)))
     }
 
     /// The comment's author, a moderator or an admin. Returns the deleted comment's id.

@@ -5,7 +5,7 @@ use async_graphql::{Context, ID, MergedObject, Object};
 use super::context;
 use super::types::connection::TotalCount;
 use super::types::enums::{Category, PostSort, Role};
-use super::types::{PostConnection, PostObject, UserConnection, UserObject};
+use super::types::{InOrder, PostConnection, PostObject, UserConnection, UserObject};
 use crate::domain::page;
 use crate::domain::posts::{self, PostFilter};
 use crate::domain::users::{self, UserFilter};
@@ -22,7 +22,7 @@ pub struct UserQuery;
 #[Object]
 impl UserQuery {
     /// The signed-in user, or null when anonymous.
-    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<UserObject>> {
+    async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<InOrder<UserObject>>> {
         let Some(viewer) = context::viewer(ctx) else {
             return Ok(None);
         };
@@ -31,7 +31,7 @@ impl UserQuery {
             .load_one(viewer.id)
             .await
             .map_err(context::load_error)?;
-        Ok(user.map(UserObject))
+        Ok(user.map(|user| InOrder(UserObject(user))))
     }
 
     /// A user by id or username (exactly one of them).
@@ -40,7 +40,7 @@ impl UserQuery {
         ctx: &Context<'_>,
         id: Option<ID>,
         username: Option<String>,
-    ) -> async_graphql::Result<Option<UserObject>> {
+    ) -> async_graphql::Result<Option<InOrder<UserObject>>> {
         let user = match (id, username) {
             (Some(id), None) => {
                 let id = parse_id(&id, "id")?;
@@ -63,7 +63,7 @@ impl UserQuery {
                 .into());
             }
         };
-        Ok(user.map(UserObject))
+        Ok(user.map(|user| InOrder(UserObject(user))))
     }
 
     /// All users, newest first (admins only).
@@ -74,7 +74,7 @@ impl UserQuery {
         after: Option<String>,
         role: Option<Role>,
         search: Option<String>,
-    ) -> async_graphql::Result<UserConnection> {
+    ) -> async_graphql::Result<InOrder<UserConnection>> {
         let viewer = context::require_viewer(ctx)?;
         let first = page::page_size(Some(first), 20, "first")?;
         let filter = UserFilter::new(role.map(Into::into), search);
@@ -86,28 +86,21 @@ impl UserQuery {
             after.as_deref(),
         )
         .await?;
-        Ok(UserConnection::new(
+        Ok(InOrder(UserConnection::new(
             page,
             |user| (users::cursor_of(&user), UserObject(user.into())),
             TotalCount::Users(filter),
-        ))
+        )))
     }
 }
 
 #[derive(Default)]
 pub struct PostQuery;
 
-/// Whether a connection's selection asks for `field` of its nodes (through `nodes` or `edges`).
-fn selects_node_field(ctx: &Context<'_>, field: &str) -> bool {
-    let selection = ctx.look_ahead();
-    selection.field("nodes").field(field).exists()
-        || selection.field("edges").field("node").field(field).exists()
-}
-
 #[Object]
 impl PostQuery {
     /// A post by id; drafts only for their author and admins, otherwise null.
-    async fn post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<PostObject>> {
+    async fn post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<InOrder<PostObject>>> {
         let id = parse_id(&id, "id")?;
         let found =
             posts::find_visible_with_author(&mut *context::db(ctx).await?, context::viewer(ctx), id).await?;
@@ -118,7 +111,7 @@ impl PostQuery {
             .users
             .feed_one(author.id, author.into())
             .await;
-        Ok(Some(PostObject(post)))
+        Ok(Some(InOrder(PostObject(post))))
     }
 
     /// Published posts. Filters combine; `search` is full-text (web-search syntax: words,
@@ -134,7 +127,7 @@ impl PostQuery {
         tag: Option<String>,
         search: Option<String>,
         #[graphql(default)] sort: PostSort,
-    ) -> async_graphql::Result<PostConnection> {
+    ) -> async_graphql::Result<InOrder<PostConnection>> {
         let first = page::page_size(Some(first), 20, "first")?;
         let author_id = author_id.map(|id| parse_id(&id, "authorId")).transpose()?;
         let filter = PostFilter::published(category.map(Into::into), author_id, tag, search);
@@ -147,23 +140,11 @@ impl PostQuery {
             after.as_deref(),
         )
         .await?;
-        // The page's authors, in one statement, before the page returns: each `Post.author` is
-        // then answered from the loader's cache at once. async-graphql writes an object's fields
-        // in the order they complete, so authors fetched later would be written after `comments`,
-        // against the order of the query.
-        if selects_node_field(ctx, "author") {
-            let author_ids = page.items.iter().map(|(post, _)| post.author_id);
-            context::loaders(ctx)?
-                .users
-                .load_many(author_ids)
-                .await
-                .map_err(context::load_error)?;
-        }
-        Ok(PostConnection::new(
+        Ok(InOrder(PostConnection::new(
             page,
             |(post, cursor)| (cursor, PostObject(post)),
             TotalCount::Posts(filter),
-        ))
+        )))
     }
 
     /// The most popular published posts (views + 2 x likes + 3 x comments).
@@ -171,9 +152,9 @@ impl PostQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 10)] limit: i32,
-    ) -> async_graphql::Result<Vec<PostObject>> {
+    ) -> async_graphql::Result<Vec<InOrder<PostObject>>> {
         let limit = page::page_size(Some(limit), 10, "limit")?;
         let rows = posts::popular(&mut *context::db(ctx).await?, limit).await?;
-        Ok(rows.into_iter().map(PostObject).collect())
+        Ok(rows.into_iter().map(|post| InOrder(PostObject(post))).collect())
     }
 }

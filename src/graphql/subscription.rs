@@ -7,7 +7,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::context;
 use super::types::enums::Category;
-use super::types::{CommentObject, PostObject};
+use super::types::{CommentObject, InOrder, PostObject};
 use crate::auth::Viewer;
 use crate::domain::validate::parse_id;
 use crate::domain::{comments, posts};
@@ -25,7 +25,7 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         post_id: ID,
-    ) -> async_graphql::Result<impl Stream<Item = CommentObject> + use<>> {
+    ) -> async_graphql::Result<impl Stream<Item = InOrder<CommentObject>> + use<>> {
         let post_id = parse_id(&post_id, "postId")?;
         let state = context::state(ctx)?.clone();
         let viewer = context::viewer(ctx).cloned();
@@ -56,7 +56,7 @@ impl SubscriptionRoot {
                     .await
                     .ok()
                     .flatten()
-                    .map(CommentObject::new)
+                    .map(|comment| InOrder(CommentObject::new(comment)))
             }
         }))
     }
@@ -67,7 +67,7 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
         category: Option<Category>,
-    ) -> async_graphql::Result<impl Stream<Item = PostObject> + use<>> {
+    ) -> async_graphql::Result<impl Stream<Item = InOrder<PostObject>> + use<>> {
         let state = context::state(ctx)?.clone();
         let viewer: Option<Viewer> = context::viewer(ctx).cloned();
         let wanted = category.map(crate::db::models::Category::from);
@@ -86,7 +86,7 @@ impl SubscriptionRoot {
                 let found = posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
                     .await
                     .ok()??;
-                Some(PostObject(found.0))
+                Some(InOrder(PostObject(found.0)))
             }
         }))
     }

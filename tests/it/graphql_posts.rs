@@ -302,3 +302,79 @@ async fn author_post_counts_are_batched() {
         }
     }
 }
+
+/// An answer read with its objects' keys in the order it writes them (`serde_json::Value`
+/// sorts them).
+struct Ordered(async_graphql::Value);
+
+impl Ordered {
+    fn get(&self, path: &[&str]) -> Ordered {
+        let mut value = &self.0;
+        for key in path {
+            value = match value {
+                async_graphql::Value::Object(object) => &object[*key],
+                other => panic!("no {key} in {other}"),
+            };
+        }
+        Ordered(value.clone())
+    }
+
+    fn keys(&self) -> Vec<String> {
+        match &self.0 {
+            async_graphql::Value::Object(object) => object.keys().map(|key| key.to_string()).collect(),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn items(&self) -> Vec<Ordered> {
+        match &self.0 {
+            async_graphql::Value::List(items) => items.iter().cloned().map(Ordered).collect(),
+            other => panic!("not a list: {other}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn fields_come_back_in_query_order_through_fragments_aliases_and_merges() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    bulk_posts(&app, &[ann.id], 3, 2).await;
+
+    // Fields that wait for a loader come first, fields answered at once after them; `author`
+    // is selected twice and merged in the place of its first selection.
+    const QUERY: &str = "query { posts(first: 3) {
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          comments(first: 2) { nodes { author { username } id } totalCount }
+          author { posts(first: 1) { totalCount nodes { id } } username }
+          ...Counts
+          headline: title
+          __typename
+          author { id }
+        } } }
+      fragment Counts on Post { likeCount ... on Post { id } }";
+    for token in [None, Some(ann.token.as_str())] {
+        let response = app.graphql(QUERY, json!({}), token).await;
+        assert!(response.body.get("errors").is_none(), "{}", response.text);
+        let posts = Ordered(serde_json::from_str(&response.text).unwrap()).get(&["data", "posts"]);
+        assert_eq!(posts.keys(), ["pageInfo", "nodes"]);
+        assert_eq!(posts.get(&["pageInfo"]).keys(), ["hasNextPage", "endCursor"]);
+        let nodes = posts.get(&["nodes"]).items();
+        assert_eq!(nodes.len(), 3);
+        for node in nodes {
+            assert_eq!(
+                node.keys(),
+                ["comments", "author", "likeCount", "id", "headline", "__typename"]
+            );
+            assert_eq!(node.get(&["comments"]).keys(), ["nodes", "totalCount"]);
+            let comments = node.get(&["comments", "nodes"]).items();
+            assert_eq!(comments.len(), 2);
+            for comment in comments {
+                assert_eq!(comment.keys(), ["author", "id"]);
+            }
+            assert_eq!(node.get(&["author"]).keys(), ["posts", "username", "id"]);
+            assert_eq!(node.get(&["author", "posts"]).keys(), ["totalCount", "nodes"]);
+            assert_eq!(node.get(&["__typename"]).0, async_graphql::Value::from("Post"));
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 use async_graphql::SimpleObject;
 
-use super::UserObject;
+use super::{InOrder, UserObject};
 use crate::domain::sessions::{Session, Tokens};
 
 #[derive(SimpleObject)]
@@ -17,7 +17,7 @@ pub struct AuthTokens {
 
 #[derive(SimpleObject)]
 pub struct AuthPayload {
-    pub user: UserObject,
+    pub user: InOrder<UserObject>,
     pub tokens: AuthTokens,
 }
 
@@ -35,7 +35,7 @@ impl From<Tokens> for AuthTokens {
 impl From<Session> for AuthPayload {
     fn from(s: Session) -> Self {
         AuthPayload {
-            user: UserObject(s.user.into()),
+            user: InOrder(UserObject(s.user.into())),
             tokens: s.tokens.into(),
         }
     }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
-use super::{PostObject, UserObject};
+use super::{InOrder, PostObject, UserObject};
 use crate::db::models::{Comment, User};
 use crate::error::{AppError, Resource};
 use crate::graphql::context::{self, load_error};
@@ -48,19 +48,19 @@ impl CommentObject {
         &self.comment.content
     }
 
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<UserObject> {
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<UserObject>> {
         match &self.author {
-            Some(author) => Ok(UserObject(author.clone())),
-            None => context::author(ctx, self.comment.author_id).await,
+            Some(author) => Ok(InOrder(UserObject(author.clone()))),
+            None => context::author(ctx, self.comment.author_id).await.map(InOrder),
         }
     }
 
-    async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<PostObject> {
+    async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<PostObject>> {
         let post = Box::pin(context::loaders(ctx)?.posts.load_one(self.comment.post_id))
             .await
             .map_err(load_error)?
             .ok_or_else(|| AppError::NotFound(Resource::Post))?;
-        Ok(PostObject(post))
+        Ok(InOrder(PostObject(post)))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -4,7 +4,7 @@
 
 use async_graphql::{Context, Object};
 
-use super::{CommentObject, PostObject, UserObject, saturating_int};
+use super::{CommentObject, InOrder, PostObject, UserObject, saturating_int};
 use crate::domain::page::{Cursor, Page};
 use crate::domain::posts::PostFilter;
 use crate::domain::users::UserFilter;
@@ -86,8 +86,8 @@ macro_rules! connection {
                 self.cursor.encode()
             }
 
-            async fn node(&self) -> &$node {
-                &self.node
+            async fn node(&self) -> InOrder<&$node> {
+                InOrder(&self.node)
             }
         }
 
@@ -118,16 +118,16 @@ macro_rules! connection {
 
         #[Object]
         impl $conn {
-            async fn edges(&self) -> &[$edge] {
-                &self.edges
+            async fn edges(&self) -> Vec<InOrder<&$edge>> {
+                self.edges.iter().map(InOrder).collect()
             }
 
-            async fn nodes(&self) -> Vec<&$node> {
-                self.edges.iter().map(|e| &e.node).collect()
+            async fn nodes(&self) -> Vec<InOrder<&$node>> {
+                self.edges.iter().map(|e| InOrder(&e.node)).collect()
             }
 
-            async fn page_info(&self) -> &PageInfo {
-                &self.page_info
+            async fn page_info(&self) -> InOrder<&PageInfo> {
+                InOrder(&self.page_info)
             }
 
             /// Number of items in the whole list (a separate count query, run only when asked for).

@@ -9,12 +9,14 @@ pub mod auth;
 pub mod comment;
 pub mod connection;
 pub mod enums;
+pub mod in_order;
 pub mod inputs;
 pub mod post;
 pub mod user;
 
 pub use comment::CommentObject;
 pub use connection::{CommentConnection, PostConnection, UserConnection};
+pub use in_order::InOrder;
 pub use post::PostObject;
 pub use user::UserObject;
 

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 
 use super::connection::TotalCount;
 use super::enums::Category;
-use super::{CommentConnection, CommentObject, UserObject, saturating_int};
+use super::{CommentConnection, CommentObject, InOrder, UserObject, saturating_int};
 use crate::db::models::Post;
 use crate::domain::{comments, page};
 use crate::graphql::context::{self, load_error};
@@ -77,8 +77,8 @@ impl PostObject {
         Ok(liked.unwrap_or(false))
     }
 
-    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<UserObject> {
-        context::author(ctx, self.0.author_id).await
+    async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<UserObject>> {
+        context::author(ctx, self.0.author_id).await.map(InOrder)
     }
 
     /// Comments, oldest first.
@@ -87,8 +87,8 @@ impl PostObject {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
-    ) -> async_graphql::Result<CommentConnection> {
-        Box::pin(self.comment_page(ctx, first, after)).await
+    ) -> async_graphql::Result<InOrder<CommentConnection>> {
+        Box::pin(self.comment_page(ctx, first, after)).await.map(InOrder)
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

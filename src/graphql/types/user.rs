@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::connection::TotalCount;
 use super::enums::Role;
-use super::{PostConnection, PostObject};
+use super::{InOrder, PostConnection, PostObject};
 use crate::db::models::User;
 use crate::domain::{page, posts, users};
 use crate::graphql::context::{self, load_error};
@@ -80,8 +80,8 @@ impl UserObject {
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
-    ) -> async_graphql::Result<PostConnection> {
-        Box::pin(self.post_page(ctx, first, after)).await
+    ) -> async_graphql::Result<InOrder<PostConnection>> {
+        Box::pin(self.post_page(ctx, first, after)).await.map(InOrder)
     }
 }
 

@@ -1,0 +1,159 @@
+//! Objects whose fields are resolved side by side and written in the order of the query.
+//!
+//! async-graphql resolves an object's fields through a `FuturesUnordered` of boxed futures and
+//! writes each field when it completes (its issue 612): `{ id author { username } title }`
+//! could come back as `{ id title author }`, against the GraphQL spec's "ordered as the
+//! selection set". [`InOrder`] resolves the same fields through the type's own
+//! `resolve_field` (the `#[Object]` resolvers stay the only place that says what a field is),
+//! polls them together in one allocation, and writes them in selection order. That also drops
+//! the per-field box and task of `FuturesUnordered`, which were a tenth of a nested query's CPU.
+
+use std::borrow::Cow;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::resolve_container;
+use async_graphql::{
+    ContainerType, ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
+};
+use futures_util::future::{BoxFuture, join_all};
+
+/// An object type resolved field by field in query order (see the module documentation).
+pub struct InOrder<T>(pub T);
+
+impl<T: ContainerType> OutputType for InOrder<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        self.0.introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        // Boxed as a trait object: types refer to each other (a post's author's posts), so the
+        // future of one object's fields would otherwise contain itself.
+        let fields: BoxFuture<'_, ServerResult<Value>> = Box::pin(resolve_in_order(ctx, &self.0));
+        fields.await
+    }
+}
+
+async fn resolve_in_order<T: ContainerType>(ctx: &ContextSelectionSet<'_>, root: &T) -> ServerResult<Value> {
+    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
+    // A field directive wraps its field's future: async-graphql's own path handles it (this
+    // schema defines none; @skip/@include are applied before execution). The schema registers
+    // no extension either (`build_schema`), whose per-field hooks this path would skip.
+    if !collect_fields(ctx, &ctx.item.node, root, &mut fields)? {
+        return resolve_container(ctx, root).await;
+    }
+    let values = join_all(fields.iter().map(|field| {
+        let ctx_field = ctx.with_field(field);
+        async move {
+            if field.node.name.node == "__typename" {
+                return Ok(Value::String(root.introspection_type_name().into_owned()));
+            }
+            Ok(root.resolve_field(&ctx_field).await?.unwrap_or_default())
+        }
+    }))
+    .await;
+    let mut object = IndexMap::with_capacity(fields.len());
+    for (field, value) in fields.iter().zip(values) {
+        match value {
+            Ok(value) => merge_field(&mut object, field.node.response_key().node.clone(), value),
+            // As async-graphql does: the error is reported and the field left out.
+            Err(error) => ctx.add_error(error),
+        }
+    }
+    Ok(if object.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(object)
+    })
+}
+
+/// Appends the fields of `set` that apply to `root` (through fragments whose type condition it
+/// meets) to `fields`. `false` when a field carries a directive.
+fn collect_fields<'a, T: ContainerType>(
+    ctx: &ContextSelectionSet<'a>,
+    set: &'a SelectionSet,
+    root: &T,
+    fields: &mut Vec<&'a Positioned<Field>>,
+) -> ServerResult<bool> {
+    for selection in &set.items {
+        let (condition, inner) = match &selection.node {
+            Selection::Field(field) => {
+                if !field.node.directives.is_empty() {
+                    return Ok(false);
+                }
+                fields.push(field);
+                continue;
+            }
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                let fragment = ctx.query_env.fragments.get(name).ok_or_else(|| {
+                    ServerError::new(format!(r#"Unknown fragment "{name}"."#), Some(spread.pos))
+                })?;
+                (Some(&fragment.node.type_condition), &fragment.node.selection_set)
+            }
+            Selection::InlineFragment(fragment) => (
+                fragment.node.type_condition.as_ref(),
+                &fragment.node.selection_set,
+            ),
+        };
+        let applies = condition.is_none_or(|condition| {
+            let on = condition.node.on.node.as_str();
+            let concrete = root.introspection_type_name();
+            on == concrete
+                || on == T::type_name()
+                || ctx
+                    .schema_env
+                    .registry
+                    .implements
+                    .get(concrete.as_ref())
+                    .is_some_and(|interfaces| interfaces.contains(on))
+        });
+        if applies && !collect_fields(ctx, &inner.node, root, fields)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Adds one field's value to an object; a key selected twice (`{ a { x } a { y } }`) has its
+/// sub-selections merged, as the spec's field merging asks.
+fn merge_field(object: &mut IndexMap<Name, Value>, key: Name, value: Value) {
+    match (object.get_mut(&key), value) {
+        (None, value) => {
+            object.insert(key, value);
+        }
+        (Some(Value::Object(existing)), Value::Object(more)) => {
+            for (key, value) in more {
+                merge_field(existing, key, value);
+            }
+        }
+        (Some(Value::List(existing)), Value::List(more)) => {
+            for (existing, more) in existing.iter_mut().zip(more) {
+                if let (Value::Object(existing), Value::Object(more)) = (existing, more) {
+                    for (key, value) in more {
+                        merge_field(existing, key, value);
+                    }
+                }
+            }
+        }
+        // The same leaf twice resolves to the same value: keep the first.
+        (Some(_), _) => {}
+    }
+}
