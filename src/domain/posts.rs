@@ -16,7 +16,9 @@ use crate::auth::Viewer;
 use crate::db::first_per_key::FirstPostsOfAuthors;
 use crate::db::models::{Category, NewPost, Post, User};
 use crate::db::schema::{post_search_terms, posts, users};
-use crate::db::sql::{LongestLexeme, Matches, search_query, ts_match_vq, ts_rank};
+use crate::db::sql::{
+    EvaluatedOnce, LiteralLimit, LongestLexeme, Matches, search_query, ts_match_vq, ts_rank,
+};
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
 use crate::events::{CategoryLabel, Event, EventBus};
 
@@ -128,7 +130,9 @@ where
 {
     let mut conditions: Vec<PostCondition<QS>> = Vec::new();
     if !filter.include_drafts {
-        conditions.push(Box::new(posts::is_published.eq(true)));
+        // The column itself, not `= $1`: a literal condition keeps the page queries' generic
+        // plan as cheap as a custom one (see `LiteralLimit`).
+        conditions.push(Box::new(posts::is_published));
     }
     if let Some(category) = filter.category {
         conditions.push(Box::new(posts::category.eq(category)));
@@ -180,14 +184,17 @@ fn matches_by_term(filter: &PostFilter, sort: PostSort, after: Option<&Cursor>) 
         .into_boxed();
     if !filter.include_drafts {
         // Also tested on the post; here so that drafts are skipped inside the index.
-        query = query.filter(post_search_terms::is_published.eq(true));
+        query = query.filter(post_search_terms::is_published);
     }
     for condition in conditions_but_search(filter) {
         query = query.filter(condition);
     }
     // `@@` as a function call: the operator would let the planner start from the GIN index and
     // sort every match (it cannot see the lexeme when it plans, so it misjudges this path).
-    query = query.filter(ts_match_vq(posts::search, search_query(search.to_owned())));
+    query = query.filter(ts_match_vq(
+        posts::search,
+        EvaluatedOnce(search_query(search.to_owned())),
+    ));
     if let Some(Cursor {
         key: CursorKey::Time(t),
         id,
@@ -273,13 +280,10 @@ pub async fn list(
         list_ranked(conn, filter, limit, cursor).await?
     } else {
         let posts: Vec<Post> = match matches_by_term(filter, sort, cursor.as_ref()) {
-            Some(query) => query.limit(limit + 1).load(conn).await?,
+            Some(query) => LiteralLimit::new(query, limit + 1).load(conn).await?,
             None => {
-                ordered(filtered(filter), sort, cursor)
-                    .limit(limit + 1)
-                    .select(Post::as_select())
-                    .load(conn)
-                    .await?
+                let query = ordered(filtered(filter), sort, cursor).select(Post::as_select());
+                LiteralLimit::new(query, limit + 1).load(conn).await?
             }
         };
         posts.into_iter().map(|post| (post, 0.0)).collect()
@@ -662,7 +666,29 @@ pub async fn record_view(conn: &mut AsyncPgConnection, viewer: Option<&Viewer>, 
 
 #[cfg(test)]
 mod tests {
-    use super::is_plain_words;
+    use diesel::debug_query;
+
+    use super::*;
+
+    /// The page statements of the feed and of plain-word searches keep one generic plan per
+    /// connection only while nothing in them but the search text is bound (see `LiteralLimit`).
+    #[test]
+    fn page_statements_bind_nothing_but_the_search_text() {
+        let feed =
+            ordered(filtered(&PostFilter::default()), PostSort::Newest, None).select(Post::as_select());
+        let sql = debug_query::<Pg, _>(&LiteralLimit::new(feed, 21)).to_string();
+        assert!(sql.contains(r#"WHERE "posts"."is_published" ORDER BY"#), "{sql}");
+        assert!(sql.ends_with("LIMIT 21 -- binds: []"), "{sql}");
+
+        let filter = PostFilter::published(None, None, None, Some("async rust".into()));
+        let search = matches_by_term(&filter, PostSort::Newest, None).unwrap();
+        let sql = debug_query::<Pg, _>(&LiteralLimit::new(search, 21)).to_string();
+        assert!(sql.contains("(SELECT websearch_to_tsquery("), "{sql}");
+        assert!(
+            sql.ends_with(r#"LIMIT 21 -- binds: ["async rust", "async rust"]"#),
+            "{sql}"
+        );
+    }
 
     #[test]
     fn only_words_without_search_syntax_are_plain() {
