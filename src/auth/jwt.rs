@@ -97,7 +97,6 @@ mod tests {
             id: Uuid::now_v7(),
             username: "ann".into(),
             email: "ann@example.com".into(),
-            password_hash: String::new(),
             role: Role::User,
             first_name: None,
             last_name: None,

@@ -57,13 +57,14 @@ pg_enum!(Category, sql_types::PostCategory, {
     Education => "education",
 });
 
+/// A user as every read sees it. The password hash is not part of it: only the login reads it
+/// (`sessions::login`), so no other statement sends it over the wire and no answer can leak it.
 #[derive(Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users, check_for_backend(Pg))]
 pub struct User {
     pub id: Uuid,
     pub username: String,
     pub email: String,
-    pub password_hash: String,
     pub role: Role,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -76,7 +77,7 @@ pub struct User {
 }
 
 impl std::fmt::Debug for User {
-    // The password hash stays out of logs and panics.
+    // The email stays out of logs and panics.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("User")
             .field("id", &self.id)

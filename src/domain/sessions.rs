@@ -185,21 +185,21 @@ pub async fn login(
     attempt.check(email).await?;
     check_lookup_text(Location::Body, "email", email)?;
     let email = email.trim().to_lowercase();
-    let user = users::table
+    let found: Option<(User, String)> = users::table
         .filter(users::email.eq(&email))
-        .select(User::as_select())
+        .select((User::as_select(), users::password_hash))
         .first(&mut *db.get().await?)
         .await
         .optional()?;
-    let hash = user
+    let hash = found
         .as_ref()
-        .map_or(dummy_hash, |u| u.password_hash.as_str())
+        .map_or(dummy_hash, |(_, hash)| hash.as_str())
         .to_owned();
     let matches = verify_password(password.to_owned(), hash)
         .await
         .map_err(AppError::internal)?;
-    let user = match user {
-        Some(user) if matches => user,
+    let user = match found {
+        Some((user, _)) if matches => user,
         _ => return Err(AppError::Unauthenticated(AuthFailure::InvalidCredentials)),
     };
     if !user.is_active {
