@@ -189,7 +189,7 @@ impl PostMutation {
         let input = posts::PostInput::from(input).validate(true, FieldErrors::new())?;
         let state = context::state(ctx)?;
         let post = posts::create(&mut *state.db().await?, state.events(), viewer, input).await?;
-        Ok(InOrder(PostObject(post)))
+        Ok(InOrder(PostObject::new(post)))
     }
 
     /// The author or an admin.
@@ -204,7 +204,7 @@ impl PostMutation {
         let input = posts::PostInput::from(input).validate(false, FieldErrors::new())?;
         let state = context::state(ctx)?;
         let post = posts::update(&mut *state.db().await?, state.events(), viewer, id, input).await?;
-        Ok(InOrder(PostObject(post)))
+        Ok(InOrder(PostObject::new(post)))
     }
 
     /// The author or an admin. Returns the deleted post's id.
@@ -219,7 +219,7 @@ impl PostMutation {
     async fn like_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<InOrder<PostObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
-        Ok(InOrder(PostObject(
+        Ok(InOrder(PostObject::new(
             likes::set_liked(&mut *context::db(ctx).await?, viewer, id, true).await?,
         )))
     }
@@ -228,7 +228,7 @@ impl PostMutation {
     async fn unlike_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<InOrder<PostObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
-        Ok(InOrder(PostObject(
+        Ok(InOrder(PostObject::new(
             likes::set_liked(&mut *context::db(ctx).await?, viewer, id, false).await?,
         )))
     }
@@ -236,7 +236,7 @@ impl PostMutation {
     /// Counts one view (queries never do).
     async fn view_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<InOrder<PostObject>> {
         let id = parse_id(&id, "id")?;
-        Ok(InOrder(PostObject(
+        Ok(InOrder(PostObject::new(
             posts::record_view(&mut *context::db(ctx).await?, context::viewer(ctx), id).await?,
         )))
     }

@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, MergedObject, Object};
 use super::context;
 use super::types::connection::TotalCount;
 use super::types::enums::{Category, PostSort, Role};
+use super::types::post::authors_of;
 use super::types::{InOrder, PostConnection, PostObject, UserConnection, UserObject};
 use crate::domain::page;
 use crate::domain::posts::{self, PostFilter};
@@ -97,6 +98,13 @@ impl UserQuery {
 #[derive(Default)]
 pub struct PostQuery;
 
+/// Whether a connection's selection asks for `field` of its nodes (through `nodes` or `edges`).
+fn selects_node_field(ctx: &Context<'_>, field: &str) -> bool {
+    let selection = ctx.look_ahead();
+    selection.field("nodes").field(field).exists()
+        || selection.field("edges").field("node").field(field).exists()
+}
+
 #[Object]
 impl PostQuery {
     /// A post by id; drafts only for their author and admins, otherwise null.
@@ -104,14 +112,7 @@ impl PostQuery {
         let id = parse_id(&id, "id")?;
         let found =
             posts::find_visible_with_author(&mut *context::db(ctx).await?, context::viewer(ctx), id).await?;
-        let Some((post, author)) = found else {
-            return Ok(None);
-        };
-        context::loaders(ctx)?
-            .users
-            .feed_one(author.id, author.into())
-            .await;
-        Ok(Some(InOrder(PostObject(post))))
+        Ok(found.map(|(post, author)| InOrder(PostObject::with_author(post, author.into()))))
     }
 
     /// Published posts. Filters combine; `search` is full-text (web-search syntax: words,
@@ -140,9 +141,11 @@ impl PostQuery {
             after.as_deref(),
         )
         .await?;
+        let author_ids = page.items.iter().map(|(post, _)| post.author_id).collect();
+        let authors = authors_of(ctx, selects_node_field(ctx, "author"), author_ids).await?;
         Ok(InOrder(PostConnection::new(
             page,
-            |(post, cursor)| (cursor, PostObject(post)),
+            |(post, cursor)| (cursor, PostObject::of_list(post, &authors)),
             TotalCount::Posts(filter),
         )))
     }
@@ -155,6 +158,11 @@ impl PostQuery {
     ) -> async_graphql::Result<Vec<InOrder<PostObject>>> {
         let limit = page::page_size(Some(limit), 10, "limit")?;
         let rows = posts::popular(&mut *context::db(ctx).await?, limit).await?;
-        Ok(rows.into_iter().map(|post| InOrder(PostObject(post))).collect())
+        let author_ids = rows.iter().map(|post| post.author_id).collect();
+        let authors = authors_of(ctx, ctx.look_ahead().field("author").exists(), author_ids).await?;
+        Ok(rows
+            .into_iter()
+            .map(|post| InOrder(PostObject::of_list(post, &authors)))
+            .collect())
     }
 }

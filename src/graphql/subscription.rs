@@ -83,10 +83,10 @@ impl SubscriptionRoot {
                     return None;
                 }
                 let mut conn = state.db().await.ok()?;
-                let found = posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
+                let (post, author) = posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
                     .await
                     .ok()??;
-                Some(InOrder(PostObject(found.0)))
+                Some(InOrder(PostObject::with_author(post, author.into())))
             }
         }))
     }

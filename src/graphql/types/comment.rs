@@ -60,7 +60,7 @@ impl CommentObject {
             .await
             .map_err(load_error)?
             .ok_or_else(|| AppError::NotFound(Resource::Post))?;
-        Ok(InOrder(PostObject(post)))
+        Ok(InOrder(PostObject::new(post)))
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

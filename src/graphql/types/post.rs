@@ -1,31 +1,75 @@
 //! The `Post` type.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
 use super::connection::TotalCount;
 use super::enums::Category;
 use super::{CommentConnection, CommentObject, InOrder, UserObject, saturating_int};
-use crate::db::models::Post;
+use crate::db::models::{Post, User};
 use crate::domain::{comments, page};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::PostCommentsKey;
 
 #[derive(Clone)]
-pub struct PostObject(pub Post);
+pub struct PostObject {
+    post: Post,
+    /// The author when it was looked up with the rest of a list (`authors_of`) or read in the
+    /// same statement; otherwise the user loader fetches it.
+    author: Option<Arc<User>>,
+}
+
+impl PostObject {
+    pub fn new(post: Post) -> Self {
+        Self { post, author: None }
+    }
+
+    pub fn with_author(post: Post, author: Arc<User>) -> Self {
+        Self {
+            post,
+            author: Some(author),
+        }
+    }
+
+    /// A post of a list, with its author when `authors` holds it.
+    pub fn of_list(post: Post, authors: &HashMap<Uuid, Arc<User>>) -> Self {
+        let author = authors.get(&post.author_id).cloned();
+        Self { post, author }
+    }
+}
+
+/// The authors of a list of posts, in one loader call, when the list's selection asks for
+/// `author` (`selected`); empty otherwise. Handing each post its author spares a loader call per
+/// post, which cost more than the statement.
+pub async fn authors_of(
+    ctx: &Context<'_>,
+    selected: bool,
+    author_ids: Vec<Uuid>,
+) -> async_graphql::Result<HashMap<Uuid, Arc<User>>> {
+    if !selected {
+        return Ok(HashMap::new());
+    }
+    Box::pin(context::loaders(ctx)?.users.load_many(author_ids))
+        .await
+        .map_err(load_error)
+}
 
 #[Object(name = "Post")]
 impl PostObject {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.post.id.to_string())
     }
 
     async fn title(&self) -> &str {
-        &self.0.title
+        &self.post.title
     }
 
     async fn content(&self) -> &str {
-        &self.0.content
+        &self.post.content
     }
 
     /// The start of the content, cut at a word boundary, with an ellipsis when shortened.
@@ -33,37 +77,37 @@ impl PostObject {
         &self,
         #[graphql(default = 200, validator(minimum = 1, maximum = 10000))] length: i32,
     ) -> String {
-        excerpt(&self.0.content, usize::try_from(length).unwrap_or(200))
+        excerpt(&self.post.content, usize::try_from(length).unwrap_or(200))
     }
 
     async fn category(&self) -> Category {
-        self.0.category.into()
+        self.post.category.into()
     }
 
     async fn tags(&self) -> &[String] {
-        &self.0.tags
+        &self.post.tags
     }
 
     async fn is_published(&self) -> bool {
-        self.0.is_published
+        self.post.is_published
     }
 
     /// Times the post was viewed (saturates at 2^31-1).
     async fn views(&self) -> i32 {
-        saturating_int(self.0.views)
+        saturating_int(self.post.views)
     }
 
     async fn like_count(&self) -> i32 {
-        self.0.likes_count
+        self.post.likes_count
     }
 
     async fn comment_count(&self) -> i32 {
-        self.0.comments_count
+        self.post.comments_count
     }
 
     /// views + 2 x likes + 3 x comments (saturates at 2^31-1).
     async fn popularity(&self) -> i32 {
-        saturating_int(self.0.popularity)
+        saturating_int(self.post.popularity)
     }
 
     /// Whether the current viewer liked this post (false when anonymous).
@@ -71,14 +115,17 @@ impl PostObject {
         if context::viewer(ctx).is_none() {
             return Ok(false);
         }
-        let liked = Box::pin(context::loaders(ctx)?.liked.load_one(self.0.id))
+        let liked = Box::pin(context::loaders(ctx)?.liked.load_one(self.post.id))
             .await
             .map_err(load_error)?;
         Ok(liked.unwrap_or(false))
     }
 
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<UserObject>> {
-        context::author(ctx, self.0.author_id).await.map(InOrder)
+        match &self.author {
+            Some(author) => Ok(InOrder(UserObject(author.clone()))),
+            None => context::author(ctx, self.post.author_id).await.map(InOrder),
+        }
     }
 
     /// Comments, oldest first.
@@ -92,11 +139,11 @@ impl PostObject {
     }
 
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.post.created_at
     }
 
     async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+        self.post.updated_at
     }
 }
 
@@ -112,14 +159,14 @@ impl PostObject {
             None => context::loaders(ctx)?
                 .post_comments
                 .load_one(PostCommentsKey {
-                    post_id: self.0.id,
+                    post_id: self.post.id,
                     first,
                 })
                 .await
                 .map_err(load_error)?
                 .map_or_else(page::Page::empty, |page| page.map(CommentObject::with_author)),
             Some(after) => {
-                comments::list_for_post(&mut *context::db(ctx).await?, self.0.id, first, Some(&after))
+                comments::list_for_post(&mut *context::db(ctx).await?, self.post.id, first, Some(&after))
                     .await?
                     .map(CommentObject::new)
             }
@@ -127,7 +174,7 @@ impl PostObject {
         Ok(CommentConnection::new(
             page,
             |comment| (comments::cursor_of(comment.comment()), comment),
-            TotalCount::Known(i64::from(self.0.comments_count)),
+            TotalCount::Known(i64::from(self.post.comments_count)),
         ))
     }
 }

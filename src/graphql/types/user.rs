@@ -118,7 +118,7 @@ impl UserObject {
         };
         Ok(PostConnection::new(
             page,
-            |(post, cursor)| (cursor, PostObject(post)),
+            |(post, cursor)| (cursor, PostObject::with_author(post, self.0.clone())),
             TotalCount::AuthorPosts(AuthorPostCountKey {
                 author_id: self.0.id,
                 include_drafts: filter.include_drafts,
