@@ -26,6 +26,7 @@ use super::limits::{RateLimitKey, RequestMeta, prepare, selected_operation};
 use super::loaders::Loaders;
 use super::parsed::NewDocument;
 use super::persisted::{self, Refusal};
+use super::types::RootOrder;
 use crate::auth::Viewer;
 use crate::auth::extract::viewer_from_headers;
 use crate::cache::{CachedResponse, cache_key};
@@ -484,6 +485,10 @@ async fn run_one(
         }
     };
     let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
+    let root_order = request.parsed_query().ok().and_then(|document| {
+        selected_operation(document, meta.operation_name.as_deref())
+            .map(|operation| RootOrder::of(document, &operation.node))
+    });
     let request = request
         .data(state.clone())
         .data(RequestViewer(viewer))
@@ -491,6 +496,9 @@ async fn run_one(
         .data(loaders);
     let mut response = queue.drive(state.schema().execute(request)).await;
     drop(turn);
+    if let Some(order) = root_order {
+        order.apply(&mut response.data);
+    }
     // Parse and validation errors carry no path; errors raised while resolving always do.
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
     meta.executed.store(executed, Ordering::Relaxed);

@@ -378,3 +378,18 @@ async fn fields_come_back_in_query_order_through_fragments_aliases_and_merges() 
         }
     }
 }
+
+#[tokio::test]
+async fn root_fields_come_back_in_query_order() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    bulk_posts(&app, &[ann.id], 2, 1).await;
+
+    // `me` answers at once for an anonymous caller; the posts wait for their statement.
+    const QUERY: &str = "query { ...Feed viewer: me { id } popularPosts(limit: 1) { id } }
+      fragment Feed on Query { posts(first: 2) { nodes { id } } }";
+    let response = app.graphql(QUERY, json!({}), None).await;
+    assert!(response.body.get("errors").is_none(), "{}", response.text);
+    let data = Ordered(serde_json::from_str(&response.text).unwrap()).get(&["data"]);
+    assert_eq!(data.keys(), ["posts", "viewer", "popularPosts"]);
+}

@@ -16,7 +16,7 @@ pub mod user;
 
 pub use comment::CommentObject;
 pub use connection::{CommentConnection, PostConnection, UserConnection};
-pub use in_order::InOrder;
+pub use in_order::{InOrder, RootOrder};
 pub use post::PostObject;
 pub use user::UserObject;
 
