@@ -69,14 +69,15 @@ pub async fn all_for_post(conn: &mut AsyncPgConnection, post_id: Uuid) -> AppRes
         .await?)
 }
 
-/// The first `limit + 1` comments of each post, oldest first, with their authors, in one
-/// statement (the extra row tells the caller whether more follow).
+/// The first `limit` comments of each post, oldest first, with their authors, in one statement.
+/// No extra row per post: the post's comment counter tells whether more follow
+/// (`Page::first_of_counted`), which spares Postgres a row and an author lookup per post.
 pub async fn first_for_posts(
     conn: &mut AsyncPgConnection,
     post_ids: &[Uuid],
     limit: i64,
 ) -> AppResult<Vec<(Comment, User)>> {
-    Ok(FirstCommentsOfPosts::new(post_ids, limit + 1).load(conn).await?)
+    Ok(FirstCommentsOfPosts::new(post_ids, limit).load(conn).await?)
 }
 
 /// Trims and checks a comment body: 1-2000 characters.

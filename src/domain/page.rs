@@ -113,6 +113,17 @@ impl<T> Page<T> {
         }
     }
 
+    /// The first page of a list whose length a stored counter knows: fetched without the extra
+    /// row that [`Page::from_overfetch`] needs, since the counter tells whether more follow.
+    pub fn first_of_counted(items: Vec<T>, total: i64) -> Self {
+        let has_next = total > i64::try_from(items.len()).unwrap_or(i64::MAX);
+        Self {
+            items,
+            has_next,
+            has_previous: false,
+        }
+    }
+
     /// Builds a page from rows fetched with `limit + 1`.
     pub fn from_overfetch(mut rows: Vec<T>, limit: i64, has_previous: bool) -> Self {
         let limit = usize::try_from(limit).unwrap_or(0);

@@ -120,7 +120,7 @@ impl Loader<Uuid> for PostLoader {
 /// A comment with the author its statement read along with it.
 pub type CommentWithAuthor = (Comment, Arc<User>);
 
-/// The first page of one post's comments.
+/// The first comments of one post.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PostCommentsKey {
     pub post_id: Uuid,
@@ -130,13 +130,13 @@ pub struct PostCommentsKey {
 pub struct PostCommentsLoader(AppState);
 
 impl Loader<PostCommentsKey> for PostCommentsLoader {
-    type Value = Page<CommentWithAuthor>;
+    type Value = Vec<CommentWithAuthor>;
     type Error = LoadError;
 
     async fn load(
         &self,
         keys: &[PostCommentsKey],
-    ) -> Result<HashMap<PostCommentsKey, Page<CommentWithAuthor>>, LoadError> {
+    ) -> Result<HashMap<PostCommentsKey, Vec<CommentWithAuthor>>, LoadError> {
         let mut conn = self.0.db().await?;
         let mut out = HashMap::with_capacity(keys.len());
         // Different page sizes in one document are rare: one statement per distinct size.
@@ -160,10 +160,7 @@ impl Loader<PostCommentsKey> for PostCommentsLoader {
             }
             for post_id in post_ids {
                 let rows = grouped.remove(&post_id).unwrap_or_default();
-                out.insert(
-                    PostCommentsKey { post_id, first },
-                    Page::from_overfetch(rows, first, false),
-                );
+                out.insert(PostCommentsKey { post_id, first }, rows);
             }
         }
         Ok(out)

@@ -393,3 +393,50 @@ async fn root_fields_come_back_in_query_order() {
     let data = Ordered(serde_json::from_str(&response.text).unwrap()).get(&["data"]);
     assert_eq!(data.keys(), ["posts", "viewer", "popularPosts"]);
 }
+
+#[tokio::test]
+async fn comment_pages_know_whether_more_follow_and_page_through_all() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    bulk_posts(&app, &[ann.id], 2, 7).await;
+
+    const FIRST: &str = "query($n: Int) { posts(first: 2) { nodes { comments(first: $n) {
+        nodes { id } pageInfo { hasNextPage endCursor } } } } }";
+    for (n, more) in [(1, true), (5, true), (6, true), (7, false), (10, false)] {
+        let data = app.graphql_ok(FIRST, json!({ "n": n }), None).await;
+        for post in data["posts"]["nodes"].as_array().unwrap() {
+            let comments = &post["comments"];
+            assert_eq!(comments["nodes"].as_array().unwrap().len(), n.min(7), "first {n}");
+            assert_eq!(comments["pageInfo"]["hasNextPage"], more, "first {n}: {comments}");
+        }
+    }
+
+    // From the first page on through cursors: every comment once, in order.
+    const NEXT: &str = "query($id: ID!, $after: String) { post(id: $id) { comments(first: 3, after: $after) {
+        nodes { id } pageInfo { hasNextPage endCursor } } } }";
+    let post_id = app
+        .graphql_ok("{ posts(first: 1) { nodes { id } } }", json!({}), None)
+        .await["posts"]["nodes"][0]["id"]
+        .clone();
+    let (mut seen, mut after) = (Vec::new(), Value::Null);
+    loop {
+        let data = app
+            .graphql_ok(NEXT, json!({ "id": post_id, "after": after }), None)
+            .await;
+        let comments = &data["post"]["comments"];
+        seen.extend(
+            comments["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].clone()),
+        );
+        if comments["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = comments["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(seen.len(), 7);
+    let unique: std::collections::HashSet<String> = seen.iter().map(ToString::to_string).collect();
+    assert_eq!(unique.len(), 7);
+}

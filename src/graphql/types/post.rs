@@ -164,7 +164,10 @@ impl PostObject {
                 })
                 .await
                 .map_err(load_error)?
-                .map_or_else(page::Page::empty, |page| page.map(CommentObject::with_author)),
+                .map_or_else(page::Page::empty, |rows| {
+                    page::Page::first_of_counted(rows, i64::from(self.post.comments_count))
+                        .map(CommentObject::with_author)
+                }),
             Some(after) => {
                 comments::list_for_post(&mut *context::db(ctx).await?, self.post.id, first, Some(&after))
                     .await?
