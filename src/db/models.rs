@@ -57,8 +57,9 @@ pg_enum!(Category, sql_types::PostCategory, {
     Education => "education",
 });
 
-/// A user as every read sees it. The password hash is not part of it: only the login reads it
-/// (`sessions::login`), so no other statement sends it over the wire and no answer can leak it.
+/// A user as every read sees it. The password hash is not part of it: only the login and the
+/// password change read it (`sessions`), so no other statement sends it over the wire and no
+/// answer can leak it.
 #[derive(Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = users, check_for_backend(Pg))]
 pub struct User {

@@ -130,14 +130,27 @@ impl<E, GB> ValidGrouping<GB> for EvaluatedOnce<E> {
 /// call (custom plans): half of a feed page's and 60 % of a search's Postgres time was planning.
 /// Written in, the page queries (whose other conditions are literals or shaped alike for every
 /// value) keep one generic plan per connection. `n` is an `i64` formatted by Rust, never text
-/// from a client; each distinct page size is its own prepared statement.
+/// from a client.
+///
+/// Every distinct `n` is a statement of its own, prepared on each pooled connection, and clients
+/// choose page sizes: so `n` is rounded up to one of [`LIMIT_SIZES`] and the statement may return
+/// more rows than asked for; the caller cuts its page (as `Page::from_overfetch` does). `query`
+/// must end with its ORDER BY (no LIMIT, locking clause or set operation of its own).
 pub struct LiteralLimit<Q> {
     query: Q,
     limit: i64,
 }
 
+/// The limits a page statement is written with: page sizes of 5, 10, 20, 50 and 100 plus the
+/// row that tells whether more follow fetch exactly what they need.
+pub const LIMIT_SIZES: [i64; 5] = [6, 11, 21, 51, 101];
+
 impl<Q> LiteralLimit<Q> {
     pub fn new(query: Q, limit: i64) -> Self {
+        let limit = LIMIT_SIZES
+            .into_iter()
+            .find(|size| *size >= limit)
+            .unwrap_or(limit);
         Self { query, limit }
     }
 }

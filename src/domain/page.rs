@@ -115,6 +115,9 @@ impl<T> Page<T> {
 
     /// The first page of a list whose length a stored counter knows: fetched without the extra
     /// row that [`Page::from_overfetch`] needs, since the counter tells whether more follow.
+    /// The counter is read by an earlier statement, as `totalCount` is: a comment added or
+    /// deleted in between can make `hasNextPage` disagree with the rows by that one write, as
+    /// `totalCount` then does.
     pub fn first_of_counted(items: Vec<T>, total: i64) -> Self {
         let has_next = total > i64::try_from(items.len()).unwrap_or(i64::MAX);
         Self {

@@ -679,6 +679,11 @@ mod tests {
         let sql = debug_query::<Pg, _>(&LiteralLimit::new(feed, 21)).to_string();
         assert!(sql.contains(r#"WHERE "posts"."is_published" ORDER BY"#), "{sql}");
         assert!(sql.ends_with("LIMIT 21 -- binds: []"), "{sql}");
+        // Other page sizes share the statement of the next size up (the caller cuts the page).
+        let feed =
+            ordered(filtered(&PostFilter::default()), PostSort::Newest, None).select(Post::as_select());
+        let sql = debug_query::<Pg, _>(&LiteralLimit::new(feed, 8)).to_string();
+        assert!(sql.ends_with("LIMIT 11 -- binds: []"), "{sql}");
 
         let filter = PostFilter::published(None, None, None, Some("async rust".into()));
         let search = matches_by_term(&filter, PostSort::Newest, None).unwrap();

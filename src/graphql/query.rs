@@ -1,5 +1,7 @@
 //! Query roots: users and posts.
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, ID, MergedObject, Object};
 
 use super::context;
@@ -141,8 +143,11 @@ impl PostQuery {
             after.as_deref(),
         )
         .await?;
-        let author_ids = page.items.iter().map(|(post, _)| post.author_id).collect();
-        let authors = authors_of(ctx, selects_node_field(ctx, "author"), author_ids).await?;
+        let authors = if selects_node_field(ctx, "author") {
+            authors_of(ctx, page.items.iter().map(|(post, _)| post.author_id).collect()).await?
+        } else {
+            HashMap::new()
+        };
         Ok(InOrder(PostConnection::new(
             page,
             |(post, cursor)| (cursor, PostObject::of_list(post, &authors)),
@@ -158,8 +163,11 @@ impl PostQuery {
     ) -> async_graphql::Result<Vec<InOrder<PostObject>>> {
         let limit = page::page_size(Some(limit), 10, "limit")?;
         let rows = posts::popular(&mut *context::db(ctx).await?, limit).await?;
-        let author_ids = rows.iter().map(|post| post.author_id).collect();
-        let authors = authors_of(ctx, ctx.look_ahead().field("author").exists(), author_ids).await?;
+        let authors = if ctx.look_ahead().field("author").exists() {
+            authors_of(ctx, rows.iter().map(|post| post.author_id).collect()).await?
+        } else {
+            HashMap::new()
+        };
         Ok(rows
             .into_iter()
             .map(|post| InOrder(PostObject::of_list(post, &authors)))

@@ -419,7 +419,7 @@ async fn comment_pages_know_whether_more_follow_and_page_through_all() {
         .await["posts"]["nodes"][0]["id"]
         .clone();
     let (mut seen, mut after) = (Vec::new(), Value::Null);
-    loop {
+    for _ in 0..5 {
         let data = app
             .graphql_ok(NEXT, json!({ "id": post_id, "after": after }), None)
             .await;
@@ -436,7 +436,38 @@ async fn comment_pages_know_whether_more_follow_and_page_through_all() {
         }
         after = comments["pageInfo"]["endCursor"].clone();
     }
+    // Three pages (3 + 3 + 1), the last one saying nothing more follows.
     assert_eq!(seen.len(), 7);
     let unique: std::collections::HashSet<String> = seen.iter().map(ToString::to_string).collect();
     assert_eq!(unique.len(), 7);
+}
+
+#[tokio::test]
+async fn fragments_that_spread_themselves_are_refused_not_followed() {
+    let app = TestApp::new().await;
+    // Self-spreading and exponentially fanning fragments reach the root-order walk before
+    // validation refuses them; the server must answer, not recurse.
+    let mut fan = String::from("query { ...F0 } ");
+    for level in 0..40 {
+        fan.push_str(&format!(
+            "fragment F{level} on Query {{ ...F{next} ...F{next} }} ",
+            next = level + 1
+        ));
+    }
+    fan.push_str("fragment F40 on Query { me { id } }");
+    for query in [
+        "query { ...A } fragment A on Query { ...A me { id } }".to_owned(),
+        "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }".to_owned(),
+        fan,
+    ] {
+        let response = app.graphql(&query, json!({}), None).await;
+        assert!(
+            response.body.get("errors").is_some(),
+            "{query}: {}",
+            response.text
+        );
+    }
+    // Still serving.
+    app.graphql_ok("{ posts(first: 1) { nodes { id } } }", json!({}), None)
+        .await;
 }

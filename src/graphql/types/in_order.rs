@@ -12,20 +12,22 @@
 //! query order once the operation has run.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_container;
 use async_graphql::{
-    ContainerType, ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
+    ContextSelectionSet, Name, ObjectType, OutputType, Positioned, ServerError, ServerResult, Value,
 };
 use futures_util::future::{BoxFuture, join_all};
 
-/// An object type resolved field by field in query order (see the module documentation).
+/// An object type resolved field by field in query order (see the module documentation). Object
+/// types only: an interface or union resolves its fields through its concrete type.
 pub struct InOrder<T>(pub T);
 
-impl<T: ContainerType> OutputType for InOrder<T> {
+impl<T: ObjectType> OutputType for InOrder<T> {
     fn type_name() -> Cow<'static, str> {
         T::type_name()
     }
@@ -54,7 +56,7 @@ impl<T: ContainerType> OutputType for InOrder<T> {
     }
 }
 
-async fn resolve_in_order<T: ContainerType>(ctx: &ContextSelectionSet<'_>, root: &T) -> ServerResult<Value> {
+async fn resolve_in_order<T: ObjectType>(ctx: &ContextSelectionSet<'_>, root: &T) -> ServerResult<Value> {
     let mut fields = Vec::with_capacity(ctx.item.node.items.len());
     // A field directive wraps its field's future: async-graphql's own path handles it (this
     // schema defines none; @skip/@include are applied before execution). The schema registers
@@ -89,7 +91,7 @@ async fn resolve_in_order<T: ContainerType>(ctx: &ContextSelectionSet<'_>, root:
 
 /// Appends the fields of `set` that apply to `root` (through fragments whose type condition it
 /// meets) to `fields`. `false` when a field carries a directive.
-fn collect_fields<'a, T: ContainerType>(
+fn collect_fields<'a, T: ObjectType>(
     ctx: &ContextSelectionSet<'a>,
     set: &'a SelectionSet,
     root: &T,
@@ -167,8 +169,17 @@ pub struct RootOrder(Vec<Name>);
 impl RootOrder {
     /// The keys `operation` selects at its root, through its fragments (which all apply: the
     /// root has one type).
+    ///
+    /// This runs before validation, so each fragment is expanded once: a document whose
+    /// fragments spread themselves (which validation then refuses) must not recurse forever or
+    /// blow up exponentially here.
     pub fn of(document: &ExecutableDocument, operation: &OperationDefinition) -> Self {
-        fn walk(document: &ExecutableDocument, set: &SelectionSet, keys: &mut Vec<Name>) {
+        fn walk<'d>(
+            document: &'d ExecutableDocument,
+            set: &'d SelectionSet,
+            expanded: &mut HashSet<&'d Name>,
+            keys: &mut Vec<Name>,
+        ) {
             for selection in &set.items {
                 match &selection.node {
                     Selection::Field(field) => {
@@ -178,18 +189,25 @@ impl RootOrder {
                         }
                     }
                     Selection::FragmentSpread(spread) => {
-                        if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
-                            walk(document, &fragment.node.selection_set.node, keys);
+                        let name = &spread.node.fragment_name.node;
+                        if let (true, Some(fragment)) = (expanded.insert(name), document.fragments.get(name))
+                        {
+                            walk(document, &fragment.node.selection_set.node, expanded, keys);
                         }
                     }
                     Selection::InlineFragment(fragment) => {
-                        walk(document, &fragment.node.selection_set.node, keys);
+                        walk(document, &fragment.node.selection_set.node, expanded, keys);
                     }
                 }
             }
         }
         let mut keys = Vec::new();
-        walk(document, &operation.selection_set.node, &mut keys);
+        walk(
+            document,
+            &operation.selection_set.node,
+            &mut HashSet::new(),
+            &mut keys,
+        );
         Self(keys)
     }
 
