@@ -15,6 +15,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 
 use async_graphql::indexmap::IndexMap;
+use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::resolve_container;
@@ -140,16 +141,21 @@ fn collect_fields<'a, T: ObjectType>(
 /// Adds one field's value to an object; a key selected twice (`{ a { x } a { y } }`) has its
 /// sub-selections merged, as the spec's field merging asks.
 fn merge_field(object: &mut IndexMap<Name, Value>, key: Name, value: Value) {
-    match (object.get_mut(&key), value) {
-        (None, value) => {
-            object.insert(key, value);
+    // One hash of the key per field (an entry, not a lookup and then an insert).
+    let existing = match object.entry(key) {
+        Entry::Vacant(slot) => {
+            slot.insert(value);
+            return;
         }
-        (Some(Value::Object(existing)), Value::Object(more)) => {
+        Entry::Occupied(slot) => slot.into_mut(),
+    };
+    match (existing, value) {
+        (Value::Object(existing), Value::Object(more)) => {
             for (key, value) in more {
                 merge_field(existing, key, value);
             }
         }
-        (Some(Value::List(existing)), Value::List(more)) => {
+        (Value::List(existing), Value::List(more)) => {
             for (existing, more) in existing.iter_mut().zip(more) {
                 if let (Value::Object(existing), Value::Object(more)) = (existing, more) {
                     for (key, value) in more {
@@ -159,7 +165,7 @@ fn merge_field(object: &mut IndexMap<Name, Value>, key: Name, value: Value) {
             }
         }
         // The same leaf twice resolves to the same value: keep the first.
-        (Some(_), _) => {}
+        _ => {}
     }
 }
 
