@@ -471,3 +471,21 @@ async fn fragments_that_spread_themselves_are_refused_not_followed() {
     app.graphql_ok("{ posts(first: 1) { nodes { id } } }", json!({}), None)
         .await;
 }
+
+#[tokio::test]
+async fn fields_kept_by_include_or_skip_stay_in_query_order() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    bulk_posts(&app, &[ann.id], 2, 1).await;
+
+    // @include/@skip stay on the fields they keep; they must not change how the rest is written.
+    const QUERY: &str = "query($yes: Boolean!) { posts(first: 2) { nodes {
+        comments(first: 1) { nodes { id } } author @include(if: $yes) { username }
+        title @skip(if: false) id likeCount @skip(if: true) } } }";
+    let response = app.graphql(QUERY, json!({ "yes": true }), None).await;
+    assert!(response.body.get("errors").is_none(), "{}", response.text);
+    let posts = Ordered(serde_json::from_str(&response.text).unwrap()).get(&["data", "posts"]);
+    for node in posts.get(&["nodes"]).items() {
+        assert_eq!(node.keys(), ["comments", "author", "title", "id"]);
+    }
+}

@@ -58,13 +58,14 @@ impl<T: ObjectType> OutputType for InOrder<T> {
 }
 
 async fn resolve_in_order<T: ObjectType>(ctx: &ContextSelectionSet<'_>, root: &T) -> ServerResult<Value> {
-    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
-    // A field directive wraps its field's future: async-graphql's own path handles it (this
-    // schema defines none; @skip/@include are applied before execution). The schema registers
-    // no extension either (`build_schema`), whose per-field hooks this path would skip.
-    if !collect_fields(ctx, &ctx.item.node, root, &mut fields)? {
+    // A custom directive wraps its field's future: async-graphql's own path runs it (this
+    // schema defines none; @skip/@include are applied and removed before execution). The schema
+    // registers no extension either (`build_schema`), whose per-field hooks this path would skip.
+    if !ctx.schema_env.custom_directives.is_empty() {
         return resolve_container(ctx, root).await;
     }
+    let mut fields = Vec::with_capacity(ctx.item.node.items.len());
+    collect_fields(ctx, &ctx.item.node, root, &mut fields)?;
     let values = join_all(fields.iter().map(|field| {
         let ctx_field = ctx.with_field(field);
         async move {
@@ -91,19 +92,16 @@ async fn resolve_in_order<T: ObjectType>(ctx: &ContextSelectionSet<'_>, root: &T
 }
 
 /// Appends the fields of `set` that apply to `root` (through fragments whose type condition it
-/// meets) to `fields`. `false` when a field carries a directive.
+/// meets) to `fields`.
 fn collect_fields<'a, T: ObjectType>(
     ctx: &ContextSelectionSet<'a>,
     set: &'a SelectionSet,
     root: &T,
     fields: &mut Vec<&'a Positioned<Field>>,
-) -> ServerResult<bool> {
+) -> ServerResult<()> {
     for selection in &set.items {
         let (condition, inner) = match &selection.node {
             Selection::Field(field) => {
-                if !field.node.directives.is_empty() {
-                    return Ok(false);
-                }
                 fields.push(field);
                 continue;
             }
@@ -131,11 +129,11 @@ fn collect_fields<'a, T: ObjectType>(
                     .get(concrete.as_ref())
                     .is_some_and(|interfaces| interfaces.contains(on))
         });
-        if applies && !collect_fields(ctx, &inner.node, root, fields)? {
-            return Ok(false);
+        if applies {
+            collect_fields(ctx, &inner.node, root, fields)?;
         }
     }
-    Ok(true)
+    Ok(())
 }
 
 /// Adds one field's value to an object; a key selected twice (`{ a { x } a { y } }`) has its
