@@ -1,13 +1,15 @@
 //! What every resolver reads from the request: state, viewer and loaders.
 
-use async_graphql::Context;
+use std::sync::Arc;
 
+use async_graphql::Context;
 use uuid::Uuid;
 
 use super::loaders::Loaders;
-use super::types::UserObject;
+use super::types::{InOrder, UserObject};
 use crate::auth::Viewer;
 use crate::db::DbConn;
+use crate::db::models::User;
 use crate::error::{AppError, AuthFailure, Resource};
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
@@ -42,13 +44,21 @@ pub async fn db(ctx: &Context<'_>) -> async_graphql::Result<DbConn> {
     Ok(state(ctx)?.db().await?)
 }
 
-/// The author of a post or comment, through the request's user loader.
-pub async fn author(ctx: &Context<'_>, author_id: Uuid) -> async_graphql::Result<UserObject> {
-    let user = Box::pin(loaders(ctx)?.users.load_one(author_id))
-        .await
-        .map_err(load_error)?
-        .ok_or(AppError::NotFound(Resource::User))?;
-    Ok(UserObject(user))
+/// The author of a post or comment: the one the statement that read it read too, when it did;
+/// otherwise through the request's user loader.
+pub async fn author(
+    ctx: &Context<'_>,
+    read_along: Option<&Arc<User>>,
+    author_id: Uuid,
+) -> async_graphql::Result<InOrder<UserObject>> {
+    let user = match read_along {
+        Some(user) => user.clone(),
+        None => Box::pin(loaders(ctx)?.users.load_one(author_id))
+            .await
+            .map_err(load_error)?
+            .ok_or(AppError::NotFound(Resource::User))?,
+    };
+    Ok(InOrder(UserObject(user)))
 }
 
 /// Converts a loader failure into the GraphQL error of its cause.

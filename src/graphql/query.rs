@@ -1,13 +1,10 @@
 //! Query roots: users and posts.
 
-use std::collections::HashMap;
-
 use async_graphql::{Context, ID, MergedObject, Object};
 
 use super::context;
 use super::types::connection::TotalCount;
 use super::types::enums::{Category, PostSort, Role};
-use super::types::post::authors_of;
 use super::types::{InOrder, PostConnection, PostObject, UserConnection, UserObject};
 use crate::domain::page;
 use crate::domain::posts::{self, PostFilter};
@@ -100,13 +97,6 @@ impl UserQuery {
 #[derive(Default)]
 pub struct PostQuery;
 
-/// Whether a connection's selection asks for `field` of its nodes (through `nodes` or `edges`).
-fn selects_node_field(ctx: &Context<'_>, field: &str) -> bool {
-    let selection = ctx.look_ahead();
-    selection.field("nodes").field(field).exists()
-        || selection.field("edges").field("node").field(field).exists()
-}
-
 #[Object]
 impl PostQuery {
     /// A post by id; drafts only for their author and admins, otherwise null.
@@ -143,14 +133,9 @@ impl PostQuery {
             after.as_deref(),
         )
         .await?;
-        let authors = if selects_node_field(ctx, "author") {
-            authors_of(ctx, page.items.iter().map(|(post, _)| post.author_id).collect()).await?
-        } else {
-            HashMap::new()
-        };
         Ok(InOrder(PostConnection::new(
             page,
-            |(post, cursor)| (cursor, PostObject::of_list(post, &authors)),
+            |(post, cursor)| (cursor, PostObject::new(post)),
             TotalCount::Posts(filter),
         )))
     }
@@ -163,14 +148,9 @@ impl PostQuery {
     ) -> async_graphql::Result<Vec<InOrder<PostObject>>> {
         let limit = page::page_size(Some(limit), 10, "limit")?;
         let rows = posts::popular(&mut *context::db(ctx).await?, limit).await?;
-        let authors = if ctx.look_ahead().field("author").exists() {
-            authors_of(ctx, rows.iter().map(|post| post.author_id).collect()).await?
-        } else {
-            HashMap::new()
-        };
         Ok(rows
             .into_iter()
-            .map(|post| InOrder(PostObject::of_list(post, &authors)))
+            .map(|post| InOrder(PostObject::new(post)))
             .collect())
     }
 }

@@ -49,10 +49,7 @@ impl CommentObject {
     }
 
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<UserObject>> {
-        match &self.author {
-            Some(author) => Ok(InOrder(UserObject(author.clone()))),
-            None => context::author(ctx, self.comment.author_id).await.map(InOrder),
-        }
+        context::author(ctx, self.author.as_ref(), self.comment.author_id).await
     }
 
     async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<PostObject>> {

@@ -1,11 +1,9 @@
 //! The `Post` type.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::connection::TotalCount;
 use super::enums::Category;
@@ -18,8 +16,8 @@ use crate::graphql::loaders::PostCommentsKey;
 #[derive(Clone)]
 pub struct PostObject {
     post: Post,
-    /// The author when it was looked up with the rest of a list (`authors_of`) or read in the
-    /// same statement; otherwise the user loader fetches it.
+    /// The author when the statement that read the post read it too (a post by id, a user's own
+    /// posts); otherwise the user loader fetches it.
     author: Option<Arc<User>>,
 }
 
@@ -34,23 +32,6 @@ impl PostObject {
             author: Some(author),
         }
     }
-
-    /// A post of a list, with its author when `authors` holds it.
-    pub fn of_list(post: Post, authors: &HashMap<Uuid, Arc<User>>) -> Self {
-        let author = authors.get(&post.author_id).cloned();
-        Self { post, author }
-    }
-}
-
-/// The authors of a list of posts, in one loader call. Handing each post its author spares a
-/// loader call per post, which cost more than the statement.
-pub async fn authors_of(
-    ctx: &Context<'_>,
-    author_ids: Vec<Uuid>,
-) -> async_graphql::Result<HashMap<Uuid, Arc<User>>> {
-    Box::pin(context::loaders(ctx)?.users.load_many(author_ids))
-        .await
-        .map_err(load_error)
 }
 
 #[Object(name = "Post")]
@@ -117,10 +98,7 @@ impl PostObject {
     }
 
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<UserObject>> {
-        match &self.author {
-            Some(author) => Ok(InOrder(UserObject(author.clone()))),
-            None => context::author(ctx, self.post.author_id).await.map(InOrder),
-        }
+        context::author(ctx, self.author.as_ref(), self.post.author_id).await
     }
 
     /// Comments, oldest first.
