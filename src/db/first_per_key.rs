@@ -13,14 +13,14 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Uuid as SqlUuid};
 use uuid::Uuid;
 
-use super::models::{Comment, Post, User};
+use super::models::{Comment, Post, UserByline};
 
-/// The first `per_post` comments of each post, oldest first, each with its author (read in the
-/// same statement: a page of comments almost always shows who wrote them).
+/// The first `per_post` comments of each post, oldest first, each with its author's byline (read
+/// in the same statement: a page of comments almost always shows who wrote them).
 pub struct FirstCommentsOfPosts<'a> {
     post_ids: &'a [Uuid],
     per_post: i64,
-    columns: (AsSelect<Comment, Pg>, AsSelect<User, Pg>),
+    columns: (AsSelect<Comment, Pg>, AsSelect<UserByline, Pg>),
 }
 
 impl<'a> FirstCommentsOfPosts<'a> {
@@ -28,7 +28,7 @@ impl<'a> FirstCommentsOfPosts<'a> {
         Self {
             post_ids,
             per_post,
-            columns: (Comment::as_select(), User::as_select()),
+            columns: (Comment::as_select(), UserByline::as_select()),
         }
     }
 }
@@ -39,7 +39,7 @@ impl QueryId for FirstCommentsOfPosts<'_> {
 }
 
 impl Query for FirstCommentsOfPosts<'_> {
-    type SqlType = (AsSelect<Comment, Pg>, AsSelect<User, Pg>);
+    type SqlType = (AsSelect<Comment, Pg>, AsSelect<UserByline, Pg>);
 }
 
 impl QueryFragment<Pg> for FirstCommentsOfPosts<'_> {

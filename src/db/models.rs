@@ -92,14 +92,32 @@ impl std::fmt::Debug for User {
 impl User {
     /// First and last name joined, as the legacy `fullName` virtual.
     pub fn full_name(&self) -> String {
-        format!(
-            "{} {}",
-            self.first_name.as_deref().unwrap_or(""),
-            self.last_name.as_deref().unwrap_or("")
-        )
+        full_name(self.first_name.as_deref(), self.last_name.as_deref())
+    }
+}
+
+/// What a byline shows of a user: the columns a post's or comment's author is almost always
+/// asked for. Lists read these instead of whole rows (a nested page names a few hundred
+/// authors); anything more about an author is read as a whole [`User`].
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users, check_for_backend(Pg))]
+pub struct UserByline {
+    pub id: Uuid,
+    pub username: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+impl UserByline {
+    pub fn full_name(&self) -> String {
+        full_name(self.first_name.as_deref(), self.last_name.as_deref())
+    }
+}
+
+fn full_name(first: Option<&str>, last: Option<&str>) -> String {
+    format!("{} {}", first.unwrap_or(""), last.unwrap_or(""))
         .trim()
         .to_owned()
-    }
 }
 
 #[derive(Insertable)]

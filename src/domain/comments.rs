@@ -8,7 +8,7 @@ use super::page::{Cursor, CursorKey, Page};
 use super::validate::{char_len, check_no_nul};
 use crate::auth::Viewer;
 use crate::db::first_per_key::FirstCommentsOfPosts;
-use crate::db::models::{Comment, NewComment, Post, User};
+use crate::db::models::{Comment, NewComment, Post, UserByline};
 use crate::db::schema::{comments, posts};
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
 use crate::events::{Event, EventBus};
@@ -69,14 +69,15 @@ pub async fn all_for_post(conn: &mut AsyncPgConnection, post_id: Uuid) -> AppRes
         .await?)
 }
 
-/// The first `limit` comments of each post, oldest first, with their authors, in one statement.
+/// The first `limit` comments of each post, oldest first, with their authors' bylines, in one
+/// statement.
 /// No extra row per post: the post's comment counter tells whether more follow
 /// (`Page::first_of_counted`), which spares Postgres a row and an author lookup per post.
 pub async fn first_for_posts(
     conn: &mut AsyncPgConnection,
     post_ids: &[Uuid],
     limit: i64,
-) -> AppResult<Vec<(Comment, User)>> {
+) -> AppResult<Vec<(Comment, UserByline)>> {
     Ok(FirstCommentsOfPosts::new(post_ids, limit).load(conn).await?)
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::page::{Cursor, CursorKey, Page};
 use super::validate::{char_len, check_lookup_text, check_no_nul};
 use crate::auth::Viewer;
-use crate::db::models::{Role, User};
+use crate::db::models::{Role, User, UserByline};
 use crate::db::schema::users;
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
 
@@ -20,6 +20,15 @@ pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<Vec
     Ok(users::table
         .filter(users::id.eq_any(ids))
         .select(User::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The bylines of the given users (a list's authors).
+pub async fn bylines_by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<Vec<UserByline>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(UserByline::as_select())
         .load(conn)
         .await?)
 }

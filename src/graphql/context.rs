@@ -1,7 +1,5 @@
 //! What every resolver reads from the request: state, viewer and loaders.
 
-use std::sync::Arc;
-
 use async_graphql::Context;
 use uuid::Uuid;
 
@@ -9,7 +7,6 @@ use super::loaders::Loaders;
 use super::types::{InOrder, UserObject};
 use crate::auth::Viewer;
 use crate::db::DbConn;
-use crate::db::models::User;
 use crate::error::{AppError, AuthFailure, Resource};
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
@@ -44,21 +41,32 @@ pub async fn db(ctx: &Context<'_>) -> async_graphql::Result<DbConn> {
     Ok(state(ctx)?.db().await?)
 }
 
-/// The author of a post or comment: the one the statement that read it read too, when it did;
-/// otherwise through the request's user loader.
+/// The author of a post or comment: the one the statement that read it read too, when that
+/// answers the selection; otherwise through the request's loaders, only the byline when the
+/// selection asks no more of the author.
 pub async fn author(
     ctx: &Context<'_>,
-    read_along: Option<&Arc<User>>,
+    read_along: Option<&UserObject>,
     author_id: Uuid,
 ) -> async_graphql::Result<InOrder<UserObject>> {
-    let user = match read_along {
-        Some(user) => user.clone(),
-        None => Box::pin(loaders(ctx)?.users.load_one(author_id))
-            .await
-            .map_err(load_error)?
-            .ok_or(AppError::NotFound(Resource::User))?,
+    let byline_suffices = UserObject::byline_suffices(ctx);
+    let author = match read_along {
+        Some(whole @ UserObject::Whole(_)) => whole.clone(),
+        Some(byline @ UserObject::Byline(_)) if byline_suffices => byline.clone(),
+        _ if byline_suffices => UserObject::Byline(
+            Box::pin(loaders(ctx)?.user_bylines.load_one(author_id))
+                .await
+                .map_err(load_error)?
+                .ok_or(AppError::NotFound(Resource::User))?,
+        ),
+        _ => UserObject::Whole(
+            Box::pin(loaders(ctx)?.users.load_one(author_id))
+                .await
+                .map_err(load_error)?
+                .ok_or(AppError::NotFound(Resource::User))?,
+        ),
     };
-    Ok(InOrder(UserObject(user)))
+    Ok(InOrder(author))
 }
 
 /// Converts a loader failure into the GraphQL error of its cause.

@@ -11,7 +11,7 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 
 use super::batch::BatchQueue;
-use crate::db::models::{Comment, Post, User};
+use crate::db::models::{Comment, Post, User, UserByline};
 use crate::domain::page::Page;
 use crate::domain::{comments, likes, posts, users};
 use crate::error::AppError;
@@ -41,6 +41,7 @@ fn caching_loader<T: Loader<Uuid>>(spawner: &Spawner, inner: T) -> DataLoader<T,
 /// All loaders of one request.
 pub struct Loaders {
     pub users: DataLoader<UserLoader, HashMapCache>,
+    pub user_bylines: DataLoader<UserBylineLoader, HashMapCache>,
     pub posts: DataLoader<PostLoader, HashMapCache>,
     pub post_comments: DataLoader<PostCommentsLoader>,
     pub author_posts: DataLoader<AuthorPostsLoader>,
@@ -75,6 +76,7 @@ impl Loaders {
         let queue = &spawner;
         Self {
             users: caching_loader(&deferred, UserLoader(state.clone())),
+            user_bylines: caching_loader(&deferred, UserBylineLoader(state.clone())),
             posts: caching_loader(queue, PostLoader(state.clone())),
             post_comments: loader(queue, PostCommentsLoader(state.clone())),
             author_posts: loader(queue, AuthorPostsLoader(state.clone())),
@@ -104,6 +106,19 @@ impl Loader<Uuid> for UserLoader {
     }
 }
 
+pub struct UserBylineLoader(AppState);
+
+impl Loader<Uuid> for UserBylineLoader {
+    type Value = Arc<UserByline>;
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<UserByline>>, LoadError> {
+        let mut conn = self.0.db().await?;
+        let rows = users::bylines_by_ids(&mut conn, keys).await?;
+        Ok(rows.into_iter().map(|u| (u.id, Arc::new(u))).collect())
+    }
+}
+
 pub struct PostLoader(AppState);
 
 impl Loader<Uuid> for PostLoader {
@@ -117,8 +132,8 @@ impl Loader<Uuid> for PostLoader {
     }
 }
 
-/// A comment with the author its statement read along with it.
-pub type CommentWithAuthor = (Comment, Arc<User>);
+/// A comment with the author's byline its statement read along with it.
+pub type CommentWithAuthor = (Comment, Arc<UserByline>);
 
 /// The first comments of one post.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,7 +160,7 @@ impl Loader<PostCommentsKey> for PostCommentsLoader {
             by_size.entry(key.first).or_default().push(key.post_id);
         }
         // One shared row per author, however many comments they wrote.
-        let mut authors: HashMap<Uuid, Arc<User>> = HashMap::new();
+        let mut authors: HashMap<Uuid, Arc<UserByline>> = HashMap::new();
         for (first, post_ids) in by_size {
             let mut grouped: HashMap<Uuid, Vec<CommentWithAuthor>> = HashMap::new();
             for (comment, author) in comments::first_for_posts(&mut conn, &post_ids, first).await? {

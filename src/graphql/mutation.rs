@@ -125,7 +125,7 @@ impl AccountMutation {
             FieldErrors::new(),
         )
         .await?;
-        Ok(InOrder(UserObject(user.into())))
+        Ok(InOrder(UserObject::Whole(user.into())))
     }
 
     /// Changes a user's username, email or profile (the user or an admin).
@@ -145,7 +145,7 @@ impl AccountMutation {
             FieldErrors::new(),
         )
         .await?;
-        Ok(InOrder(UserObject(user.into())))
+        Ok(InOrder(UserObject::Whole(user.into())))
     }
 
     /// Admins only.
@@ -158,7 +158,7 @@ impl AccountMutation {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&user_id, "userId")?;
         let user = users::set_role(&mut *context::db(ctx).await?, viewer, id, role.into()).await?;
-        Ok(InOrder(UserObject(user.into())))
+        Ok(InOrder(UserObject::Whole(user.into())))
     }
 
     /// Admins only. A deactivated user's tokens stop working at once.
@@ -171,7 +171,7 @@ impl AccountMutation {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&user_id, "userId")?;
         let user = users::set_active(&mut *context::db(ctx).await?, viewer, id, active).await?;
-        Ok(InOrder(UserObject(user.into())))
+        Ok(InOrder(UserObject::Whole(user.into())))
     }
 }
 

@@ -31,7 +31,7 @@ impl UserQuery {
             .load_one(viewer.id)
             .await
             .map_err(context::load_error)?;
-        Ok(user.map(|user| InOrder(UserObject(user))))
+        Ok(user.map(|user| InOrder(UserObject::Whole(user))))
     }
 
     /// A user by id or username (exactly one of them).
@@ -63,7 +63,7 @@ impl UserQuery {
                 .into());
             }
         };
-        Ok(user.map(|user| InOrder(UserObject(user))))
+        Ok(user.map(|user| InOrder(UserObject::Whole(user))))
     }
 
     /// All users, newest first (admins only).
@@ -88,7 +88,7 @@ impl UserQuery {
         .await?;
         Ok(InOrder(UserConnection::new(
             page,
-            |user| (users::cursor_of(&user), UserObject(user.into())),
+            |user| (users::cursor_of(&user), UserObject::Whole(user.into())),
             TotalCount::Users(filter),
         )))
     }
@@ -104,7 +104,8 @@ impl PostQuery {
         let id = parse_id(&id, "id")?;
         let found =
             posts::find_visible_with_author(&mut *context::db(ctx).await?, context::viewer(ctx), id).await?;
-        Ok(found.map(|(post, author)| InOrder(PostObject::with_author(post, author.into()))))
+        Ok(found
+            .map(|(post, author)| InOrder(PostObject::with_author(post, UserObject::Whole(author.into())))))
     }
 
     /// Published posts. Filters combine; `search` is full-text (web-search syntax: words,

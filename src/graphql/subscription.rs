@@ -7,7 +7,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 use super::context;
 use super::types::enums::Category;
-use super::types::{CommentObject, InOrder, PostObject};
+use super::types::{CommentObject, InOrder, PostObject, UserObject};
 use crate::auth::Viewer;
 use crate::domain::validate::parse_id;
 use crate::domain::{comments, posts};
@@ -86,7 +86,10 @@ impl SubscriptionRoot {
                 let (post, author) = posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
                     .await
                     .ok()??;
-                Some(InOrder(PostObject::with_author(post, author.into())))
+                Some(InOrder(PostObject::with_author(
+                    post,
+                    UserObject::Whole(author.into()),
+                )))
             }
         }))
     }

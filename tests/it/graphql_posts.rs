@@ -489,3 +489,71 @@ async fn fields_kept_by_include_or_skip_stay_in_query_order() {
         assert_eq!(node.keys(), ["comments", "author", "title", "id"]);
     }
 }
+
+/// Lists read their authors' bylines only; any other author field still answers from the whole
+/// row, with its privacy rules, wherever the author was reached and however it was selected.
+#[tokio::test]
+async fn authors_read_as_bylines_answer_every_field_as_whole_users() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::Admin).await;
+    let post_id = app.post(&ann, "Bylines and whole rows", true).await;
+    app.graphql_ok(
+        "mutation($id: ID!) { addComment(postId: $id, content: \"Nice post\") { id } }",
+        json!({ "id": post_id }),
+        Some(&ann.token),
+    )
+    .await;
+    app.graphql_ok(
+        "mutation { updateProfile(input: { firstName: \"Test\", lastName: \"ann\", bio: \"Writes about Rust\" }) { id } }",
+        json!({}),
+        Some(&ann.token),
+    )
+    .await;
+
+    // The byline's own fields, then more than a byline through a fragment and an alias.
+    const AUTHORS: &str = "fragment More on User { email role profile { bio } createdAt }
+        query { posts(first: 5) { nodes { author { username fullName }
+            comments(first: 5) { nodes { short: author { id username } long: author { username ...More } } } } } }";
+    let anonymous = app.graphql_ok(AUTHORS, json!({}), None).await;
+    let post = &anonymous["posts"]["nodes"][0];
+    assert_eq!(
+        post["author"],
+        json!({ "username": "ann", "fullName": "Test ann" })
+    );
+    let comment = &post["comments"]["nodes"][0];
+    assert_eq!(
+        comment["short"],
+        json!({ "id": ann.id.to_string(), "username": "ann" })
+    );
+    assert_eq!(comment["long"]["username"], "ann");
+    assert_eq!(comment["long"]["email"], Value::Null);
+    assert_eq!(comment["long"]["role"], "USER");
+    assert_eq!(comment["long"]["profile"]["bio"], "Writes about Rust");
+    assert!(comment["long"]["createdAt"].is_string());
+
+    // The author herself and an admin see the email of an author read as a byline.
+    let own = app.graphql_ok(AUTHORS, json!({}), Some(&ann.token)).await;
+    assert_eq!(
+        own["posts"]["nodes"][0]["comments"]["nodes"][0]["long"]["email"],
+        "ann@example.com"
+    );
+    let admin = app.graphql_ok(AUTHORS, json!({}), Some(&bob.token)).await;
+    assert_eq!(
+        admin["posts"]["nodes"][0]["comments"]["nodes"][0]["long"]["email"],
+        "ann@example.com"
+    );
+
+    // A post author reached through a list asks for more than a byline: the whole row.
+    let data = app
+        .graphql_ok(
+            "{ posts(first: 5) { nodes { author { username profile { bio } posts(first: 5) { totalCount } } } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        data["posts"]["nodes"][0]["author"],
+        json!({ "username": "ann", "profile": { "bio": "Writes about Rust" }, "posts": { "totalCount": 1 } })
+    );
+}

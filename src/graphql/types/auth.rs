@@ -35,7 +35,7 @@ impl From<Tokens> for AuthTokens {
 impl From<Session> for AuthPayload {
     fn from(s: Session) -> Self {
         AuthPayload {
-            user: InOrder(UserObject(s.user.into())),
+            user: InOrder(UserObject::Whole(s.user.into())),
             tokens: s.tokens.into(),
         }
     }

@@ -6,16 +6,16 @@ use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::{InOrder, PostObject, UserObject};
-use crate::db::models::{Comment, User};
+use crate::db::models::{Comment, UserByline};
 use crate::error::{AppError, Resource};
 use crate::graphql::context::{self, load_error};
 
 #[derive(Clone)]
 pub struct CommentObject {
     comment: Comment,
-    /// The author when the statement that read the comment read it too; otherwise the user
-    /// loader fetches it.
-    author: Option<Arc<User>>,
+    /// The author's byline when the statement that read the comment read it too; otherwise a
+    /// loader fetches the author.
+    author: Option<UserObject>,
 }
 
 impl CommentObject {
@@ -26,10 +26,10 @@ impl CommentObject {
         }
     }
 
-    pub fn with_author((comment, author): (Comment, Arc<User>)) -> Self {
+    pub fn with_author((comment, author): (Comment, Arc<UserByline>)) -> Self {
         Self {
             comment,
-            author: Some(author),
+            author: Some(UserObject::Byline(author)),
         }
     }
 

@@ -1,14 +1,12 @@
 //! The `Post` type.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, ID, Object};
 use chrono::{DateTime, Utc};
 
 use super::connection::TotalCount;
 use super::enums::Category;
 use super::{CommentConnection, CommentObject, InOrder, UserObject, saturating_int};
-use crate::db::models::{Post, User};
+use crate::db::models::Post;
 use crate::domain::{comments, page};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::PostCommentsKey;
@@ -17,8 +15,8 @@ use crate::graphql::loaders::PostCommentsKey;
 pub struct PostObject {
     post: Post,
     /// The author when the statement that read the post read it too (a post by id, a user's own
-    /// posts); otherwise the user loader fetches it.
-    author: Option<Arc<User>>,
+    /// posts); otherwise a loader fetches it.
+    author: Option<UserObject>,
 }
 
 impl PostObject {
@@ -26,7 +24,7 @@ impl PostObject {
         Self { post, author: None }
     }
 
-    pub fn with_author(post: Post, author: Arc<User>) -> Self {
+    pub fn with_author(post: Post, author: UserObject) -> Self {
         Self {
             post,
             author: Some(author),

@@ -8,13 +8,50 @@ use chrono::{DateTime, Utc};
 use super::connection::TotalCount;
 use super::enums::Role;
 use super::{InOrder, PostConnection, PostObject};
-use crate::db::models::User;
+use crate::db::models::{User, UserByline};
 use crate::domain::{page, posts, users};
+use crate::error::{AppError, Resource};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::{AuthorPostCountKey, AuthorPostsKey};
 
+/// A user as this request read it: the whole row, or only the byline of a post's or comment's
+/// author. A byline answers `id`, `username` and `fullName`; any other field reads the whole row
+/// (through the request's user loader), so a byline is an economy, never a different answer.
 #[derive(Clone)]
-pub struct UserObject(pub Arc<User>);
+pub enum UserObject {
+    Whole(Arc<User>),
+    Byline(Arc<UserByline>),
+}
+
+impl UserObject {
+    /// The fields a byline answers by itself.
+    const BYLINE_FIELDS: [&'static str; 4] = ["id", "username", "fullName", "__typename"];
+
+    /// Whether the field being resolved (a user-valued one) selects only what a byline answers.
+    pub fn byline_suffices(ctx: &Context<'_>) -> bool {
+        ctx.field()
+            .selection_set()
+            .all(|field| Self::BYLINE_FIELDS.contains(&field.name()))
+    }
+
+    fn user_id(&self) -> uuid::Uuid {
+        match self {
+            UserObject::Whole(user) => user.id,
+            UserObject::Byline(byline) => byline.id,
+        }
+    }
+
+    /// The whole row: this one, or the user loader's.
+    async fn whole(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<User>> {
+        match self {
+            UserObject::Whole(user) => Ok(user.clone()),
+            UserObject::Byline(byline) => Box::pin(context::loaders(ctx)?.users.load_one(byline.id))
+                .await
+                .map_err(load_error)?
+                .ok_or_else(|| AppError::NotFound(Resource::User).into()),
+        }
+    }
+}
 
 #[derive(SimpleObject)]
 pub struct Profile {
@@ -27,51 +64,60 @@ pub struct Profile {
 #[Object(name = "User")]
 impl UserObject {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.user_id().to_string())
     }
 
     async fn username(&self) -> &str {
-        &self.0.username
+        match self {
+            UserObject::Whole(user) => &user.username,
+            UserObject::Byline(byline) => &byline.username,
+        }
     }
 
     /// Only for the user and admins; null for everyone else.
-    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
-        users::private_fields(&self.0, context::viewer(ctx)).map(|p| p.email)
+    async fn email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let user = self.whole(ctx).await?;
+        Ok(users::private_fields(&user, context::viewer(ctx)).map(|p| p.email.to_owned()))
     }
 
-    async fn role(&self) -> Role {
-        self.0.role.into()
+    async fn role(&self, ctx: &Context<'_>) -> async_graphql::Result<Role> {
+        Ok(self.whole(ctx).await?.role.into())
     }
 
-    async fn profile(&self) -> Profile {
-        Profile {
-            first_name: self.0.first_name.clone(),
-            last_name: self.0.last_name.clone(),
-            avatar: self.0.avatar.clone(),
-            bio: self.0.bio.clone(),
-        }
+    async fn profile(&self, ctx: &Context<'_>) -> async_graphql::Result<Profile> {
+        let user = self.whole(ctx).await?;
+        Ok(Profile {
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            avatar: user.avatar.clone(),
+            bio: user.bio.clone(),
+        })
     }
 
     /// First and last name joined by a space (empty when neither is set).
     async fn full_name(&self) -> String {
-        self.0.full_name()
+        match self {
+            UserObject::Whole(user) => user.full_name(),
+            UserObject::Byline(byline) => byline.full_name(),
+        }
     }
 
-    async fn is_active(&self) -> bool {
-        self.0.is_active
+    async fn is_active(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(self.whole(ctx).await?.is_active)
     }
 
     /// Only for the user and admins; null for everyone else.
-    async fn last_login(&self, ctx: &Context<'_>) -> Option<DateTime<Utc>> {
-        users::private_fields(&self.0, context::viewer(ctx)).and_then(|p| p.last_login)
+    async fn last_login(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        let user = self.whole(ctx).await?;
+        Ok(users::private_fields(&user, context::viewer(ctx)).and_then(|p| p.last_login))
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.whole(ctx).await?.created_at)
     }
 
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.0.updated_at
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
+        Ok(self.whole(ctx).await?.updated_at)
     }
 
     /// The user's posts, newest first; drafts included for the user and admins.
@@ -93,13 +139,14 @@ impl UserObject {
         after: Option<String>,
     ) -> async_graphql::Result<PostConnection> {
         let first = page::page_size(Some(first), 20, "first")?;
-        let filter = posts::author_filter(context::viewer(ctx), self.0.id);
+        let author_id = self.user_id();
+        let filter = posts::author_filter(context::viewer(ctx), author_id);
         let sort = posts::PostSort::Newest;
         let page = match after {
             None => context::loaders(ctx)?
                 .author_posts
                 .load_one(AuthorPostsKey {
-                    author_id: self.0.id,
+                    author_id,
                     first,
                     include_drafts: filter.include_drafts,
                 })
@@ -118,9 +165,9 @@ impl UserObject {
         };
         Ok(PostConnection::new(
             page,
-            |(post, cursor)| (cursor, PostObject::with_author(post, self.0.clone())),
+            |(post, cursor)| (cursor, PostObject::with_author(post, self.clone())),
             TotalCount::AuthorPosts(AuthorPostCountKey {
-                author_id: self.0.id,
+                author_id,
                 include_drafts: filter.include_drafts,
             }),
         ))
