@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, BatchResponse, Data, Request, Response as GqlResponse, ServerError};
+use async_graphql::{BatchRequest, Data, Request, Response as GqlResponse, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Extension;
 use axum::body::Bytes;
@@ -22,6 +22,7 @@ use serde_json::json;
 use super::batch::BatchQueue;
 use super::context::RequestViewer;
 use super::graphiql;
+use super::json;
 use super::limits::{RateLimitKey, RequestMeta, prepare, selected_operation};
 use super::loaders::Loaders;
 use super::parsed::NewDocument;
@@ -392,7 +393,7 @@ async fn execute(
             if changed {
                 state.cache().invalidate().await;
             }
-            let body = serde_json::to_vec(&BatchResponse::Batch(responses)).unwrap_or_default();
+            let body = json::batch_to_vec(&responses);
             body_response(StatusCode::OK, media, body)
         }
     }
@@ -427,7 +428,7 @@ fn shared_cache_key(
 /// GraphQL-over-HTTP spec asks), only `errors`.
 fn response_body(response: &GqlResponse, executed: bool) -> Vec<u8> {
     if executed {
-        serde_json::to_vec(response).unwrap_or_default()
+        json::response_to_vec(response)
     } else {
         serde_json::to_vec(&serde_json::json!({ "errors": response.errors })).unwrap_or_default()
     }

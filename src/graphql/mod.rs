@@ -4,6 +4,7 @@ pub mod batch;
 pub mod context;
 pub mod graphiql;
 pub mod http;
+pub mod json;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;
