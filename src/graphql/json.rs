@@ -106,11 +106,10 @@ fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
     const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
     // Nonzero exactly when some byte of `x` is zero (the classic has-zero-byte test).
     let zero_lanes = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let mut i = from;
-    while i + 8 <= bytes.len() {
-        let mut lanes = [0u8; 8];
-        lanes.copy_from_slice(&bytes[i..i + 8]);
-        let x = u64::from_ne_bytes(lanes);
+    let mut chunks = bytes[from..].chunks_exact(8);
+    let mut offset = from;
+    for chunk in chunks.by_ref() {
+        let x = u64::from_ne_bytes(chunk.try_into().expect("chunks of eight bytes"));
         // Bytes below 0x20 have no bit of 0xE0 set; quotes and backslashes are exact matches.
         let control = zero_lanes(x & u64::from_ne_bytes([0xE0; 8]));
         let quote = zero_lanes(x ^ u64::from_ne_bytes([b'"'; 8]));
@@ -118,14 +117,15 @@ fn next_to_escape(bytes: &[u8], from: usize) -> Option<usize> {
         if control | quote | backslash != 0 {
             // The test can also flag lanes above a true one (the subtraction's borrow), so the
             // byte itself is found by a scan of these eight.
-            return bytes[i..i + 8]
-                .iter()
-                .position(|&b| needs_escape(b))
-                .map(|at| i + at);
+            return chunk.iter().position(|&b| needs_escape(b)).map(|at| offset + at);
         }
-        i += 8;
+        offset += 8;
     }
-    bytes[i..].iter().position(|&b| needs_escape(b)).map(|at| i + at)
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| needs_escape(b))
+        .map(|at| offset + at)
 }
 
 fn needs_escape(byte: u8) -> bool {

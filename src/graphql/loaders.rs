@@ -162,8 +162,10 @@ impl Loader<PostCommentsKey> for PostCommentsLoader {
         // One shared row per author, however many comments they wrote.
         let mut authors: HashMap<Uuid, Arc<UserByline>> = HashMap::new();
         for (first, post_ids) in by_size {
-            let mut grouped: HashMap<Uuid, Vec<CommentWithAuthor>> = HashMap::new();
-            for (comment, author) in comments::first_for_posts(&mut conn, &post_ids, first).await? {
+            let rows = comments::first_for_posts(&mut conn, &post_ids, first).await?;
+            authors.reserve(rows.len());
+            let mut grouped: HashMap<Uuid, Vec<CommentWithAuthor>> = HashMap::with_capacity(post_ids.len());
+            for (comment, author) in rows {
                 let author = authors
                     .entry(author.id)
                     .or_insert_with(|| Arc::new(author))
