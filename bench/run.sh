@@ -381,6 +381,15 @@ if [ "$PEERS" = 1 ]; then
   fi
 fi
 
+# Where each server of the comparison answers GraphQL, and in which dialect.
+peer_url() { case "$1" in rust) echo "$GW_URL/graphql" ;; postgraphile) echo http://127.0.0.1:5001/graphql ;; apollo) echo http://127.0.0.1:5002/ ;; esac; }
+peer_dialect() { case "$1" in postgraphile) echo postgraphile ;; *) echo sdl ;; esac; }
+# measure_graphql NAME PID OP: one canonical operation on one server (the shared rig's run.sh)
+measure_graphql() {
+  SERVER_PID="$2" rig run.sh "$1" "$(peer_url "$1")" "$(peer_dialect "$1")" "$3" \
+    || echo "the shared run.sh failed for $1 $3" >&2
+}
+
 # ---------------------------------------------------------------- runs
 for run in $(seq 1 "$RUNS"); do
   RUN_OUT="$OUT/run$run"
@@ -401,7 +410,28 @@ for run in $(seq 1 "$RUNS"); do
   start_gateway false "$RUN_OUT/gateway.log"
   printf 'ready_ms.rust\t%s\n' "$READY_MS" >> "$RUN_OUT/meta.tsv"
   printf 'rss_kb_idle.rust\t%s\n' "$(vmhwm "$GW_PID")" >> "$RUN_OUT/meta.tsv"
-  SERVER_PID="$GW_PID" rig run.sh rust "$GW_URL/graphql" sdl || echo "the shared run.sh failed for rust" >&2
+  # The five GraphQL operations, each measured on every server back to back (the peers wait
+  # idle meanwhile), in an order that rotates with the run: the machine's speed drifts over
+  # minutes, and one server's whole pass minutes before another's compared two machine states.
+  PEER_PIDS=()
+  if [ "$PEERS" = 1 ]; then
+    for p in postgraphile:5001 apollo:5002; do
+      start_server "${p%%:*}" "${p##*:}" bash "peers/${p%%:*}/start.sh" "$PEER_DB" && PEER_PIDS+=("${p%%:*}:$SRV_PID")
+    done
+  fi
+  targets=("rust:$GW_PID" "${PEER_PIDS[@]}")
+  for op in q1_feed q2_nested q3_detail q4_search q5_popular; do
+    for i in "${!targets[@]}"; do
+      target="${targets[$(( (i + run - 1) % ${#targets[@]} ))]}"
+      measure_graphql "${target%%:*}" "${target##*:}" "$op"
+    done
+  done
+  for target in "${PEER_PIDS[@]}"; do
+    name="${target%%:*}" pid="${target##*:}"
+    precheck_gql "$name" "q1_feed@${RATE}rps" "$(peer_url "$name")" "$RIG/queries/q1_feed.$(peer_dialect "$name").json" && \
+      measure_oha "$name" "q1_feed@${RATE}rps" "$pid" "$(peer_url "$name")" "$RIG/queries/q1_feed.$(peer_dialect "$name").json"
+    stop_pid "$pid"
+  done
   precheck_rest rust rest_list "$GW_URL/api/posts?limit=20" && \
     measure_wrk rust rest_list "$GW_PID" "$GW_URL/api/posts?limit=20" wrk-request.lua REQ_METHOD=GET
   precheck_gql rust "q1_feed@${RATE}rps" "$GW_URL/graphql" "$RIG/queries/q1_feed.sdl.json" && \
@@ -427,20 +457,8 @@ for run in $(seq 1 "$RUNS"); do
     stop_gateway
   fi
 
-  # --- the peers, the HTTP ceiling and the SQL floor, as ../shared/bench/run-all.sh
+  # --- the HTTP ceiling and the SQL floor, as ../shared/bench/run-all.sh
   if [ "$PEERS" = 1 ]; then
-    if start_server postgraphile 5001 bash peers/postgraphile/start.sh "$PEER_DB"; then
-      SERVER_PID="$SRV_PID" rig run.sh postgraphile http://127.0.0.1:5001/graphql postgraphile || true
-      precheck_gql postgraphile "q1_feed@${RATE}rps" http://127.0.0.1:5001/graphql "$RIG/queries/q1_feed.postgraphile.json" && \
-        measure_oha postgraphile "q1_feed@${RATE}rps" "$SRV_PID" http://127.0.0.1:5001/graphql "$RIG/queries/q1_feed.postgraphile.json"
-      stop_pid "$SRV_PID"
-    fi
-    if start_server apollo 5002 bash peers/apollo/start.sh "$PEER_DB"; then
-      SERVER_PID="$SRV_PID" rig run.sh apollo http://127.0.0.1:5002/ sdl || true
-      precheck_gql apollo "q1_feed@${RATE}rps" http://127.0.0.1:5002/ "$RIG/queries/q1_feed.sdl.json" && \
-        measure_oha apollo "q1_feed@${RATE}rps" "$SRV_PID" http://127.0.0.1:5002/ "$RIG/queries/q1_feed.sdl.json"
-      stop_pid "$SRV_PID"
-    fi
     if [ -x "$RIG/limit-axum/target/release/limit-axum" ] && \
        start_server limit-axum 5004 bench/limit-axum/target/release/limit-axum; then
       SERVER_PID="$SRV_PID" rig run.sh limit-axum http://127.0.0.1:5004/ limit || true
