@@ -109,6 +109,7 @@ pub struct UserByline {
 }
 
 impl UserByline {
+    /// As [`User::full_name`].
     pub fn full_name(&self) -> String {
         full_name(self.first_name.as_deref(), self.last_name.as_deref())
     }

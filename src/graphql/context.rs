@@ -1,5 +1,7 @@
 //! What every resolver reads from the request: state, viewer and loaders.
 
+use std::sync::Arc;
+
 use async_graphql::Context;
 use uuid::Uuid;
 
@@ -7,6 +9,7 @@ use super::loaders::Loaders;
 use super::types::{InOrder, UserObject};
 use crate::auth::Viewer;
 use crate::db::DbConn;
+use crate::db::models::User;
 use crate::error::{AppError, AuthFailure, Resource};
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
@@ -44,29 +47,36 @@ pub async fn db(ctx: &Context<'_>) -> async_graphql::Result<DbConn> {
 /// The author of a post or comment: the one the statement that read it read too, when that
 /// answers the selection; otherwise through the request's loaders, only the byline when the
 /// selection asks no more of the author.
+///
+/// A byline read along and a whole row loaded for the same author come from two statements: a
+/// profile changed between them shows in the whole row's fields only, as it would between two
+/// requests.
 pub async fn author(
     ctx: &Context<'_>,
     read_along: Option<&UserObject>,
     author_id: Uuid,
 ) -> async_graphql::Result<InOrder<UserObject>> {
-    let byline_suffices = UserObject::byline_suffices(ctx);
     let author = match read_along {
         Some(whole @ UserObject::Whole(_)) => whole.clone(),
-        Some(byline @ UserObject::Byline(_)) if byline_suffices => byline.clone(),
-        _ if byline_suffices => UserObject::Byline(
+        Some(byline @ UserObject::Byline(_)) if UserObject::byline_suffices(ctx) => byline.clone(),
+        Some(UserObject::Byline(_)) => UserObject::Whole(user(ctx, author_id).await?),
+        None if UserObject::byline_suffices(ctx) => UserObject::Byline(
             Box::pin(loaders(ctx)?.user_bylines.load_one(author_id))
                 .await
                 .map_err(load_error)?
                 .ok_or(AppError::NotFound(Resource::User))?,
         ),
-        _ => UserObject::Whole(
-            Box::pin(loaders(ctx)?.users.load_one(author_id))
-                .await
-                .map_err(load_error)?
-                .ok_or(AppError::NotFound(Resource::User))?,
-        ),
+        None => UserObject::Whole(user(ctx, author_id).await?),
     };
     Ok(InOrder(author))
+}
+
+/// A user's whole row through the request's user loader; NOT_FOUND when there is none.
+pub async fn user(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Arc<User>> {
+    Box::pin(loaders(ctx)?.users.load_one(id))
+        .await
+        .map_err(load_error)?
+        .ok_or_else(|| AppError::NotFound(Resource::User).into())
 }
 
 /// Converts a loader failure into the GraphQL error of its cause.

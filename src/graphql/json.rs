@@ -12,17 +12,7 @@ use async_graphql::{Response, Value};
 /// `errors` when there are any.
 pub fn response_to_vec(response: &Response) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 * 1024);
-    out.extend_from_slice(br#"{"data":"#);
-    write_value(&mut out, &response.data);
-    if !response.extensions.is_empty() {
-        out.extend_from_slice(br#","extensions":"#);
-        write_serde(&mut out, &response.extensions);
-    }
-    if !response.errors.is_empty() {
-        out.extend_from_slice(br#","errors":"#);
-        write_serde(&mut out, &response.errors);
-    }
-    out.push(b'}');
+    write_response(&mut out, response);
     out
 }
 
@@ -34,10 +24,24 @@ pub fn batch_to_vec(responses: &[Response]) -> Vec<u8> {
         if i > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(&response_to_vec(response));
+        write_response(&mut out, response);
     }
     out.push(b']');
     out
+}
+
+fn write_response(out: &mut Vec<u8>, response: &Response) {
+    out.extend_from_slice(br#"{"data":"#);
+    write_value(out, &response.data);
+    if !response.extensions.is_empty() {
+        out.extend_from_slice(br#","extensions":"#);
+        write_serde(out, &response.extensions);
+    }
+    if !response.errors.is_empty() {
+        out.extend_from_slice(br#","errors":"#);
+        write_serde(out, &response.errors);
+    }
+    out.push(b'}');
 }
 
 fn write_serde<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {

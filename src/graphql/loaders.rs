@@ -31,8 +31,8 @@ fn loader<T: Loader<K>, K: Send + Sync + std::hash::Hash + Eq + Clone + 'static>
     DataLoader::new(inner, move |task| spawner(task)).delay(Duration::ZERO)
 }
 
-/// Like [`loader`], remembering rows for the rest of the request (so rows fetched by another
-/// query can be fed in, and a user seen as a post author is not fetched again as a commenter).
+/// Like [`loader`], remembering rows for the rest of the request (a user seen as a post author
+/// is not fetched again as a commenter; bylines and whole rows are remembered apart).
 fn caching_loader<T: Loader<Uuid>>(spawner: &Spawner, inner: T) -> DataLoader<T, HashMapCache> {
     let spawner = spawner.clone();
     DataLoader::with_cache(inner, move |task| spawner(task), HashMapCache::default()).delay(Duration::ZERO)
@@ -163,7 +163,6 @@ impl Loader<PostCommentsKey> for PostCommentsLoader {
         let mut authors: HashMap<Uuid, Arc<UserByline>> = HashMap::new();
         for (first, post_ids) in by_size {
             let rows = comments::first_for_posts(&mut conn, &post_ids, first).await?;
-            authors.reserve(rows.len());
             let mut grouped: HashMap<Uuid, Vec<CommentWithAuthor>> = HashMap::with_capacity(post_ids.len());
             for (comment, author) in rows {
                 let author = authors

@@ -505,7 +505,7 @@ async fn authors_read_as_bylines_answer_every_field_as_whole_users() {
     )
     .await;
     app.graphql_ok(
-        "mutation { updateProfile(input: { firstName: \"Test\", lastName: \"ann\", bio: \"Writes about Rust\" }) { id } }",
+        "mutation { updateProfile(input: { bio: \"Writes about Rust\" }) { id } }",
         json!({}),
         Some(&ann.token),
     )

@@ -10,7 +10,6 @@ use super::enums::Role;
 use super::{InOrder, PostConnection, PostObject};
 use crate::db::models::{User, UserByline};
 use crate::domain::{page, posts, users};
-use crate::error::{AppError, Resource};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::{AuthorPostCountKey, AuthorPostsKey};
 
@@ -24,7 +23,8 @@ pub enum UserObject {
 }
 
 impl UserObject {
-    /// The fields a byline answers by itself.
+    /// The fields a byline answers by itself, as the schema spells them (a field missing here
+    /// costs a whole-row read, never a wrong answer).
     const BYLINE_FIELDS: [&'static str; 4] = ["id", "username", "fullName", "__typename"];
 
     /// Whether the field being resolved (a user-valued one) selects only what a byline answers.
@@ -41,14 +41,13 @@ impl UserObject {
         }
     }
 
-    /// The whole row: this one, or the user loader's.
+    /// The whole row: this one, or the user loader's. `context::author` hands out a byline only
+    /// when the selection asks for nothing more, so the loader's arm is the guarantee that a
+    /// field missing from [`Self::BYLINE_FIELDS`] still gets its real value.
     async fn whole(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<User>> {
         match self {
             UserObject::Whole(user) => Ok(user.clone()),
-            UserObject::Byline(byline) => Box::pin(context::loaders(ctx)?.users.load_one(byline.id))
-                .await
-                .map_err(load_error)?
-                .ok_or_else(|| AppError::NotFound(Resource::User).into()),
+            UserObject::Byline(byline) => context::user(ctx, byline.id).await,
         }
     }
 }
@@ -171,5 +170,71 @@ impl UserObject {
                 include_drafts: filter.include_drafts,
             }),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use async_graphql::{Context, EmptyMutation, EmptySubscription, Object, Schema};
+
+    use super::UserObject;
+
+    /// What `byline_suffices` said for each `author` resolved.
+    type Seen = Arc<Mutex<Vec<bool>>>;
+
+    struct Author;
+
+    #[Object(name = "User")]
+    impl Author {
+        async fn id(&self) -> &str {
+            "1"
+        }
+
+        async fn username(&self) -> &str {
+            "ann"
+        }
+
+        async fn full_name(&self) -> &str {
+            "Ann"
+        }
+
+        async fn email(&self) -> Option<&str> {
+            None
+        }
+    }
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn author(&self, ctx: &Context<'_>) -> Author {
+            let suffices = UserObject::byline_suffices(ctx);
+            ctx.data_unchecked::<Seen>().lock().unwrap().push(suffices);
+            Author
+        }
+    }
+
+    async fn byline_suffices(query: &str) -> bool {
+        let seen = Seen::default();
+        let schema = Schema::build(Query, EmptyMutation, EmptySubscription)
+            .data(seen.clone())
+            .finish();
+        let response = schema.execute(query).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        seen[0]
+    }
+
+    #[tokio::test]
+    async fn a_byline_suffices_only_when_every_selected_field_is_a_byline_field() {
+        assert!(byline_suffices("{ author { id username fullName __typename } }").await);
+        assert!(byline_suffices("{ author { name: username ...F } } fragment F on User { fullName }").await);
+        assert!(byline_suffices("{ author { ... on User { id } } }").await);
+        assert!(!byline_suffices("{ author { username email } }").await);
+        assert!(!byline_suffices("{ author { ...F } } fragment F on User { email }").await);
+        assert!(!byline_suffices("{ author { ... on User { id email } } }").await);
     }
 }
