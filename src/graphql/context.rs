@@ -3,13 +3,14 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 
-use super::loaders::Loaders;
+use super::loaders::{LoadError, Loaders};
 use super::types::{InOrder, UserObject};
 use crate::auth::Viewer;
 use crate::db::DbConn;
-use crate::db::models::User;
+use crate::db::models::{User, UserByline};
 use crate::error::{AppError, AuthFailure, Resource};
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
@@ -60,12 +61,7 @@ pub async fn author(
         Some(whole @ UserObject::Whole(_)) => whole.clone(),
         Some(byline @ UserObject::Byline(_)) if UserObject::byline_suffices(ctx) => byline.clone(),
         Some(UserObject::Byline(_)) => UserObject::Whole(user(ctx, author_id).await?),
-        None if UserObject::byline_suffices(ctx) => UserObject::Byline(
-            Box::pin(loaders(ctx)?.user_bylines.load_one(author_id))
-                .await
-                .map_err(load_error)?
-                .ok_or(AppError::NotFound(Resource::User))?,
-        ),
+        None if UserObject::byline_suffices(ctx) => UserObject::Byline(byline(ctx, author_id).await?),
         None => UserObject::Whole(user(ctx, author_id).await?),
     };
     Ok(InOrder(author))
@@ -73,7 +69,19 @@ pub async fn author(
 
 /// A user's whole row through the request's user loader; NOT_FOUND when there is none.
 pub async fn user(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Arc<User>> {
-    Box::pin(loaders(ctx)?.users.load_one(id))
+    existing_user(&loaders(ctx)?.users, id).await
+}
+
+async fn byline(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Arc<UserByline>> {
+    existing_user(&loaders(ctx)?.user_bylines, id).await
+}
+
+/// One user through one of the request's user loaders; NOT_FOUND when there is none.
+async fn existing_user<T>(loader: &DataLoader<T, HashMapCache>, id: Uuid) -> async_graphql::Result<T::Value>
+where
+    T: Loader<Uuid, Error = LoadError>,
+{
+    Box::pin(loader.load_one(id))
         .await
         .map_err(load_error)?
         .ok_or_else(|| AppError::NotFound(Resource::User).into())
