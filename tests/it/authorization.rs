@@ -63,17 +63,7 @@ impl World {
     /// A fresh post by the owner (and a comment by the owner on it).
     async fn fixture(&self, published: bool) -> (String, String) {
         let post = self.app.post(&self.owner, "A post of the owner", published).await;
-        let comment = self
-            .app
-            .graphql_ok(
-                "mutation($p: ID!) { addComment(postId: $p, content: \"owner's comment\") { id } }",
-                json!({ "p": post }),
-                Some(&self.owner.token),
-            )
-            .await["addComment"]["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let comment = self.app.comment(&self.owner, &post, "owner's comment").await;
         (post, comment)
     }
 

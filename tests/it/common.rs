@@ -412,6 +412,18 @@ impl TestApp {
         }
     }
 
+    /// Adds a comment through GraphQL and returns its id.
+    pub async fn comment(&self, author: &TestUser, post_id: &str, content: &str) -> String {
+        let data = self
+            .graphql_ok(
+                "mutation($p: ID!, $c: String!) { addComment(postId: $p, content: $c) { id } }",
+                json!({ "p": post_id, "c": content }),
+                Some(&author.token),
+            )
+            .await;
+        data["addComment"]["id"].as_str().unwrap().to_owned()
+    }
+
     /// Creates a post through GraphQL and returns its id.
     pub async fn post(&self, author: &TestUser, title: &str, published: bool) -> String {
         let data = self

@@ -443,12 +443,7 @@ async fn filters_sorts_and_search_combine() {
         .graphql_ok("{ posts(category: LIFESTYLE) { nodes { id } } }", json!({}), None)
         .await["posts"]["nodes"][0]["id"]
         .clone();
-    app.graphql_ok(
-        "mutation($id: ID!) { addComment(postId: $id, content: \"Nice\") { id } }",
-        json!({ "id": morning }),
-        Some(&bob.token),
-    )
-    .await;
+    app.comment(&bob, morning.as_str().unwrap(), "Nice").await;
     let popular = app
         .graphql_ok("{ popularPosts(limit: 2) { title popularity } }", json!({}), None)
         .await;

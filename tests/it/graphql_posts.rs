@@ -498,12 +498,7 @@ async fn authors_read_as_bylines_answer_every_field_as_whole_users() {
     let ann = app.user("ann", Role::User).await;
     let bob = app.user("bob", Role::Admin).await;
     let post_id = app.post(&ann, "Bylines and whole rows", true).await;
-    app.graphql_ok(
-        "mutation($id: ID!) { addComment(postId: $id, content: \"Nice post\") { id } }",
-        json!({ "id": post_id }),
-        Some(&ann.token),
-    )
-    .await;
+    app.comment(&ann, &post_id, "Nice post").await;
     app.graphql_ok(
         "mutation { updateProfile(input: { bio: \"Writes about Rust\" }) { id } }",
         json!({}),

@@ -175,12 +175,7 @@ async fn a_subscriber_on_one_instance_sees_a_comment_added_on_another() {
     subscribe(&mut socket, "x", COMMENTS, json!({ "p": post })).await;
     // Let B's relay subscribe to the channel before A publishes.
     tokio::time::sleep(Duration::from_millis(300)).await;
-    a.graphql_ok(
-        "mutation($p: ID!) { addComment(postId: $p, content: \"from A\") { id } }",
-        json!({ "p": post }),
-        Some(&ann.token),
-    )
-    .await;
+    a.comment(&ann, &post, "from A").await;
     let event = next_json(&mut socket).await.expect("the event crosses instances");
     assert_eq!(event["payload"]["data"]["commentAdded"]["content"], "from A");
     // Exactly once: the publishing instance does not also deliver it locally.
@@ -188,12 +183,7 @@ async fn a_subscriber_on_one_instance_sees_a_comment_added_on_another() {
     let mut local = connect(server_a.address, json!({})).await.unwrap();
     subscribe(&mut local, "y", COMMENTS, json!({ "p": post })).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    a.graphql_ok(
-        "mutation($p: ID!) { addComment(postId: $p, content: \"second\") { id } }",
-        json!({ "p": post }),
-        Some(&ann.token),
-    )
-    .await;
+    a.comment(&ann, &post, "second").await;
     assert_eq!(
         next_json(&mut local).await.unwrap()["payload"]["data"]["commentAdded"]["content"],
         "second"

@@ -158,12 +158,7 @@ async fn subscriptions_check_tokens_and_visibility() {
     .await
     .unwrap();
     subscribe(&mut own, "d", COMMENTS, json!({ "p": draft })).await;
-    app.graphql_ok(
-        "mutation($p: ID!) { addComment(postId: $p, content: \"note to self\") { id } }",
-        json!({ "p": draft }),
-        Some(&ann.token),
-    )
-    .await;
+    app.comment(&ann, &draft, "note to self").await;
     let event = next_json(&mut own)
         .await
         .expect("the author sees comments on a draft");
