@@ -27,7 +27,6 @@ use super::limits::{RateLimitKey, RequestMeta, prepare, selected_operation};
 use super::loaders::Loaders;
 use super::parsed::NewDocument;
 use super::persisted::{self, Refusal};
-use super::types::RootOrder;
 use crate::auth::Viewer;
 use crate::auth::extract::viewer_from_headers;
 use crate::cache::{CachedResponse, cache_key};
@@ -486,10 +485,6 @@ async fn run_one(
         }
     };
     let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
-    let root_order = request.parsed_query().ok().and_then(|document| {
-        selected_operation(document, meta.operation_name.as_deref())
-            .map(|operation| RootOrder::of(document, &operation.node))
-    });
     let request = request
         .data(state.clone())
         .data(RequestViewer(viewer))
@@ -497,9 +492,6 @@ async fn run_one(
         .data(loaders);
     let mut response = queue.drive(state.schema().execute(request)).await;
     drop(turn);
-    if let Some(order) = root_order {
-        order.apply(&mut response.data);
-    }
     // Parse and validation errors carry no path; errors raised while resolving always do.
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
     meta.executed.store(executed, Ordering::Relaxed);
@@ -507,6 +499,7 @@ async fn run_one(
         state.parsed_documents().remember(new);
     }
     if executed {
+        label_argument_errors(&mut response.errors);
         if let Some(cost) = meta.cost.lock().ok().and_then(|c| *c) {
             response
                 .extensions
@@ -532,6 +525,18 @@ async fn run_one(
     };
     crate::http::metrics::record_graphql(meta.operation_name.as_deref(), outcome, started.elapsed(), &codes);
     (response, meta)
+}
+
+/// Gives a code to the errors raised while executing that have none: every error of ours carries
+/// one (`AppError`), so these are async-graphql's own, an argument value that failed to parse or
+/// its validator (`excerpt(length: -1)`), which is the client's input to fix.
+fn label_argument_errors(errors: &mut [ServerError]) {
+    for error in errors.iter_mut().filter(|e| !e.path.is_empty()) {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
 }
 
 /// Gives parse and validation errors a code, so clients can tell them apart from field errors.

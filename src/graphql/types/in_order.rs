@@ -8,19 +8,18 @@
 //! polls them together in one allocation, and writes them in selection order. That also drops
 //! the per-field box and task of `FuturesUnordered`, which were a tenth of a nested query's CPU.
 //!
-//! The operation's root is executed by async-graphql itself; [`RootOrder`] puts its fields in
-//! query order once the operation has run.
+//! The patched executor (vendor/async-graphql) now writes every other object, the root
+//! included, in selection order too; this type stays for its speed (one allocation per object).
+//! Errors go through the executor's own routines (`field_error`, `object_from_fields`), so null
+//! propagation is decided in one place.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
 
-use async_graphql::indexmap::IndexMap;
-use async_graphql::indexmap::map::Entry;
-use async_graphql::parser::types::{ExecutableDocument, Field, OperationDefinition, Selection, SelectionSet};
+use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
-use async_graphql::resolver_utils::resolve_container;
+use async_graphql::resolver_utils::{field_error, object_from_fields, resolve_container};
 use async_graphql::{
-    ContextSelectionSet, Name, ObjectType, OutputType, Positioned, ServerError, ServerResult, Value,
+    ContextSelectionSet, ObjectType, OutputType, Positioned, ServerError, ServerResult, Value,
 };
 use futures_util::future::{BoxFuture, join_all};
 
@@ -76,19 +75,15 @@ async fn resolve_in_order<T: ObjectType>(ctx: &ContextSelectionSet<'_>, root: &T
         }
     }))
     .await;
-    let mut object = IndexMap::with_capacity(fields.len());
-    for (field, value) in fields.iter().zip(values) {
-        match value {
-            Ok(value) => merge_field(&mut object, field.node.response_key().node.clone(), value),
-            // As async-graphql does: the error is reported and the field left out.
-            Err(error) => ctx.add_error(error),
-        }
-    }
-    Ok(if object.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(object)
-    })
+    // The one routine of the (patched) executor: an errored field is null when nullable, else
+    // its error makes this object fail in turn (spec 6.4.4); keys merge in selection order.
+    object_from_fields(
+        ctx,
+        fields.iter().zip(values).map(|(field, value)| {
+            let value = value.or_else(|error| field_error(ctx, &T::type_name(), field, error))?;
+            Ok((field.node.response_key().node.clone(), value))
+        }),
+    )
 }
 
 /// Appends the fields of `set` that apply to `root` (through fragments whose type condition it
@@ -134,94 +129,4 @@ fn collect_fields<'a, T: ObjectType>(
         }
     }
     Ok(())
-}
-
-/// Adds one field's value to an object; a key selected twice (`{ a { x } a { y } }`) has its
-/// sub-selections merged, as the spec's field merging asks.
-fn merge_field(object: &mut IndexMap<Name, Value>, key: Name, value: Value) {
-    // One hash of the key per field (an entry, not a lookup and then an insert).
-    let existing = match object.entry(key) {
-        Entry::Vacant(slot) => {
-            slot.insert(value);
-            return;
-        }
-        Entry::Occupied(slot) => slot.into_mut(),
-    };
-    match (existing, value) {
-        (Value::Object(existing), Value::Object(more)) => {
-            for (key, value) in more {
-                merge_field(existing, key, value);
-            }
-        }
-        (Value::List(existing), Value::List(more)) => {
-            for (existing, more) in existing.iter_mut().zip(more) {
-                if let (Value::Object(existing), Value::Object(more)) = (existing, more) {
-                    for (key, value) in more {
-                        merge_field(existing, key, value);
-                    }
-                }
-            }
-        }
-        // The same leaf twice resolves to the same value: keep the first.
-        _ => {}
-    }
-}
-
-/// The response keys of an operation's root selection, in query order.
-pub struct RootOrder(Vec<Name>);
-
-impl RootOrder {
-    /// The keys `operation` selects at its root, through its fragments (which all apply: the
-    /// root has one type).
-    ///
-    /// This runs before validation, so each fragment is expanded once: a document whose
-    /// fragments spread themselves (which validation then refuses) must not recurse forever or
-    /// blow up exponentially here.
-    pub fn of(document: &ExecutableDocument, operation: &OperationDefinition) -> Self {
-        fn walk<'d>(
-            document: &'d ExecutableDocument,
-            set: &'d SelectionSet,
-            expanded: &mut HashSet<&'d Name>,
-            keys: &mut Vec<Name>,
-        ) {
-            for selection in &set.items {
-                match &selection.node {
-                    Selection::Field(field) => {
-                        let key = field.node.response_key().node.clone();
-                        if !keys.contains(&key) {
-                            keys.push(key);
-                        }
-                    }
-                    Selection::FragmentSpread(spread) => {
-                        let name = &spread.node.fragment_name.node;
-                        if let (true, Some(fragment)) = (expanded.insert(name), document.fragments.get(name))
-                        {
-                            walk(document, &fragment.node.selection_set.node, expanded, keys);
-                        }
-                    }
-                    Selection::InlineFragment(fragment) => {
-                        walk(document, &fragment.node.selection_set.node, expanded, keys);
-                    }
-                }
-            }
-        }
-        let mut keys = Vec::new();
-        walk(
-            document,
-            &operation.selection_set.node,
-            &mut HashSet::new(),
-            &mut keys,
-        );
-        Self(keys)
-    }
-
-    /// Writes the root fields of `data` in query order.
-    pub fn apply(&self, data: &mut Value) {
-        if let Value::Object(fields) = data
-            && fields.len() > 1
-        {
-            let position = |key: &Name| self.0.iter().position(|k| k == key).unwrap_or(usize::MAX);
-            fields.sort_by(|a, _, b, _| position(a).cmp(&position(b)));
-        }
-    }
 }

@@ -12,11 +12,12 @@ pub mod enums;
 pub mod in_order;
 pub mod inputs;
 pub mod post;
+pub mod scalars;
 pub mod user;
 
 pub use comment::CommentObject;
 pub use connection::{CommentConnection, PostConnection, UserConnection};
-pub use in_order::{InOrder, RootOrder};
+pub use in_order::InOrder;
 pub use post::PostObject;
 pub use user::UserObject;
 

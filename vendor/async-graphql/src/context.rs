@@ -347,6 +347,11 @@ impl<'a, T> ContextBase<'a, T> {
 
     #[doc(hidden)]
     pub fn set_error_path(&self, error: ServerError) -> ServerError {
+        // PATCH(blog-gateway, upstream issues #1449, #1532, #1549): an error that propagates up
+        // through non-null parents keeps the path of the field that raised it (spec 7.1.2).
+        if !error.path.is_empty() {
+            return error;
+        }
         if let Some(node) = self.path_node {
             let mut path = Vec::new();
             node.for_each(|current_node| {

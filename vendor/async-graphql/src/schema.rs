@@ -929,10 +929,25 @@ pub(crate) async fn prepare_request(
     let (operation_name, mut operation) = operation.map_err(|err| vec![err])?;
 
     // remove skipped fields
-    for fragment in document.fragments.values_mut() {
-        remove_skipped_selection(&mut fragment.node.selection_set.node, &request.variables);
+    // PATCH(blog-gateway, upstream pull request #1827): `@skip(if: $v)` and `@include(if: $v)`
+    // use the variable's default when the request does not send it (spec 6.4.1
+    // "CoerceVariableValues").
+    let mut directive_variables = std::borrow::Cow::Borrowed(&request.variables);
+    for definition in &operation.node.variable_definitions {
+        let name = &definition.node.name.node;
+        if let (false, Some(default)) = (
+            request.variables.contains_key(name),
+            definition.node.default_value(),
+        ) {
+            directive_variables
+                .to_mut()
+                .insert(name.clone(), default.clone());
+        }
     }
-    remove_skipped_selection(&mut operation.node.selection_set.node, &request.variables);
+    for fragment in document.fragments.values_mut() {
+        remove_skipped_selection(&mut fragment.node.selection_set.node, &directive_variables);
+    }
+    remove_skipped_selection(&mut operation.node.selection_set.node, &directive_variables);
 
     let env = QueryEnvInner {
         extensions,

@@ -1,11 +1,13 @@
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use futures_util::{FutureExt, StreamExt as _, stream::FuturesUnordered};
+use futures_util::FutureExt;
 use indexmap::IndexMap;
 
 use crate::{
-    Context, ContextBase, ContextSelectionSet, Error, Name, OutputType, ServerError, ServerResult,
-    Value, extensions::ResolveInfo, parser::types::Selection,
+    Context, ContextBase, ContextSelectionSet, Error, Name, OutputType, Positioned, ServerError,
+    ServerResult, Value,
+    extensions::ResolveInfo,
+    parser::types::{Field, Selection},
 };
 
 /// Represents a GraphQL container object.
@@ -174,36 +176,77 @@ async fn resolve_container_inner<'a, T: ContainerType + ?Sized>(
     let mut fields = Fields(Vec::new());
     fields.add_set(ctx, root)?;
 
-    Ok(do_resolve_container(ctx, parallel, fields.0).await)
+    do_resolve_container(ctx, parallel, fields.0).await
 }
 
 pub(crate) async fn do_resolve_container<'a>(
     ctx: &ContextSelectionSet<'a>,
     parallel: bool,
     futures: Vec<BoxFieldFuture<'a>>,
-) -> Value {
-    let mut results = IndexMap::new();
-    let mut handle = |res| match res {
-        Ok((name, value)) => insert_value(&mut results, name, value),
-        Err(e) => ctx.add_error(e),
-    };
-
-    if parallel {
-        let mut set = FuturesUnordered::new();
-        set.extend(futures);
-        while let Some(field) = set.next().await {
-            handle(field);
-        }
+) -> ServerResult<Value> {
+    // PATCH(blog-gateway, upstream issue #612): fields are written in the order of the
+    // selection set (spec 6.3 "CollectFields"), not in the order they finish.
+    let results = if parallel {
+        futures_util::future::join_all(futures).await
     } else {
+        let mut results = Vec::with_capacity(futures.len());
         for fut in futures {
-            handle(fut.await);
+            results.push(fut.await);
+        }
+        results
+    };
+    object_from_fields(ctx, results)
+}
+
+/// PATCH(blog-gateway, upstream issues #1449, #1532, #1549): "Handling Field Errors" (spec
+/// 6.4.4). What a field that failed with `error` answers: `null`, with the error reported, when
+/// its type is nullable; otherwise the error itself, which makes its parent object fail in turn
+/// (see [`object_from_fields`]), up to the nearest nullable field (or `data: null`).
+pub fn field_error(
+    ctx: &ContextSelectionSet<'_>,
+    parent_type: &str,
+    field: &Positioned<Field>,
+    error: ServerError,
+) -> ServerResult<Value> {
+    let nullable = ctx
+        .schema_env
+        .registry
+        .types
+        .get(parent_type)
+        .and_then(|ty| ty.field_by_name(field.node.name.node.as_str()))
+        .is_some_and(|meta| !meta.ty.ends_with('!'));
+    // An argument that failed to parse left the error without a path: it is this field's.
+    let error = ctx.with_field(field).set_error_path(error);
+    if nullable {
+        ctx.add_error(error);
+        Ok(Value::Null)
+    } else {
+        Err(error)
+    }
+}
+
+/// PATCH(blog-gateway, upstream issues #1449, #1532, #1549): an object from the results of its
+/// fields, in selection order (a key selected twice has its sub-selections merged). A field whose
+/// error [`field_error`] passed on (a non-null field) makes the whole object fail with that
+/// error; errors of other such fields are reported as they are. An object whose fields were all
+/// skipped is `{}`, not `null`.
+pub fn object_from_fields(
+    ctx: &ContextSelectionSet<'_>,
+    results: impl IntoIterator<Item = ServerResult<(Name, Value)>>,
+) -> ServerResult<Value> {
+    let results = results.into_iter();
+    let mut fields = IndexMap::with_capacity(results.size_hint().0);
+    let mut propagated = None;
+    for result in results {
+        match result {
+            Ok((name, value)) => insert_value(&mut fields, name, value),
+            Err(error) if propagated.is_none() => propagated = Some(error),
+            Err(error) => ctx.add_error(error),
         }
     }
-
-    if results.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(results)
+    match propagated {
+        Some(error) => Err(error),
+        None => Ok(Value::Object(fields)),
     }
 }
 
@@ -235,7 +278,7 @@ impl<'a> Fields<'a> {
                         continue;
                     }
 
-                    let resolve_fut = Box::pin({
+                    let resolve_fut = {
                         let ctx = ctx.clone();
                         async move {
                             let ctx_field = ctx.with_field(field);
@@ -333,6 +376,17 @@ impl<'a> Fields<'a> {
                                     ))
                                 }
                             }
+                        }
+                    };
+                    // PATCH(blog-gateway, upstream issues #1449, #1532, #1549): an errored field
+                    // is null, or fails its parent when non-null (see `field_error`).
+                    let ctx = ctx.clone();
+                    let resolve_fut = Box::pin(async move {
+                        match resolve_fut.await {
+                            Err(error) => field_error(&ctx, &T::type_name(), field, error).map(
+                                |value| (field.node.response_key().node.clone(), value),
+                            ),
+                            ok => ok,
                         }
                     });
 
