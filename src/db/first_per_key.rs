@@ -55,7 +55,12 @@ impl QueryFragment<Pg> for FirstCommentsOfPosts<'_> {
              ORDER BY comments.created_at, comments.id LIMIT ",
         );
         out.push_bind_param::<BigInt, _>(&self.per_post)?;
-        out.push_sql(") comments INNER JOIN users ON users.id = comments.author_id");
+        // The order inside the subquery does not survive the join (a hash join hands rows out
+        // in the users table's order): the page order is stated once more, outside.
+        out.push_sql(
+            ") comments INNER JOIN users ON users.id = comments.author_id \
+             ORDER BY comments.post_id, comments.created_at, comments.id",
+        );
         Ok(())
     }
 }
@@ -98,7 +103,8 @@ impl QueryFragment<Pg> for FirstPostsOfAuthors<'_> {
         out.push_bind_param::<Bool, _>(&self.include_drafts)?;
         out.push_sql(") ORDER BY posts.created_at DESC, posts.id LIMIT ");
         out.push_bind_param::<BigInt, _>(&self.per_author)?;
-        out.push_sql(") p");
+        // SQL keeps no order that is not asked for at the outermost level.
+        out.push_sql(") p ORDER BY p.author_id, p.created_at DESC, p.id");
         Ok(())
     }
 }

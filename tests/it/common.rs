@@ -271,6 +271,11 @@ impl TestApp {
         Self::on_database(self.db.clone(), test_config(&self.db.url, flags)).await
     }
 
+    /// An instance over a database that other instances may share.
+    pub async fn on_shared_database(db: std::sync::Arc<TestDb>, config: Config) -> Self {
+        Self::on_database(db, config).await
+    }
+
     async fn on_database(db: std::sync::Arc<TestDb>, config: Config) -> Self {
         let state = blog_gateway::build_state(config).await.expect("state builds");
         // A distinct client address per app keeps per-IP limits of parallel tests apart.
