@@ -7,5 +7,6 @@ pub mod likes;
 pub mod page;
 pub mod posts;
 pub mod sessions;
+pub mod time;
 pub mod users;
 pub mod validate;

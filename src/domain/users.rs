@@ -314,9 +314,8 @@ pub async fn update(
     mut changes: UserChanges,
     mut errors: FieldErrors,
 ) -> AppResult<User> {
-    if !viewer.sees_private_of(id) {
-        return Err(AppError::Forbidden(Denial::UpdateUser));
-    }
+    // Validation first, as the legacy service's validators ran before its handler: a malformed
+    // id (reported by the REST door in `errors`) is a 400, never a 403 for the nil id.
     if let Some(username) = changes.username.as_mut() {
         *username = username.trim().to_owned();
         check_username(&mut errors, "username", username);
@@ -328,6 +327,9 @@ pub async fn update(
     let mut profile = changes.profile.unwrap_or_default();
     check_profile(&mut errors, &mut profile);
     errors.into_result()?;
+    if !viewer.sees_private_of(id) {
+        return Err(AppError::Forbidden(Denial::UpdateUser));
+    }
     let row = UserRowChanges {
         username: changes.username,
         email: changes.email,

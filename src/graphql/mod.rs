@@ -40,5 +40,6 @@ pub fn build_schema(config: &Config) -> GatewaySchema {
 
 /// The SDL of the schema, as written to `schema.graphql`.
 pub fn sdl(config: &Config) -> String {
-    build_schema(config).sdl()
+    // `@specifiedBy` on custom scalars tells clients (and the response checker) their format.
+    build_schema(config).sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

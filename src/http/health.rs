@@ -83,7 +83,7 @@ pub async fn health(State(state): State<AppState>) -> Response {
     };
     let body = Health {
         uptime: state.uptime_secs(),
-        timestamp: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        timestamp: crate::domain::time::rfc3339_millis(chrono::Utc::now()),
         status,
         services: Services { database, redis },
     };

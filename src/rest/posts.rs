@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::body::JsonBody;
 use super::dto::{
     AuthorDetail, AuthorSummary, Envelope, LegacyComment, LikeState, Message, Paged, Pagination, PostDetail,
-    PostItem, post_items,
+    PostItem, popular_items, post_items,
 };
 use super::openapi::LegacyErrors;
 use super::query::{self, QueryParams};
@@ -97,7 +97,7 @@ pub async fn popular(
     let mut conn = state.db().await?;
     let rows = posts::popular(&mut conn, limit).await?;
     let authors = users_by_id(&mut conn, rows.iter().map(|p| p.author_id)).await?;
-    Ok(Json(Envelope::data(post_items(rows, &authors))))
+    Ok(Json(Envelope::data(popular_items(rows, &authors))))
 }
 
 #[utoipa::path(get, path = "/api/posts/{id}", tag = "posts",

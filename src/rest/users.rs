@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use uuid::Uuid;
 
 use super::body::JsonBody;
 use super::dto::{Envelope, LegacyUser, Paged, Pagination};
@@ -11,7 +12,7 @@ use super::requests::UserUpdateBody;
 use crate::auth::extract::{CurrentUser, MaybeUser};
 use crate::domain::users;
 use crate::domain::validate::parse_id_or_not_found;
-use crate::error::{AppError, AppResult, Resource};
+use crate::error::{AppError, AppResult, Location, Resource};
 use crate::state::AppState;
 
 #[utoipa::path(get, path = "/api/users/me", tag = "users", security(("bearer" = [])),
@@ -50,8 +51,12 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> AppResult<Json<Envelope<LegacyUser>>> {
-    let id = parse_id_or_not_found(&id, Resource::Any)?;
-    let (changes, errors) = UserUpdateBody::decode(&body);
+    let parsed_id = Uuid::parse_str(id.trim());
+    let (changes, mut errors) = UserUpdateBody::decode(&body);
+    if parsed_id.is_err() {
+        errors.add_at(Location::Params, "id", id.as_str(), "Invalid user ID");
+    }
+    let id = parsed_id.unwrap_or_default();
     let user = users::update(&mut *state.db().await?, &viewer, id, changes, errors).await?;
     Ok(Json(Envelope::with_message(
         "User updated successfully",

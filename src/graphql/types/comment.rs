@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use super::scalars::DateTime;
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 
 use super::{InOrder, PostObject, UserObject};
 use crate::db::models::{Comment, UserByline};
@@ -60,11 +60,11 @@ impl CommentObject {
         Ok(InOrder(PostObject::new(post)))
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.comment.created_at
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.comment.created_at)
     }
 
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.comment.updated_at
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.comment.updated_at)
     }
 }

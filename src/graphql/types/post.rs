@@ -1,7 +1,7 @@
 //! The `Post` type.
 
+use super::scalars::DateTime;
 use async_graphql::{Context, ID, Object};
-use chrono::{DateTime, Utc};
 
 use super::connection::TotalCount;
 use super::enums::Category;
@@ -49,9 +49,11 @@ impl PostObject {
     /// The start of the content, cut at a word boundary, with an ellipsis when shortened.
     async fn excerpt(
         &self,
-        #[graphql(default = 200, validator(minimum = 1, maximum = 10000))] length: i32,
+        #[graphql(default = 200, validator(minimum = 1, maximum = 10000))] length: Option<i32>,
     ) -> String {
-        excerpt(&self.post.content, usize::try_from(length).unwrap_or(200))
+        // `null` asks for the default, as an absent argument does.
+        let length = length.map_or(200, |n| usize::try_from(n).unwrap_or(200));
+        excerpt(&self.post.content, length)
     }
 
     async fn category(&self) -> Category {
@@ -103,18 +105,18 @@ impl PostObject {
     async fn comments(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<InOrder<CommentConnection>> {
         Box::pin(self.comment_page(ctx, first, after)).await.map(InOrder)
     }
 
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.post.created_at
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.post.created_at)
     }
 
-    async fn updated_at(&self) -> DateTime<Utc> {
-        self.post.updated_at
+    async fn updated_at(&self) -> DateTime {
+        DateTime(self.post.updated_at)
     }
 }
 
@@ -122,10 +124,10 @@ impl PostObject {
     async fn comment_page(
         &self,
         ctx: &Context<'_>,
-        first: i32,
+        first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CommentConnection> {
-        let first = page::page_size(Some(first), 20, "first")?;
+        let first = page::page_size(first, 20, "first")?;
         let page = match after {
             None => context::loaders(ctx)?
                 .post_comments

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use super::scalars::DateTime;
 use async_graphql::{Context, ID, Object, SimpleObject};
-use chrono::{DateTime, Utc};
 
 use super::connection::TotalCount;
 use super::enums::Role;
@@ -106,24 +106,26 @@ impl UserObject {
     }
 
     /// Only for the user and admins; null for everyone else.
-    async fn last_login(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime<Utc>>> {
+    async fn last_login(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime>> {
         let user = self.whole(ctx).await?;
-        Ok(users::private_fields(&user, context::viewer(ctx)).and_then(|p| p.last_login))
+        Ok(users::private_fields(&user, context::viewer(ctx))
+            .and_then(|p| p.last_login)
+            .map(DateTime))
     }
 
-    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
-        Ok(self.whole(ctx).await?.created_at)
+    async fn created_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.whole(ctx).await?.created_at))
     }
 
-    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime<Utc>> {
-        Ok(self.whole(ctx).await?.updated_at)
+    async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
+        Ok(DateTime(self.whole(ctx).await?.updated_at))
     }
 
     /// The user's posts, newest first; drafts included for the user and admins.
     async fn posts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: i32,
+        #[graphql(default = 20)] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<InOrder<PostConnection>> {
         Box::pin(self.post_page(ctx, first, after)).await.map(InOrder)
@@ -134,10 +136,10 @@ impl UserObject {
     async fn post_page(
         &self,
         ctx: &Context<'_>,
-        first: i32,
+        first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<PostConnection> {
-        let first = page::page_size(Some(first), 20, "first")?;
+        let first = page::page_size(first, 20, "first")?;
         let author_id = self.user_id();
         let filter = posts::author_filter(context::viewer(ctx), author_id);
         let sort = posts::PostSort::Newest;
