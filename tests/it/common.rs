@@ -324,6 +324,7 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> TestResponse {
+        let get_query = (method == Method::GET).then(|| path.to_owned());
         let mut builder = Request::builder().method(method).uri(path);
         if let Some(token) = token {
             builder = builder.header("authorization", format!("Bearer {token}"));
@@ -334,6 +335,7 @@ impl TestApp {
                 HeaderValue::from_str(value).unwrap(),
             );
         }
+        let graphql_request = (path == "/graphql" || path.starts_with("/graphql?")).then(|| body.clone());
         let request = match body {
             Some(body) => builder
                 .header("content-type", "application/json")
@@ -341,7 +343,13 @@ impl TestApp {
             None => builder.body(Body::empty()),
         }
         .unwrap();
-        self.send(request).await
+        let response = self.send(request).await;
+        match (graphql_request, get_query) {
+            (Some(_), Some(path)) => check_get_answer(&path, &response),
+            (Some(Some(body)), None) => check_answer(&body, &response),
+            _ => {}
+        }
+        response
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> TestResponse {
@@ -448,6 +456,69 @@ pub struct TestUser {
     pub username: String,
     pub token: String,
     pub refresh_token: String,
+}
+
+/// The served schema as the checker reads it: `schema.graphql` (never the server's registry).
+fn served_schema() -> &'static crate::checker::Schema {
+    static SCHEMA: std::sync::OnceLock<crate::checker::Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        let sdl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql"))
+            .expect("schema.graphql");
+        crate::checker::Schema::parse(&sdl).expect("schema.graphql parses")
+    })
+}
+
+/// Every GraphQL answer the tests receive through the helpers goes through the response checker
+/// (`checker.rs`): a valid execution result by the spec for its document and variables. Answers
+/// that are not GraphQL results (an HTTP refusal in another shape, a persisted query sent by hash
+/// alone, whose text the test does not hold) are left to the test itself.
+pub fn check_answer(request: &Value, response: &TestResponse) {
+    match (request, &response.body) {
+        (Value::Array(requests), Value::Array(_)) => {
+            let answers: Vec<Value> = serde_json::from_str(&response.text).unwrap_or_default();
+            for (request, answer) in requests.iter().zip(answers) {
+                check_one(request, &answer.to_string(), &response.text);
+            }
+        }
+        (Value::Object(_), Value::Object(_)) => check_one(request, &response.text, &response.text),
+        _ => {}
+    }
+}
+
+fn check_get_answer(path: &str, response: &TestResponse) {
+    let Some((_, raw)) = path.split_once('?') else {
+        return;
+    };
+    let mut request = serde_json::Map::new();
+    for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+        let value = match key.as_ref() {
+            "variables" | "extensions" => serde_json::from_str(&value).unwrap_or(Value::Null),
+            _ => Value::String(value.into_owned()),
+        };
+        request.insert(key.into_owned(), value);
+    }
+    if matches!(response.body, Value::Object(_)) {
+        check_one(&Value::Object(request), &response.text, &response.text);
+    }
+}
+
+fn check_one(request: &Value, answer: &str, whole: &str) {
+    let Some(document) = request.get("query").and_then(Value::as_str) else {
+        return;
+    };
+    let variables = match request.get("variables") {
+        Some(Value::Object(vars)) => Value::Object(vars.clone()),
+        _ => json!({}),
+    };
+    let operation = request.get("operationName").and_then(Value::as_str);
+    if let Err(problems) =
+        crate::checker::check_response_text(served_schema(), document, operation, &variables, answer)
+    {
+        panic!(
+            "the answer breaks the GraphQL spec:\n  {}\ndocument: {document}\nvariables: {variables}\nanswer: {whole}",
+            problems.join("\n  ")
+        );
+    }
 }
 
 /// The first error's `extensions.code` of a GraphQL answer.
