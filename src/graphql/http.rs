@@ -568,17 +568,35 @@ pub async fn graphql_ws(
         })
 }
 
+/// The token of a `connection_init` payload, as an `Authorization` header value, from wherever
+/// clients put it: `Authorization` or `authorization` (`Bearer <token>`), `authToken` or `token`
+/// (the bare token, or with `Bearer`), or `headers.Authorization`.
+fn token_of_init(payload: &serde_json::Value) -> Option<String> {
+    fn text(value: Option<&serde_json::Value>) -> Option<&str> {
+        value.and_then(serde_json::Value::as_str)
+    }
+    let headers = payload.get("headers");
+    let value = text(payload.get("Authorization"))
+        .or_else(|| text(payload.get("authorization")))
+        .or_else(|| text(headers.and_then(|h| h.get("Authorization"))))
+        .or_else(|| text(headers.and_then(|h| h.get("authorization"))))
+        .or_else(|| text(payload.get("authToken")))
+        .or_else(|| text(payload.get("token")))?;
+    let has_scheme = value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer ");
+    Some(if has_scheme {
+        value.to_owned()
+    } else {
+        format!("Bearer {value}")
+    })
+}
+
 async fn connection_data(
     state: AppState,
     ip: IpAddr,
     payload: serde_json::Value,
 ) -> async_graphql::Result<Data> {
     let mut headers = HeaderMap::new();
-    let authorization = payload
-        .get("Authorization")
-        .or_else(|| payload.get("authorization"))
-        .and_then(serde_json::Value::as_str);
-    if let Some(value) = authorization.and_then(|v| HeaderValue::from_str(v).ok()) {
+    if let Some(value) = token_of_init(&payload).and_then(|v| HeaderValue::from_str(&v).ok()) {
         headers.insert(header::AUTHORIZATION, value);
     }
     let viewer = viewer_from_headers(&state, &headers)

@@ -120,9 +120,29 @@ pin_project! {
         protocol: Protocols,
         last_msg_at: Instant,
         keepalive_timer: Option<Timer>,
+        // PATCH(blog-gateway): graphql-transport-ws closes a socket that sends no
+        // `ConnectionInit` in time with 4408 (held forever before).
+        init_timer: Option<Delay>,
         close: bool,
     }
 }
+
+/// PATCH(blog-gateway): a close frame's reason is at most 123 bytes (RFC 6455 5.5): a longer
+/// one made the close frame itself fail, so the client saw no code at all.
+fn close_reason(mut reason: String) -> String {
+    if reason.len() > 123 {
+        let mut end = 123;
+        while !reason.is_char_boundary(end) {
+            end -= 1;
+        }
+        reason.truncate(end);
+    }
+    reason
+}
+
+/// PATCH(blog-gateway): how long a socket may wait before its `ConnectionInit` (graphql-ws's
+/// own server waits 3 s by default).
+pub const CONNECTION_INIT_TIMEOUT: Duration = Duration::from_secs(3);
 
 type MessageMapStream<S> =
     futures_util::stream::Map<S, fn(<S as Stream>::Item) -> serde_json::Result<ClientMessage>>;
@@ -167,6 +187,7 @@ where
             protocol,
             last_msg_at: Instant::now(),
             keepalive_timer: None,
+            init_timer: Some(Delay::new(CONNECTION_INIT_TIMEOUT)),
             close: false,
         }
     }
@@ -227,6 +248,7 @@ where
             protocol: self.protocol,
             last_msg_at: self.last_msg_at,
             keepalive_timer: self.keepalive_timer,
+            init_timer: self.init_timer,
             close: self.close,
         }
     }
@@ -258,6 +280,7 @@ where
             protocol: self.protocol,
             last_msg_at: self.last_msg_at,
             keepalive_timer: self.keepalive_timer,
+            init_timer: self.init_timer,
             close: self.close,
         }
     }
@@ -315,6 +338,18 @@ where
             };
         }
 
+        if this.data.is_none()
+            && this.init_fut.is_none()
+            && let Some(init_timer) = this.init_timer
+            && init_timer.poll_unpin(cx).is_ready()
+        {
+            *this.close = true;
+            return Poll::Ready(Some(WsMessage::Close(
+                4408,
+                "Connection initialisation timeout".to_string(),
+            )));
+        }
+
         if this.init_fut.is_none() && this.ping_fut.is_none() {
             while let Poll::Ready(message) = Pin::new(&mut this.stream).poll_next(cx) {
                 let message = match message {
@@ -326,7 +361,16 @@ where
                     Ok(message) => message,
                     Err(err) => {
                         *this.close = true;
-                        return Poll::Ready(Some(WsMessage::Close(1002, err.to_string())));
+                        // PATCH(blog-gateway): graphql-transport-ws says 4400 for an invalid
+                        // message.
+                        let code = match this.protocol {
+                            Protocols::GraphQLWS => 4400,
+                            Protocols::SubscriptionsTransportWS => 1002,
+                        };
+                        return Poll::Ready(Some(WsMessage::Close(
+                            code,
+                            close_reason(format!("Invalid message received: {err}")),
+                        )));
                     }
                 };
 
@@ -368,17 +412,31 @@ where
                         id,
                         payload: request,
                     } => {
+                        // PATCH(blog-gateway): graphql-transport-ws closes a subscribe before
+                        // `ConnectionAck` with 4401 and a subscribe whose id is in use with 4409
+                        // (1011 and a silent replacement before).
+                        let graphql_ws = *this.protocol == Protocols::GraphQLWS;
                         if let Some(data) = this.data.clone() {
+                            if graphql_ws && this.streams.contains_key(&id) {
+                                *this.close = true;
+                                return Poll::Ready(Some(WsMessage::Close(
+                                    4409,
+                                    format!("Subscriber for {id} already exists"),
+                                )));
+                            }
                             this.streams.insert(
                                 id,
                                 Box::pin(this.executor.execute_stream(request, Some(data))),
                             );
                         } else {
                             *this.close = true;
-                            return Poll::Ready(Some(WsMessage::Close(
-                                1011,
-                                "The handshake is not completed.".to_string(),
-                            )));
+                            return Poll::Ready(Some(match graphql_ws {
+                                true => WsMessage::Close(4401, "Unauthorized".to_string()),
+                                false => WsMessage::Close(
+                                    1011,
+                                    "The handshake is not completed.".to_string(),
+                                ),
+                            }));
                         }
                     }
                     ClientMessage::Stop { id } => {
@@ -418,6 +476,7 @@ where
                 *this.init_fut = None;
                 match res {
                     Ok(data) => {
+                        *this.init_timer = None;
                         let mut ctx_data = this.connection_data.take().unwrap_or_default();
                         ctx_data.merge(data);
                         *this.data = Some(Arc::new(ctx_data));
@@ -434,7 +493,11 @@ where
                                 })
                                 .unwrap(),
                             )),
-                            Protocols::GraphQLWS => Some(WsMessage::Close(1002, err.message)),
+                            // PATCH(blog-gateway): a refused `ConnectionInit` is 4403 Forbidden
+                            // in graphql-transport-ws (1002 is a protocol failure to clients).
+                            Protocols::GraphQLWS => {
+                                Some(WsMessage::Close(4403, close_reason(err.message)))
+                            }
                         }
                     }
                 }
