@@ -7,6 +7,7 @@ bash scripts/services.sh
 bash scripts/browser-deps.sh
 bash scripts/audit-deps.sh
 bash scripts/fuzz-deps.sh
+bash scripts/clients-deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/blog-gateway/target}"
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 cargo test --all-targets "$@"

@@ -1,5 +1,6 @@
 //! The integration tests: one binary, every test against real Postgres through the real router.
 
+mod checker;
 mod common;
 
 mod audit;
@@ -8,6 +9,7 @@ mod authorization;
 mod bad_input;
 mod browser;
 mod cli;
+mod clients;
 mod foundation;
 mod fuzz;
 mod graphql_http;
@@ -23,3 +25,4 @@ mod scale_out;
 mod search;
 mod spec;
 mod subscriptions;
+mod ws_protocol;
