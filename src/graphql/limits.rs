@@ -156,10 +156,12 @@ impl Walker<'_> {
                     .ok()
             })
             .and_then(|v| match v {
-                Value::Number(n) => n.as_u64(),
+                // Past 32 bits the value is no Int: variable coercion refuses the request.
+                Value::Number(n) => n.as_u64().filter(|&n| n <= i32::MAX as u64),
                 _ => None,
             });
-        // A negative or non-numeric size is rejected later by validation; count the default.
+        // A negative, non-numeric or out-of-range size is rejected later by validation; count
+        // the default.
         number.unwrap_or(default)
     }
 

@@ -276,3 +276,65 @@ async fn legacy_popular_items_carry_their_popularity_and_a_malformed_user_id_on_
     assert_eq!(response.body["errors"][0]["path"], json!("id"));
     assert_eq!(response.body["errors"][0]["location"], json!("params"));
 }
+
+/// Documents and variables the spec's validation (5.x) and variable coercion (6.1.2) refuse
+/// before execution: a request error, no `data`, with a code.
+#[tokio::test]
+async fn what_validation_and_variable_coercion_refuse_is_refused_before_execution() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let post = app.post(&ann, "A published post", true).await;
+    let cases = [
+        // 5.8.3 All Variable Uses Defined: in a directive too.
+        (
+            "query { posts(first: 1) { nodes { id title @skip(if: $undefined) } } }",
+            json!({}),
+            "undefined",
+        ),
+        // 5.6.1 Values of Correct Type: an enum is a name, not a string.
+        (
+            r#"{ posts(sort: "NEWEST") { nodes { id } } }"#,
+            json!({}),
+            "NEWEST",
+        ),
+        (
+            r#"query($s: PostSort = "OLDEST") { posts(sort: $s) { nodes { id } } }"#,
+            json!({}),
+            "OLDEST",
+        ),
+        // 5.8.5 All Variable Usages Are Allowed: String is not ID.
+        (
+            "query($id: String!) { post(id: $id) { id } }",
+            json!({ "id": post }),
+            "String",
+        ),
+        // 6.1.2 Coercing Variable Values: an Int is 32 bits; a required variable is sent.
+        (
+            "query($n: Int) { posts(first: $n) { nodes { id } } }",
+            json!({ "n": 3_000_000_000_i64 }),
+            "$n",
+        ),
+        ("query($id: ID!) { post(id: $id) { id } }", json!({}), "$id"),
+        (
+            "query($s: PostSort) { posts(sort: $s) { nodes { id } } }",
+            json!({ "s": "SIDEWAYS" }),
+            "$s",
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (document, variables, mentioned) in cases {
+        let response = app.graphql(document, variables.clone(), None).await;
+        let message = response.body["errors"][0]["message"].as_str().unwrap_or_default();
+        if response.body.get("data").is_some()
+            || !message.contains(mentioned)
+            || !response.body["errors"][0]["extensions"]["code"].is_string()
+        {
+            wrong.push(format!("{document} {variables}: {}", response.text));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "not refused before execution with a code and a message naming the problem:\n{}",
+        wrong.join("\n")
+    );
+}

@@ -71,6 +71,8 @@ pub(crate) fn check_rules(
                 .with(rules::UniqueVariableNames::default())
                 .with(rules::VariablesAreInputTypes)
                 .with(rules::VariableInAllowedPosition::default())
+                // PATCH(blog-gateway): variable values coerced before execution (spec 6.1.2).
+                .with(rules::VariableValuesOfCorrectType::default())
                 .with(rules::ScalarLeafs)
                 .with(rules::PossibleFragmentSpreads::default())
                 .with(rules::ProvidedNonNullArguments)

@@ -195,3 +195,35 @@ pub fn is_valid_input_value(
         }
     }
 }
+
+/// PATCH(blog-gateway): a string literal where an enum value is expected (`sort: "NEWEST"`), at
+/// any depth of lists and input objects. `is_valid_input_value` sees literals and variables'
+/// values (where JSON writes enum values as strings) alike and accepts both; in a document an
+/// enum value is a name (spec 2.9.6, 5.6.1).
+pub fn string_literal_as_enum(
+    registry: &registry::Registry,
+    type_name: &str,
+    value: &Value,
+) -> Option<String> {
+    match registry::MetaTypeName::create(type_name) {
+        registry::MetaTypeName::NonNull(inner) => string_literal_as_enum(registry, inner, value),
+        registry::MetaTypeName::List(inner) => match value {
+            Value::List(items) => items
+                .iter()
+                .find_map(|item| string_literal_as_enum(registry, inner, item)),
+            _ => string_literal_as_enum(registry, inner, value),
+        },
+        registry::MetaTypeName::Named(name) => match (registry.types.get(name)?, value) {
+            (registry::MetaType::Enum { .. }, Value::String(text)) => Some(format!(
+                "enum \"{name}\" cannot represent the string \"{text}\": write the value without quotes"
+            )),
+            (registry::MetaType::InputObject { input_fields, .. }, Value::Object(fields)) => {
+                fields.iter().find_map(|(key, value)| {
+                    let field = input_fields.get(key.as_str())?;
+                    string_literal_as_enum(registry, &field.ty, value)
+                })
+            }
+            _ => None,
+        },
+    }
+}

@@ -331,6 +331,31 @@ where
         self.0.mode()
     }
 
+    // PATCH(blog-gateway): input values reach every rule of the chain. They were not forwarded,
+    // so `VariableInAllowedPosition` never saw a usage (`$id: String!` passed where `ID!` is
+    // expected; spec 5.8.5).
+    fn enter_input_value(
+        &mut self,
+        ctx: &mut VisitorContext<'a>,
+        pos: Pos,
+        expected_type: &Option<MetaTypeName<'a>>,
+        value: &'a Value,
+    ) {
+        self.0.enter_input_value(ctx, pos, expected_type, value);
+        self.1.enter_input_value(ctx, pos, expected_type, value);
+    }
+
+    fn exit_input_value(
+        &mut self,
+        ctx: &mut VisitorContext<'a>,
+        pos: Pos,
+        expected_type: &Option<MetaTypeName<'a>>,
+        value: &Value,
+    ) {
+        self.0.exit_input_value(ctx, pos, expected_type, value);
+        self.1.exit_input_value(ctx, pos, expected_type, value);
+    }
+
     fn enter_document(&mut self, ctx: &mut VisitorContext<'a>, doc: &'a ExecutableDocument) {
         self.0.enter_document(ctx, doc);
         self.1.enter_document(ctx, doc);

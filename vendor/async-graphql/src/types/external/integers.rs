@@ -23,7 +23,9 @@ impl ScalarType for i8 {
     }
 
     fn is_valid(value: &Value) -> bool {
-        matches!(value, Value::Number(n) if n.is_i64())
+        // PATCH(blog-gateway): only values the type can hold (spec 3.5.1: Int is 32 bits), so
+        // that validation refuses what `parse` would fail on during execution.
+        matches!(value, Value::Number(n) if n.as_i64().is_some_and(|n| n >= Self::MIN as i64 && n <= Self::MAX as i64))
     }
 
     fn to_value(&self) -> Value {
@@ -85,7 +87,9 @@ impl ScalarType for i32 {
     }
 
     fn is_valid(value: &Value) -> bool {
-        matches!(value, Value::Number(n) if n.is_i64())
+        // PATCH(blog-gateway): only values the type can hold (spec 3.5.1: Int is 32 bits), so
+        // that validation refuses what `parse` would fail on during execution.
+        matches!(value, Value::Number(n) if n.as_i64().is_some_and(|n| n >= Self::MIN as i64 && n <= Self::MAX as i64))
     }
 
     fn to_value(&self) -> Value {
@@ -109,7 +113,9 @@ impl ScalarType for i64 {
     }
 
     fn is_valid(value: &Value) -> bool {
-        matches!(value, Value::Number(n) if n.is_i64())
+        // PATCH(blog-gateway): only values the type can hold (spec 3.5.1: Int is 32 bits), so
+        // that validation refuses what `parse` would fail on during execution.
+        matches!(value, Value::Number(n) if n.as_i64().is_some_and(|n| n >= Self::MIN as i64 && n <= Self::MAX as i64))
     }
 
     fn to_value(&self) -> Value {
@@ -288,7 +294,9 @@ impl ScalarType for isize {
     }
 
     fn is_valid(value: &Value) -> bool {
-        matches!(value, Value::Number(n) if n.is_i64())
+        // PATCH(blog-gateway): only values the type can hold (spec 3.5.1: Int is 32 bits), so
+        // that validation refuses what `parse` would fail on during execution.
+        matches!(value, Value::Number(n) if n.as_i64().is_some_and(|n| n >= Self::MIN as i64 && n <= Self::MAX as i64))
     }
 
     fn to_value(&self) -> Value {

@@ -7,7 +7,7 @@ use crate::{
     parser::types::{Directive, Field},
     registry::MetaInputValue,
     validation::{
-        utils::is_valid_input_value,
+        utils::{is_valid_input_value, string_literal_as_enum},
         visitor::{Visitor, VisitorContext},
     },
 };
@@ -62,6 +62,14 @@ impl<'a> Visitor<'a> for ArgumentsOfCorrectType<'a> {
             .current_args
             .and_then(|args| args.get(name.node.as_str()))
         {
+            // PATCH(blog-gateway): see `string_literal_as_enum`.
+            if let Some(reason) = string_literal_as_enum(ctx.registry, &arg.ty, &value.node) {
+                ctx.report_error(
+                    vec![name.pos],
+                    format!("Invalid value for argument \"{}\": {}", name.node, reason),
+                );
+                return;
+            }
             let value = value
                 .node
                 .clone()

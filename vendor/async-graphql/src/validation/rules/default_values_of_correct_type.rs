@@ -5,7 +5,7 @@ use crate::{
     context::QueryPathNode,
     parser::types::VariableDefinition,
     validation::{
-        utils::is_valid_input_value,
+        utils::{is_valid_input_value, string_literal_as_enum},
         visitor::{Visitor, VisitorContext},
     },
 };
@@ -24,6 +24,24 @@ impl<'a> Visitor<'a> for DefaultValuesOfCorrectType {
             ctx.report_error(
                 vec![variable_definition.pos],
                 format!(r#"Unknown type "{}""#, vtype_name),
+            );
+            return;
+        }
+
+        // PATCH(blog-gateway): see `string_literal_as_enum`.
+        if let Some(value) = &variable_definition.node.default_value
+            && let Some(reason) = string_literal_as_enum(
+                ctx.registry,
+                &variable_definition.node.var_type.to_string(),
+                &value.node.clone().into_value(),
+            )
+        {
+            ctx.report_error(
+                vec![variable_definition.pos],
+                format!(
+                    "Invalid default value of variable \"${}\": {}",
+                    variable_definition.node.name.node, reason
+                ),
             );
             return;
         }

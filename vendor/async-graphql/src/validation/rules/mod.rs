@@ -18,6 +18,7 @@ mod scalar_leafs;
 mod unique_argument_names;
 mod unique_variable_names;
 mod upload_file;
+mod variable_values_of_correct_type;
 mod variables_are_input_types;
 mod variables_in_allowed_position;
 
@@ -41,5 +42,6 @@ pub use scalar_leafs::ScalarLeafs;
 pub use unique_argument_names::UniqueArgumentNames;
 pub use unique_variable_names::UniqueVariableNames;
 pub use upload_file::UploadFile;
+pub use variable_values_of_correct_type::VariableValuesOfCorrectType;
 pub use variables_are_input_types::VariablesAreInputTypes;
 pub use variables_in_allowed_position::VariableInAllowedPosition;
