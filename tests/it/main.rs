@@ -19,6 +19,7 @@ mod hardening;
 mod openapi;
 mod ordering;
 mod persisted;
+mod random_documents;
 mod ratelimit;
 mod rest;
 mod scale_out;

@@ -91,6 +91,23 @@ async fn an_errored_field_is_null_and_a_null_in_a_non_null_place_reaches_the_nea
     );
     assert_eq!(error_code(&response), "BAD_USER_INPUT", "{}", response.text);
 
+    // A key selected twice is one field: when a non-null sub-field fails in one of its
+    // selections, the whole field is null (not the other selection's object without it).
+    let response = app
+        .graphql(
+            r#"{ me { username } ...F } fragment F on Query { me { posts(after: "garbage") { totalCount } } }"#,
+            json!({}),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(response.body["data"], json!({ "me": null }), "{}", response.text);
+    assert_eq!(
+        response.body["errors"][0]["path"],
+        json!(["me", "posts"]),
+        "{}",
+        response.text
+    );
+
     // Two failing nullable fields: both null, both reported.
     let response = app
         .graphql(
@@ -301,6 +318,12 @@ async fn what_validation_and_variable_coercion_refuse_is_refused_before_executio
             r#"query($s: PostSort = "OLDEST") { posts(sort: $s) { nodes { id } } }"#,
             json!({}),
             "OLDEST",
+        ),
+        // 5.3.2 Field Selection Merging: the selection's own field and a fragment's are one set.
+        (
+            "{ popularPosts { id } ...F } fragment F on Query { popularPosts(limit: 3) { title } }",
+            json!({}),
+            "differing arguments",
         ),
         // 5.8.5 All Variable Usages Are Allowed: String is not ID.
         (

@@ -144,27 +144,33 @@ pub async fn resolve_container_serial<'a, T: ContainerType + ?Sized>(
 
 fn insert_value(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
     if let Some(prev_value) = target.get_mut(&name) {
-        if let Value::Object(target_map) = prev_value {
-            if let Value::Object(obj) = value {
-                for (key, value) in obj.into_iter() {
-                    insert_value(target_map, key, value);
-                }
+        merge_value(prev_value, value);
+    } else {
+        target.insert(name, value);
+    }
+}
+
+/// PATCH(blog-gateway, upstream issues #1449, #1532, #1549): a response key selected more than
+/// once is one field whose selections merge (spec 6.3.2 CollectFields). When one part came back
+/// `null` (a non-null sub-field failed in it), the merged field is `null` too; before, the other
+/// part's object was kept and the failed sub-field was missing from it.
+fn merge_value(prev_value: &mut Value, value: Value) {
+    match (prev_value, value) {
+        (prev_value, Value::Null) => *prev_value = Value::Null,
+        (Value::Object(target_map), Value::Object(obj)) => {
+            for (key, value) in obj.into_iter() {
+                insert_value(target_map, key, value);
             }
-        } else if let Value::List(target_list) = prev_value
-            && let Value::List(list) = value
-        {
+        }
+        (Value::List(target_list), Value::List(list)) => {
             for (idx, value) in list.into_iter().enumerate() {
-                if let Some(Value::Object(target_map)) = target_list.get_mut(idx)
-                    && let Value::Object(obj) = value
-                {
-                    for (key, value) in obj.into_iter() {
-                        insert_value(target_map, key, value);
-                    }
+                if let Some(target) = target_list.get_mut(idx) {
+                    merge_value(target, value);
                 }
             }
         }
-    } else {
-        target.insert(name, value);
+        // `null` stays `null`; the same leaf twice resolved to the same value.
+        _ => {}
     }
 }
 

@@ -15,12 +15,16 @@ impl<'a> Visitor<'a> for OverlappingFieldsCanBeMerged {
         ctx: &mut VisitorContext<'a>,
         selection_set: &'a Positioned<SelectionSet>,
     ) {
+        // PATCH(blog-gateway): fields written in the selection itself and in a fragment on the
+        // same type are one set (spec 5.3.2): both are keyed by the parent type. Before, a
+        // fragment's `popularPosts(limit: 3)` never met the selection's own `popularPosts`.
+        let parent = ctx.current_type().map(|ty| ty.name());
         let mut find_conflicts = FindConflicts {
             outputs: Default::default(),
             visited: Default::default(),
             ctx,
         };
-        find_conflicts.find(None, selection_set);
+        find_conflicts.find(parent, selection_set);
     }
 }
 
@@ -48,7 +52,8 @@ impl<'a> FindConflicts<'a, '_> {
                         .node
                         .type_condition
                         .as_ref()
-                        .map(|cond| cond.node.on.node.as_str());
+                        .map(|cond| cond.node.on.node.as_str())
+                        .or(on_type);
                     self.find(on_type, &inline_fragment.node.selection_set);
                 }
                 Selection::FragmentSpread(fragment_spread) => {
