@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Runs the whole test suite: starts Postgres and Redis when needed, then every unit and
-# integration test (the integration tests talk to the real servers).
+# Runs the whole test suite: starts Postgres and Redis when needed, installs what the browser,
+# audit, fuzz and client tests need, then every unit and integration test (the integration tests
+# talk to the real servers). Prints how long each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/services.sh
-bash scripts/browser-deps.sh
-bash scripts/audit-deps.sh
-bash scripts/fuzz-deps.sh
-bash scripts/clients-deps.sh
+stage() {
+  local name=$1 begun=$SECONDS
+  shift
+  "$@"
+  echo "test stage: $name took $((SECONDS - begun)) s"
+}
+stage services bash scripts/services.sh
+stage browser-deps bash scripts/browser-deps.sh
+stage audit-deps bash scripts/audit-deps.sh
+stage fuzz-deps bash scripts/fuzz-deps.sh
+stage clients-deps bash scripts/clients-deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/blog-gateway/target}"
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-cargo test --all-targets "$@"
+stage build cargo test --all-targets --no-run --quiet "$@"
+stage cargo-test cargo test --all-targets "$@"
