@@ -314,32 +314,6 @@ pub fn analyze(document: &ExecutableDocument, variables: &Variables) -> Analysis
     worst
 }
 
-/// Required variables of the operation that will run which the request leaves out. The executor
-/// would only notice them while resolving; clients get a 400 before execution instead.
-fn missing_variables(
-    document: &ExecutableDocument,
-    operation_name: Option<&str>,
-    variables: &Variables,
-) -> Vec<String> {
-    let Some(operation) = selected_operation(document, operation_name) else {
-        return Vec::new();
-    };
-    operation
-        .node
-        .variable_definitions
-        .iter()
-        .filter(|definition| {
-            let definition = &definition.node;
-            !definition.var_type.node.nullable
-                && definition.default_value.is_none()
-                && variables
-                    .get(&definition.name.node)
-                    .is_none_or(|v| *v == Value::Null)
-        })
-        .map(|definition| definition.node.name.node.to_string())
-        .collect()
-}
-
 fn limit_error(message: String, limit: &str, value: u64, max: u32) -> ServerError {
     let mut error = ServerError::new(message, Some(Pos::default()));
     let mut extensions = async_graphql::ErrorExtensionValues::default();
@@ -436,16 +410,8 @@ pub async fn prepare(
         changes_content(document, operation_name.as_deref()),
         std::sync::atomic::Ordering::Relaxed,
     );
-    if let Some(name) = missing_variables(document, operation_name.as_deref(), &variables).first() {
-        let mut error = ServerError::new(
-            format!("Variable ${name} of a non-null type was not provided"),
-            None,
-        );
-        let mut extensions = async_graphql::ErrorExtensionValues::default();
-        extensions.set("code", "BAD_USER_INPUT");
-        error.extensions = Some(extensions);
-        return Err(error);
-    }
+    // Variable values (a required one missing, one that does not fit its type) are checked by
+    // validation (the patched `VariableValuesOfCorrectType`), once.
     charge(state, key, meta, analysis.cost).await
 }
 
