@@ -294,14 +294,24 @@ impl Walker<'_> {
 
 /// Analyses every operation of a document; the largest figures count.
 pub fn analyze(document: &ExecutableDocument, variables: &Variables) -> Analysis {
-    let mut walker = Walker {
-        fragments: &document.fragments,
-        variables,
-        memo: HashMap::new(),
-        in_progress: Vec::new(),
-    };
     let mut worst = Analysis::default();
     for (_, operation) in document.operations.iter() {
+        // Sizes are costed with the values execution will use: a variable sent, else the
+        // operation's own default (a `null` sent costs the schema's default, which it runs with).
+        let mut effective = variables.clone();
+        for definition in &operation.node.variable_definitions {
+            let name = &definition.node.name.node;
+            if let (false, Some(default)) = (variables.contains_key(name), definition.node.default_value()) {
+                effective.insert(name.clone(), default.clone());
+            }
+        }
+        // Fragment costs depend on the variables: one memo per operation.
+        let mut walker = Walker {
+            fragments: &document.fragments,
+            variables: &effective,
+            memo: HashMap::new(),
+            in_progress: Vec::new(),
+        };
         let set = &operation.node.selection_set.node;
         let mut analysis = walker.selection_set(set);
         analysis.root_fields = u32::try_from(set.items.len()).unwrap_or(u32::MAX);
@@ -454,6 +464,24 @@ mod tests {
             .unwrap();
         let vars = Variables::from_json(serde_json::json!({ "n": 7 }));
         assert_eq!(analyze(&doc, &vars).cost, 7);
+    }
+
+    /// Issue 18, item 2: a variable that is not sent was costed at the schema's default (20)
+    /// while execution used the operation's own (100): 8,841 points for 571,787 objects.
+    #[test]
+    fn a_variable_not_sent_is_costed_at_the_operations_default() {
+        let doc = async_graphql::parser::parse_query(
+            "query D($n: Int = 100, $p: ID!) { post(id: $p) { comments(first: $n) { nodes { post { \
+             comments(first: $n) { nodes { post { comments(first: $n) { nodes { id } } } } } } } } } }",
+        )
+        .unwrap();
+        let vars = Variables::from_json(serde_json::json!({ "p": "x" }));
+        assert_eq!(analyze(&doc, &vars).cost, 1 + 100 * (2 + 100 * (2 + 100)));
+        // Sent, the value counts; sent as null, the schema's default (what execution runs with).
+        let sent = Variables::from_json(serde_json::json!({ "p": "x", "n": 2 }));
+        assert_eq!(analyze(&doc, &sent).cost, 1 + 2 * (2 + 2 * (2 + 2)));
+        let null = Variables::from_json(serde_json::json!({ "p": "x", "n": null }));
+        assert_eq!(analyze(&doc, &null).cost, 1 + 20 * (2 + 20 * (2 + 20)));
     }
 
     #[test]
