@@ -111,6 +111,12 @@ pub struct Config {
     #[arg(long, env = "GRAPHQL_MAX_ALIASES", default_value_t = 100, value_parser = parse_positive)]
     pub graphql_max_aliases: u32,
 
+    /// Most fields a document may select once its fragments are expanded (each spread counts
+    /// its fragment's fields again): bounds the work of validation and execution, which expand
+    /// fragments, whatever the cost.
+    #[arg(long, env = "GRAPHQL_MAX_FIELDS", default_value_t = 2_000, value_parser = parse_positive)]
+    pub graphql_max_fields: u32,
+
     /// Most operations accepted in one batch request.
     #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10, value_parser = parse_positive)]
     pub graphql_max_batch: u32,

@@ -399,7 +399,9 @@ async fn execute(
 }
 
 /// The shared-cache key of an anonymous query (never of a mutation, a subscription, or a
-/// signed-in caller): a hash of the whitespace-normalized document, operation name and variables.
+/// signed-in caller): a hash of the document as sent, operation name and variables. Never a
+/// lossy rewrite of the text: collapsing whitespace made `"a  b"` and `"a b"` (inside string
+/// literals) one entry, so one client could fill the answer another then read.
 fn shared_cache_key(
     state: &AppState,
     caller: &Caller,
@@ -412,12 +414,11 @@ fn shared_cache_key(
     if operation_type(request) != Some(OperationType::Query) {
         return None;
     }
-    let normalized = request.query.split_whitespace().collect::<Vec<_>>().join(" ");
     let variables = serde_json::to_vec(&request.variables).ok()?;
     let operation = request.operation_name.as_deref().unwrap_or("");
     Some(cache_key(&[
         b"graphql",
-        normalized.as_bytes(),
+        request.query.as_bytes(),
         operation.as_bytes(),
         &variables,
     ]))

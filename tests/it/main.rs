@@ -16,6 +16,7 @@ mod graphql_http;
 mod graphql_mutations;
 mod graphql_posts;
 mod hardening;
+mod hostile;
 mod openapi;
 mod ordering;
 mod persisted;
