@@ -40,6 +40,7 @@ impl SubscriptionRoot {
         let events = event_stream(&state);
         Ok(events.filter_map(move |event| {
             let state = state.clone();
+            let viewer = viewer.clone();
             async move {
                 let Event::CommentAdded {
                     post_id: event_post,
@@ -52,7 +53,8 @@ impl SubscriptionRoot {
                     return None;
                 }
                 let mut conn = state.db().await.ok()?;
-                comments::find(&mut conn, comment_id)
+                // Checked for every event: the post may have been unpublished since.
+                comments::find_visible(&mut conn, viewer.as_ref(), comment_id)
                     .await
                     .ok()
                     .flatten()

@@ -96,3 +96,34 @@ async fn whitespace_inside_a_string_literal_is_a_different_cache_entry() {
         one_space.text
     );
 }
+
+/// Item 7: a subscriber to a published post kept receiving its comments (with the post's title
+/// and content) after the author unpublished it.
+#[tokio::test]
+async fn comments_of_a_post_unpublished_after_subscribing_stop_reaching_others() {
+    use crate::subscriptions::{COMMENTS, connect, next_json, subscribe};
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let post = app.post(&ann, "Published, then not", true).await;
+    let server = app.serve().await;
+    let mut stranger = connect(server.address, json!({})).await.unwrap();
+    subscribe(&mut stranger, "c", COMMENTS, json!({ "p": post })).await;
+    app.comment(&ann, &post, "while published").await;
+    let event = next_json(&mut stranger).await.expect("the first comment arrives");
+    assert_eq!(
+        event["payload"]["data"]["commentAdded"]["content"],
+        "while published"
+    );
+    app.graphql_ok(
+        "mutation($id: ID!) { updatePost(id: $id, input: { isPublished: false }) { id } }",
+        json!({ "id": post }),
+        Some(&ann.token),
+    )
+    .await;
+    app.comment(&ann, &post, "on a draft now").await;
+    assert_eq!(
+        next_json(&mut stranger).await,
+        None,
+        "nothing about the draft reaches a stranger"
+    );
+}
