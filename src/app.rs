@@ -77,7 +77,7 @@ pub fn build_app(state: AppState) -> Router {
             "/graphql",
             get(graphql_http::graphql_get).post(graphql_http::graphql_post),
         )
-        .route("/graphql/ws", get(graphql_http::graphql_ws))
+        .route("/graphql/ws", get(crate::graphql::ws::graphql_ws))
         .layer(DefaultBodyLimit::max(state.config().graphql_body_limit))
         .layer(middleware::from_fn(http::metrics::track_requests));
     // Inside each router, so that the metrics see the matched route template.

@@ -14,8 +14,19 @@ const CAPACITY: usize = 1024;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Event {
-    CommentAdded { post_id: Uuid, comment_id: Uuid },
-    PostPublished { post_id: Uuid, category: CategoryLabel },
+    CommentAdded {
+        post_id: Uuid,
+        comment_id: Uuid,
+    },
+    PostPublished {
+        post_id: Uuid,
+        category: CategoryLabel,
+    },
+    /// A user's role or active flag changed: open sockets of that user check it again at once
+    /// (on every instance), and end when the user is deactivated or demoted.
+    UserChanged {
+        user_id: Uuid,
+    },
 }
 
 /// A category as carried by events (its Postgres label).

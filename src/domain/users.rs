@@ -12,6 +12,7 @@ use crate::auth::Viewer;
 use crate::db::models::{Role, User, UserByline};
 use crate::db::schema::users;
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
+use crate::events::{Event, EventBus};
 
 const CURSOR_TAG: &str = "users";
 
@@ -351,43 +352,50 @@ pub async fn update(
 /// Changes a user's role (admins only).
 pub async fn set_role(
     conn: &mut AsyncPgConnection,
+    events: &EventBus,
     viewer: &Viewer,
     id: Uuid,
     role: Role,
 ) -> AppResult<User> {
     require_admin(viewer)?;
-    diesel::update(users::table.find(id))
+    let user = diesel::update(users::table.find(id))
         .set((users::role.eq(role), users::updated_at.eq(Utc::now())))
         .returning(User::as_returning())
         .get_result(conn)
         .await
         .optional()?
-        .ok_or(AppError::NotFound(Resource::User))
+        .ok_or(AppError::NotFound(Resource::User))?;
+    events.publish(Event::UserChanged { user_id: id }).await;
+    Ok(user)
 }
 
 /// Activates or deactivates a user (admins only). Deactivation ends every session of the user.
 pub async fn set_active(
     conn: &mut AsyncPgConnection,
+    events: &EventBus,
     viewer: &Viewer,
     id: Uuid,
     active: bool,
 ) -> AppResult<User> {
     require_admin(viewer)?;
     use diesel_async::AsyncConnection;
-    conn.transaction(async move |conn| {
-        let user = diesel::update(users::table.find(id))
-            .set((users::is_active.eq(active), users::updated_at.eq(Utc::now())))
-            .returning(User::as_returning())
-            .get_result(conn)
-            .await
-            .optional()?
-            .ok_or(AppError::NotFound(Resource::User))?;
-        if !active {
-            super::sessions::revoke_all_for_user(conn, id).await?;
-        }
-        Ok(user)
-    })
-    .await
+    let user = conn
+        .transaction(async move |conn| {
+            let user = diesel::update(users::table.find(id))
+                .set((users::is_active.eq(active), users::updated_at.eq(Utc::now())))
+                .returning(User::as_returning())
+                .get_result(conn)
+                .await
+                .optional()?
+                .ok_or(AppError::NotFound(Resource::User))?;
+            if !active {
+                super::sessions::revoke_all_for_user(conn, id).await?;
+            }
+            Ok::<_, AppError>(user)
+        })
+        .await?;
+    events.publish(Event::UserChanged { user_id: id }).await;
+    Ok(user)
 }
 
 #[cfg(test)]

@@ -4,30 +4,23 @@
 //! be resolved, and GraphiQL for browsers.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, Data, Request, Response as GqlResponse, ServerError};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use async_graphql::{BatchRequest, Request, Response as GqlResponse};
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State, WebSocketUpgrade};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::batch::BatchQueue;
-use super::context::RequestViewer;
 use super::graphiql;
 use super::json;
-use super::limits::{RateLimitKey, RequestMeta, prepare, selected_operation};
-use super::loaders::Loaders;
-use super::parsed::NewDocument;
-use super::persisted::{self, Refusal};
-use crate::auth::Viewer;
+use super::limits::selected_operation;
+use super::persisted;
+use super::pipeline::{Caller, run_one};
 use crate::auth::extract::viewer_from_headers;
 use crate::cache::{CachedResponse, cache_key};
 use crate::error::AppError;
@@ -242,15 +235,6 @@ fn mutation_over_get(media: Media) -> Response {
     response
 }
 
-/// A GraphQL answer for a document that cannot run (persisted-query protocol).
-fn persisted_refusal(refusal: &Refusal) -> GqlResponse {
-    let mut error = ServerError::new(refusal.message(), None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", refusal.code());
-    error.extensions = Some(extensions);
-    GqlResponse::from_errors(vec![error])
-}
-
 /// Reads `query`, `operationName`, `variables` and `extensions` from a URL (GraphQL over HTTP
 /// names; the helper in async-graphql 7.2 expects `operation_name`). `None` when no query is given.
 fn request_from_query_string(raw: &str) -> Result<Option<Request>, String> {
@@ -315,7 +299,7 @@ async fn execute(
     match batch {
         BatchRequest::Single(mut request) => {
             if let Err(refused) = persisted::resolve(&state, &mut request).await {
-                let body = response_body(&persisted_refusal(&refused), false);
+                let body = response_body(&persisted::refusal_response(&refused), false);
                 return body_response(media.refused_status(), media, body);
             }
             let new_document = state.parsed_documents().attach(&mut request);
@@ -336,9 +320,6 @@ async fn execute(
                 generation = seen;
             }
             let (response, meta) = run_one(&state, &caller, request, new_document).await;
-            if meta.changes_content.load(Ordering::Relaxed) {
-                state.cache().invalidate().await;
-            }
             let executed = meta.executed.load(Ordering::Relaxed);
             let rate_limit = meta.rate_limit.lock().ok().and_then(|slot| *slot);
             let busy = meta.busy.load(Ordering::Relaxed);
@@ -378,19 +359,14 @@ async fn execute(
         }
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
-            let mut changed = false;
             for mut request in requests {
                 if let Err(refused) = persisted::resolve(&state, &mut request).await {
-                    responses.push(persisted_refusal(&refused));
+                    responses.push(persisted::refusal_response(&refused));
                     continue;
                 }
                 let new_document = state.parsed_documents().attach(&mut request);
-                let (response, meta) = run_one(&state, &caller, request, new_document).await;
-                changed |= meta.changes_content.load(Ordering::Relaxed);
+                let (response, _) = run_one(&state, &caller, request, new_document).await;
                 responses.push(response);
-            }
-            if changed {
-                state.cache().invalidate().await;
             }
             let body = json::batch_to_vec(&responses);
             body_response(StatusCode::OK, media, body)
@@ -432,181 +408,4 @@ fn response_body(response: &GqlResponse, executed: bool) -> Vec<u8> {
     } else {
         serde_json::to_vec(&serde_json::json!({ "errors": response.errors })).unwrap_or_default()
     }
-}
-
-/// Who sent a request.
-struct Caller {
-    ip: IpAddr,
-    viewer: Option<Viewer>,
-}
-
-/// Runs one operation with its own loaders; the meta says whether it reached execution.
-/// `new_document` (parsed for this request) is kept for later requests once it has run.
-async fn run_one(
-    state: &AppState,
-    caller: &Caller,
-    request: Request,
-    new_document: Option<NewDocument>,
-) -> (GqlResponse, Arc<RequestMeta>) {
-    let meta = Arc::new(RequestMeta {
-        operation_name: request.operation_name.clone(),
-        ..RequestMeta::default()
-    });
-    let queue = BatchQueue::default();
-    let viewer = caller.viewer.clone();
-    let limit_key = match &viewer {
-        Some(viewer) => format!("gql:user:{}", viewer.id),
-        None => format!("gql:ip:{}", caller.ip),
-    };
-    let started = std::time::Instant::now();
-    let mut request = request;
-    // The operation's recorded duration includes the wait for a turn: the client sees it too.
-    let turn = match prepare(state, &mut request, &RateLimitKey(limit_key), &meta).await {
-        Ok(()) => state.execution_turn().await.map_err(|busy| {
-            meta.busy.store(true, Ordering::Relaxed);
-            let error = busy.to_graphql();
-            let mut refusal = ServerError::new(error.message, None);
-            refusal.extensions = error.extensions;
-            refusal
-        }),
-        Err(refusal) => Err(refusal),
-    };
-    let turn = match turn {
-        Ok(turn) => turn,
-        Err(refusal) => {
-            let mut response = GqlResponse::from_errors(vec![refusal]);
-            label_refusals(&mut response.errors);
-            crate::http::metrics::record_graphql(
-                meta.operation_name.as_deref(),
-                "refused",
-                started.elapsed(),
-                &[],
-            );
-            return (response, meta);
-        }
-    };
-    let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
-    let request = request
-        .data(state.clone())
-        .data(RequestViewer(viewer))
-        .data(ClientIp(caller.ip))
-        .data(loaders);
-    let mut response = queue.drive(state.schema().execute(request)).await;
-    drop(turn);
-    // Parse and validation errors carry no path; errors raised while resolving always do.
-    let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
-    meta.executed.store(executed, Ordering::Relaxed);
-    if let (true, Some(new)) = (executed, new_document) {
-        state.parsed_documents().remember(new);
-    }
-    if executed {
-        label_argument_errors(&mut response.errors);
-        if let Some(cost) = meta.cost.lock().ok().and_then(|c| *c) {
-            response
-                .extensions
-                .insert("cost".to_owned(), async_graphql::Value::from(cost));
-        }
-    } else {
-        label_refusals(&mut response.errors);
-    }
-    let codes: Vec<String> = response
-        .errors
-        .iter()
-        .filter_map(|e| {
-            e.extensions
-                .as_ref()?
-                .get("code")
-                .map(|c| c.to_string().trim_matches('"').to_owned())
-        })
-        .collect();
-    let outcome = match (executed, response.errors.is_empty()) {
-        (false, _) => "refused",
-        (true, true) => "ok",
-        (true, false) => "error",
-    };
-    crate::http::metrics::record_graphql(meta.operation_name.as_deref(), outcome, started.elapsed(), &codes);
-    (response, meta)
-}
-
-/// Gives a code to the errors raised while executing that have none: every error of ours carries
-/// one (`AppError`), so these are async-graphql's own, an argument value that failed to parse or
-/// its validator (`excerpt(length: -1)`), which is the client's input to fix.
-fn label_argument_errors(errors: &mut [ServerError]) {
-    for error in errors.iter_mut().filter(|e| !e.path.is_empty()) {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", "BAD_USER_INPUT");
-        }
-    }
-}
-
-/// Gives parse and validation errors a code, so clients can tell them apart from field errors.
-fn label_refusals(errors: &mut [ServerError]) {
-    for error in errors {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
-        }
-    }
-}
-
-/// `GET /graphql/ws`: subscriptions over graphql-transport-ws (and the older graphql-ws). The
-/// caller authenticates with `{"Authorization": "Bearer <token>"}` in `connection_init`; a bad
-/// token refuses the connection, no token subscribes anonymously.
-pub async fn graphql_ws(
-    State(state): State<AppState>,
-    Extension(ClientIp(ip)): Extension<ClientIp>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let schema = state.schema().clone();
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .on_connection_init(move |payload| connection_data(state, ip, payload))
-                .serve()
-        })
-}
-
-/// The token of a `connection_init` payload, as an `Authorization` header value, from wherever
-/// clients put it: `Authorization` or `authorization` (`Bearer <token>`), `authToken` or `token`
-/// (the bare token, or with `Bearer`), or `headers.Authorization`.
-fn token_of_init(payload: &serde_json::Value) -> Option<String> {
-    fn text(value: Option<&serde_json::Value>) -> Option<&str> {
-        value.and_then(serde_json::Value::as_str)
-    }
-    let headers = payload.get("headers");
-    let value = text(payload.get("Authorization"))
-        .or_else(|| text(payload.get("authorization")))
-        .or_else(|| text(headers.and_then(|h| h.get("Authorization"))))
-        .or_else(|| text(headers.and_then(|h| h.get("authorization"))))
-        .or_else(|| text(payload.get("authToken")))
-        .or_else(|| text(payload.get("token")))?;
-    let has_scheme = value.len() > 7 && value[..7].eq_ignore_ascii_case("bearer ");
-    Some(if has_scheme {
-        value.to_owned()
-    } else {
-        format!("Bearer {value}")
-    })
-}
-
-async fn connection_data(
-    state: AppState,
-    ip: IpAddr,
-    payload: serde_json::Value,
-) -> async_graphql::Result<Data> {
-    let mut headers = HeaderMap::new();
-    if let Some(value) = token_of_init(&payload).and_then(|v| HeaderValue::from_str(&v).ok()) {
-        headers.insert(header::AUTHORIZATION, value);
-    }
-    let viewer = viewer_from_headers(&state, &headers)
-        .await
-        .map_err(|e| async_graphql::Error::new(e.message()))?;
-    let mut data = Data::default();
-    data.insert(Loaders::for_subscription(&state, viewer.as_ref().map(|v| v.id)));
-    data.insert(RequestViewer(viewer));
-    data.insert(ClientIp(ip));
-    data.insert(state);
-    Ok(data)
 }

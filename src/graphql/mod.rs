@@ -10,9 +10,11 @@ pub mod loaders;
 pub mod mutation;
 pub mod parsed;
 pub mod persisted;
+pub mod pipeline;
 pub mod query;
 pub mod subscription;
 pub mod types;
+pub mod ws;
 
 use async_graphql::Schema;
 

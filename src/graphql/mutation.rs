@@ -157,7 +157,14 @@ impl AccountMutation {
     ) -> async_graphql::Result<InOrder<UserObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&user_id, "userId")?;
-        let user = users::set_role(&mut *context::db(ctx).await?, viewer, id, role.into()).await?;
+        let user = users::set_role(
+            &mut *context::db(ctx).await?,
+            context::state(ctx)?.events(),
+            viewer,
+            id,
+            role.into(),
+        )
+        .await?;
         Ok(InOrder(UserObject::Whole(user.into())))
     }
 
@@ -170,7 +177,14 @@ impl AccountMutation {
     ) -> async_graphql::Result<InOrder<UserObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&user_id, "userId")?;
-        let user = users::set_active(&mut *context::db(ctx).await?, viewer, id, active).await?;
+        let user = users::set_active(
+            &mut *context::db(ctx).await?,
+            context::state(ctx)?.events(),
+            viewer,
+            id,
+            active,
+        )
+        .await?;
         Ok(InOrder(UserObject::Whole(user.into())))
     }
 }

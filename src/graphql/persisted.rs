@@ -137,6 +137,15 @@ fn persisted_hash(request: &Request) -> Result<Option<String>, Refusal> {
     }
 }
 
+/// A GraphQL answer for a document that cannot run (persisted-query protocol).
+pub fn refusal_response(refusal: &Refusal) -> async_graphql::Response {
+    let mut error = async_graphql::ServerError::new(refusal.message(), None);
+    let mut extensions = async_graphql::ErrorExtensionValues::default();
+    extensions.set("code", refusal.code());
+    error.extensions = Some(extensions);
+    async_graphql::Response::from_errors(vec![error])
+}
+
 /// Fills in or checks the request's document before it runs.
 pub async fn resolve(state: &AppState, request: &mut Request) -> Result<(), Refusal> {
     let hash = persisted_hash(request)?;

@@ -1,0 +1,193 @@
+//! The one execution pipeline of GraphQL operations. The transports (`http`: POST, GET and
+//! batches; `ws`: graphql-transport-ws) decode their requests, resolve the caller and encode the
+//! answers; every rule between (limits, cost, rate limit, execution turn, execution, cache
+//! invalidation, metrics) is applied here, so a transport cannot skip one.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_graphql::{Request, Response as GqlResponse, ServerError};
+use futures_util::stream::{BoxStream, StreamExt};
+
+use super::batch::BatchQueue;
+use super::context::RequestViewer;
+use super::limits::{RateLimitKey, RequestMeta, prepare};
+use super::loaders::Loaders;
+use super::parsed::NewDocument;
+use crate::auth::Viewer;
+use crate::error::AppError;
+use crate::ratelimit::ClientIp;
+use crate::state::AppState;
+
+/// Who sent a request: resolved by the transport for every operation (HTTP per request, a
+/// WebSocket per message), never cached for the life of a connection.
+pub struct Caller {
+    pub ip: IpAddr,
+    pub viewer: Option<Viewer>,
+}
+
+impl Caller {
+    /// Whom the operation's cost is charged to: the user, or the client IP when anonymous.
+    fn rate_limit_key(&self) -> RateLimitKey {
+        RateLimitKey(match &self.viewer {
+            Some(viewer) => format!("gql:user:{}", viewer.id),
+            None => format!("gql:ip:{}", self.ip),
+        })
+    }
+}
+
+/// An answer for an operation refused before it ran (the caller could not be resolved).
+pub fn refusal_response(error: &AppError) -> GqlResponse {
+    let error = error.to_graphql();
+    let mut refusal = ServerError::new(error.message, None);
+    refusal.extensions = error.extensions;
+    GqlResponse::from_errors(vec![refusal])
+}
+
+/// Admits a subscription through the same limits and rate limit as any operation, then starts
+/// its event stream (long-lived: it holds no execution turn).
+pub async fn subscribe(
+    state: &AppState,
+    caller: &Caller,
+    mut request: Request,
+) -> Result<BoxStream<'static, GqlResponse>, GqlResponse> {
+    let meta = RequestMeta {
+        operation_name: request.operation_name.clone(),
+        ..RequestMeta::default()
+    };
+    if let Err(refusal) = prepare(state, &mut request, &caller.rate_limit_key(), &meta).await {
+        let mut response = GqlResponse::from_errors(vec![refusal]);
+        label_refusals(&mut response.errors);
+        return Err(response);
+    }
+    let viewer = caller.viewer.clone();
+    let loaders = Loaders::for_subscription(state, viewer.as_ref().map(|v| v.id));
+    let request = request
+        .data(state.clone())
+        .data(RequestViewer(viewer))
+        .data(ClientIp(caller.ip))
+        .data(loaders);
+    Ok(state
+        .schema()
+        .execute_stream(request)
+        .map(|mut response| {
+            label_argument_errors(&mut response.errors);
+            label_refusals(&mut response.errors);
+            response
+        })
+        .boxed())
+}
+
+/// Runs one query or mutation through every step, whichever transport it came by: limits
+/// (depth, cost, aliases, fields), the caller's rate limit, an execution turn, execution with
+/// its own loaders, cache invalidation after a write, metrics. The meta says whether it reached
+/// execution. `new_document` (parsed for this request) is kept for later requests once it has
+/// run.
+pub async fn run_one(
+    state: &AppState,
+    caller: &Caller,
+    request: Request,
+    new_document: Option<NewDocument>,
+) -> (GqlResponse, Arc<RequestMeta>) {
+    let meta = Arc::new(RequestMeta {
+        operation_name: request.operation_name.clone(),
+        ..RequestMeta::default()
+    });
+    let queue = BatchQueue::default();
+    let viewer = caller.viewer.clone();
+    let limit_key = caller.rate_limit_key();
+    let started = std::time::Instant::now();
+    let mut request = request;
+    // The operation's recorded duration includes the wait for a turn: the client sees it too.
+    let turn = match prepare(state, &mut request, &limit_key, &meta).await {
+        Ok(()) => state.execution_turn().await.map_err(|busy| {
+            meta.busy.store(true, Ordering::Relaxed);
+            let error = busy.to_graphql();
+            let mut refusal = ServerError::new(error.message, None);
+            refusal.extensions = error.extensions;
+            refusal
+        }),
+        Err(refusal) => Err(refusal),
+    };
+    let turn = match turn {
+        Ok(turn) => turn,
+        Err(refusal) => {
+            let mut response = GqlResponse::from_errors(vec![refusal]);
+            label_refusals(&mut response.errors);
+            crate::http::metrics::record_graphql(
+                meta.operation_name.as_deref(),
+                "refused",
+                started.elapsed(),
+                &[],
+            );
+            return (response, meta);
+        }
+    };
+    let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
+    let request = request
+        .data(state.clone())
+        .data(RequestViewer(viewer))
+        .data(ClientIp(caller.ip))
+        .data(loaders);
+    let mut response = queue.drive(state.schema().execute(request)).await;
+    drop(turn);
+    if meta.changes_content.load(Ordering::Relaxed) {
+        state.cache().invalidate().await;
+    }
+    // Parse and validation errors carry no path; errors raised while resolving always do.
+    let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
+    meta.executed.store(executed, Ordering::Relaxed);
+    if let (true, Some(new)) = (executed, new_document) {
+        state.parsed_documents().remember(new);
+    }
+    if executed {
+        label_argument_errors(&mut response.errors);
+        if let Some(cost) = meta.cost.lock().ok().and_then(|c| *c) {
+            response
+                .extensions
+                .insert("cost".to_owned(), async_graphql::Value::from(cost));
+        }
+    } else {
+        label_refusals(&mut response.errors);
+    }
+    let codes: Vec<String> = response
+        .errors
+        .iter()
+        .filter_map(|e| {
+            e.extensions
+                .as_ref()?
+                .get("code")
+                .map(|c| c.to_string().trim_matches('"').to_owned())
+        })
+        .collect();
+    let outcome = match (executed, response.errors.is_empty()) {
+        (false, _) => "refused",
+        (true, true) => "ok",
+        (true, false) => "error",
+    };
+    crate::http::metrics::record_graphql(meta.operation_name.as_deref(), outcome, started.elapsed(), &codes);
+    (response, meta)
+}
+
+/// Gives a code to the errors raised while executing that have none: every error of ours carries
+/// one (`AppError`), so these are async-graphql's own, an argument value that failed to parse or
+/// its validator (`excerpt(length: -1)`), which is the client's input to fix.
+fn label_argument_errors(errors: &mut [ServerError]) {
+    for error in errors.iter_mut().filter(|e| !e.path.is_empty()) {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
+        }
+    }
+}
+
+/// Gives parse and validation errors a code, so clients can tell them apart from field errors.
+pub fn label_refusals(errors: &mut [ServerError]) {
+    for error in errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
+        }
+    }
+}
