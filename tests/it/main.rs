@@ -27,4 +27,5 @@ mod scale_out;
 mod search;
 mod spec;
 mod subscriptions;
+mod transports;
 mod ws_protocol;

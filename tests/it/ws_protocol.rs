@@ -26,7 +26,7 @@ async fn open(address: std::net::SocketAddr) -> Socket {
 }
 
 /// The close code the server ends the socket with (within `wait`), skipping other messages.
-async fn close_code(socket: &mut Socket, wait: Duration) -> Option<u16> {
+pub async fn close_code(socket: &mut Socket, wait: Duration) -> Option<u16> {
     let deadline = Instant::now() + wait;
     loop {
         let left = deadline.checked_duration_since(Instant::now())?;
@@ -38,7 +38,7 @@ async fn close_code(socket: &mut Socket, wait: Duration) -> Option<u16> {
     }
 }
 
-async fn send(socket: &mut Socket, message: Value) {
+pub async fn send(socket: &mut Socket, message: Value) {
     socket.send(Message::text(message.to_string())).await.unwrap();
 }
 

@@ -17,7 +17,7 @@ use futures_util::{
 use pin_project_lite::pin_project;
 use serde::{Deserialize, Serialize};
 
-use crate::{Data, Error, Executor, Request, Response, Result, util::Delay};
+use crate::{Data, Error, Executor, Request, Response, Result, Value, util::Delay};
 
 /// All known protocols based on WebSocket.
 pub const ALL_WEBSOCKET_PROTOCOLS: [&str; 2] = ["graphql-transport-ws", "graphql-ws"];
@@ -529,6 +529,25 @@ where
 
         for (id, stream) in &mut *this.streams {
             match Pin::new(stream).poll_next(cx) {
+                // PATCH(blog-gateway): an operation refused before execution (parse,
+                // validation, limits: errors without a path and no data) is an `Error` message
+                // in graphql-transport-ws, which ends the operation; a `Next` with `data: null`
+                // claimed it ran.
+                Poll::Ready(Some(payload))
+                    if *this.protocol == Protocols::GraphQLWS
+                        && payload.data == Value::Null
+                        && !payload.errors.is_empty()
+                        && payload.errors.iter().all(|error| error.path.is_empty()) =>
+                {
+                    let id = id.clone();
+                    let message = serde_json::to_string(&ServerMessage::Error {
+                        id: &id,
+                        payload: &payload.errors,
+                    })
+                    .unwrap();
+                    this.streams.remove(&id);
+                    return Poll::Ready(Some(WsMessage::Text(message)));
+                }
                 Poll::Ready(Some(payload)) => {
                     return Poll::Ready(Some(WsMessage::Text(
                         serde_json::to_string(&this.protocol.next_message(id, payload)).unwrap(),
@@ -664,11 +683,11 @@ enum ServerMessage<'a> {
         id: &'a str,
         payload: Response,
     },
-    // Not used by this library, as it's not necessary to send
-    // Error {
-    //     id: &'a str,
-    //     payload: serde_json::Value,
-    // },
+    /// PATCH(blog-gateway): graphql-ws `Error`, for an operation refused before execution.
+    Error {
+        id: &'a str,
+        payload: &'a [crate::ServerError],
+    },
     Complete {
         id: &'a str,
     },
