@@ -298,10 +298,13 @@ async fn execute(
     let caller = Caller { ip, viewer };
     match batch {
         BatchRequest::Single(mut request) => {
-            if let Err(refused) = persisted::resolve(&state, &mut request).await {
-                let body = response_body(&persisted::refusal_response(&refused), false);
-                return body_response(media.refused_status(), media, body);
-            }
+            let pending = match persisted::resolve(&state, &mut request).await {
+                Ok(pending) => pending,
+                Err(refused) => {
+                    let body = response_body(&persisted::refusal_response(&refused), false);
+                    return body_response(media.refused_status(), media, body);
+                }
+            };
             let new_document = state.parsed_documents().attach(&mut request);
             if matches!(door, Door::Get(_)) && operation_type(&mut request) == Some(OperationType::Mutation) {
                 return mutation_over_get(media);
@@ -319,7 +322,7 @@ async fn execute(
                 }
                 generation = seen;
             }
-            let (response, meta) = run_one(&state, &caller, request, new_document).await;
+            let (response, meta) = run_one(&state, &caller, request, new_document, pending).await;
             let executed = meta.executed.load(Ordering::Relaxed);
             let rate_limit = meta.rate_limit.lock().ok().and_then(|slot| *slot);
             let busy = meta.busy.load(Ordering::Relaxed);
@@ -360,12 +363,15 @@ async fn execute(
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for mut request in requests {
-                if let Err(refused) = persisted::resolve(&state, &mut request).await {
-                    responses.push(persisted::refusal_response(&refused));
-                    continue;
-                }
+                let pending = match persisted::resolve(&state, &mut request).await {
+                    Ok(pending) => pending,
+                    Err(refused) => {
+                        responses.push(persisted::refusal_response(&refused));
+                        continue;
+                    }
+                };
                 let new_document = state.parsed_documents().attach(&mut request);
-                let (response, _) = run_one(&state, &caller, request, new_document).await;
+                let (response, _) = run_one(&state, &caller, request, new_document, pending).await;
                 responses.push(response);
             }
             let body = json::batch_to_vec(&responses);

@@ -15,6 +15,14 @@ use crate::state::AppState;
 const APQ_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 /// Most documents remembered in process.
 const LOCAL_CAPACITY: usize = 5_000;
+/// Largest document remembered by hash: a larger one runs, but is not stored (clients send it
+/// again with its hash; nothing a client can send grows the store by more than this).
+pub const APQ_MAX_DOCUMENT_BYTES: usize = 32 * 1024;
+/// Bytes of documents this process remembers at most (then it starts over).
+const LOCAL_BUDGET_BYTES: usize = 8 * 1024 * 1024;
+/// Bytes of documents stored in Redis per deployment within one `APQ_TTL` (then new ones are
+/// not stored until the window ends).
+const REDIS_BUDGET_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Why a request's document cannot run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,8 +62,29 @@ impl Refusal {
 pub struct DocumentStore {
     redis: Option<redis::aio::ConnectionManager>,
     prefix: String,
-    local: Mutex<HashMap<String, String>>,
-    trusted: Mutex<HashMap<String, String>>,
+    local: Mutex<Remembered>,
+    trusted: Mutex<Remembered>,
+}
+
+/// Documents by hash, with the bytes they hold.
+#[derive(Default)]
+struct Remembered {
+    documents: HashMap<String, String>,
+    bytes: usize,
+}
+
+/// A document sent with its hash, to remember once it has passed the limits and validation and
+/// run (never before: a document that does not parse or is refused is never stored).
+pub struct Pending {
+    hash: String,
+    document: String,
+}
+
+impl Pending {
+    /// What storing it costs its caller's rate limit: a point per KiB.
+    pub fn points(&self) -> u32 {
+        u32::try_from(self.document.len().div_ceil(1024).max(1)).unwrap_or(u32::MAX)
+    }
 }
 
 impl DocumentStore {
@@ -63,21 +92,33 @@ impl DocumentStore {
         Self {
             redis,
             prefix: prefix.to_owned(),
-            local: Mutex::new(HashMap::new()),
-            trusted: Mutex::new(HashMap::new()),
+            local: Mutex::new(Remembered::default()),
+            trusted: Mutex::new(Remembered::default()),
         }
     }
 
-    fn remember_locally(map: &Mutex<HashMap<String, String>>, hash: &str, document: &str) {
+    fn remember_locally(map: &Mutex<Remembered>, hash: &str, document: &str) {
         let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() >= LOCAL_CAPACITY {
-            map.clear();
+        if map.documents.len() >= LOCAL_CAPACITY || map.bytes + document.len() > LOCAL_BUDGET_BYTES {
+            *map = Remembered::default();
         }
-        map.insert(hash.to_owned(), document.to_owned());
+        if map
+            .documents
+            .insert(hash.to_owned(), document.to_owned())
+            .is_none()
+        {
+            map.bytes += document.len();
+        }
     }
 
     async fn load_apq(&self, hash: &str) -> Option<String> {
-        if let Some(found) = self.local.lock().unwrap_or_else(|e| e.into_inner()).get(hash) {
+        if let Some(found) = self
+            .local
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .documents
+            .get(hash)
+        {
             return Some(found.clone());
         }
         let redis = self.redis.as_ref()?;
@@ -93,25 +134,59 @@ impl DocumentStore {
         Some(found)
     }
 
-    async fn save_apq(&self, hash: &str, document: &str) {
-        Self::remember_locally(&self.local, hash, document);
-        if let Some(redis) = &self.redis {
-            let mut conn = redis.clone();
-            let mut command = redis::cmd("SET");
-            command
-                .arg(format!("{}apq:{hash}", self.prefix))
-                .arg(document)
-                .arg("EX")
-                .arg(APQ_TTL.as_secs());
-            let call = command.query_async::<()>(&mut conn);
-            if let Ok(Err(error)) = tokio::time::timeout(Duration::from_millis(100), call).await {
-                tracing::debug!(%error, "could not persist a query in Redis");
-            }
+    /// Remembers a document that has run (see [`Pending`]), within the budgets.
+    pub async fn save(&self, pending: Pending) {
+        let Pending { hash, document } = pending;
+        Self::remember_locally(&self.local, &hash, &document);
+        let Some(redis) = &self.redis else {
+            return;
+        };
+        let mut conn = redis.clone();
+        // The bytes stored in this window: past the budget, nothing more is stored until the
+        // window ends with the counter.
+        let counter = format!("{}apq:bytes", self.prefix);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .cmd("INCRBY")
+            .arg(&counter)
+            .arg(document.len())
+            .cmd("EXPIRE")
+            .arg(&counter)
+            .arg(APQ_TTL.as_secs())
+            .arg("NX")
+            .ignore();
+        let call = pipe.query_async::<(u64,)>(&mut conn);
+        let stored = match tokio::time::timeout(Duration::from_millis(100), call).await {
+            Ok(Ok((bytes,))) => bytes,
+            _ => return,
+        };
+        if stored > REDIS_BUDGET_BYTES {
+            tracing::warn!(
+                stored,
+                "the persisted-query budget in Redis is spent; not storing more"
+            );
+            return;
+        }
+        let mut command = redis::cmd("SET");
+        command
+            .arg(format!("{}apq:{hash}", self.prefix))
+            .arg(&document)
+            .arg("EX")
+            .arg(APQ_TTL.as_secs());
+        let call = command.query_async::<()>(&mut conn);
+        if let Ok(Err(error)) = tokio::time::timeout(Duration::from_millis(100), call).await {
+            tracing::debug!(%error, "could not persist a query in Redis");
         }
     }
 
     async fn load_trusted(&self, state: &AppState, hash: &str) -> Option<String> {
-        if let Some(found) = self.trusted.lock().unwrap_or_else(|e| e.into_inner()).get(hash) {
+        if let Some(found) = self
+            .trusted
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .documents
+            .get(hash)
+        {
             return Some(found.clone());
         }
         let mut conn = state.db().await.ok()?;
@@ -147,7 +222,10 @@ pub fn refusal_response(refusal: &Refusal) -> async_graphql::Response {
 }
 
 /// Fills in or checks the request's document before it runs.
-pub async fn resolve(state: &AppState, request: &mut Request) -> Result<(), Refusal> {
+///
+/// A document sent with its hash comes back as [`Pending`]: the pipeline stores it once it has
+/// run.
+pub async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<Pending>, Refusal> {
     let hash = persisted_hash(request)?;
     let trusted_only = state.config().trusted_documents;
     let store = state.documents();
@@ -164,7 +242,7 @@ pub async fn resolve(state: &AppState, request: &mut Request) -> Result<(), Refu
             } else {
                 Refusal::NotFound
             })?;
-            Ok(())
+            Ok(None)
         }
         (Some(hash), true) => {
             if sha256_hex(&request.query) != hash {
@@ -174,11 +252,13 @@ pub async fn resolve(state: &AppState, request: &mut Request) -> Result<(), Refu
                 store
                     .load_trusted(state, &hash)
                     .await
-                    .map(|_| ())
+                    .map(|_| None)
                     .ok_or(Refusal::NotTrusted)
             } else {
-                store.save_apq(&hash, &request.query).await;
-                Ok(())
+                Ok((request.query.len() <= APQ_MAX_DOCUMENT_BYTES).then(|| Pending {
+                    hash,
+                    document: request.query.clone(),
+                }))
             }
         }
         (None, _) if trusted_only => {
@@ -186,9 +266,9 @@ pub async fn resolve(state: &AppState, request: &mut Request) -> Result<(), Refu
             store
                 .load_trusted(state, &hash)
                 .await
-                .map(|_| ())
+                .map(|_| None)
                 .ok_or(Refusal::NotTrusted)
         }
-        (None, _) => Ok(()),
+        (None, _) => Ok(None),
     }
 }

@@ -15,6 +15,7 @@ use super::context::RequestViewer;
 use super::limits::{RateLimitKey, RequestMeta, prepare};
 use super::loaders::Loaders;
 use super::parsed::NewDocument;
+use super::persisted::Pending;
 use crate::auth::Viewer;
 use crate::error::AppError;
 use crate::ratelimit::ClientIp;
@@ -89,6 +90,7 @@ pub async fn run_one(
     caller: &Caller,
     request: Request,
     new_document: Option<NewDocument>,
+    pending: Option<Pending>,
 ) -> (GqlResponse, Arc<RequestMeta>) {
     let meta = Arc::new(RequestMeta {
         operation_name: request.operation_name.clone(),
@@ -140,6 +142,15 @@ pub async fn run_one(
     meta.executed.store(executed, Ordering::Relaxed);
     if let (true, Some(new)) = (executed, new_document) {
         state.parsed_documents().remember(new);
+    }
+    if let (true, Some(pending)) = (executed, pending) {
+        // Storing a document costs its caller a point per KiB, on top of the operation.
+        if let Some(limiter) = state.limiter() {
+            limiter
+                .charge(&limit_key.0, state.graphql_quota(), pending.points())
+                .await;
+        }
+        state.documents().save(pending).await;
     }
     if executed {
         label_argument_errors(&mut response.errors);

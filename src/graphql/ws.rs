@@ -215,16 +215,17 @@ impl Session {
         };
         let caller = Caller { ip: self.ip, viewer };
         let state = &self.state;
-        if let Err(refused) = persisted::resolve(state, &mut request).await {
-            return single(persisted::refusal_response(&refused));
-        }
+        let pending = match persisted::resolve(state, &mut request).await {
+            Ok(pending) => pending,
+            Err(refused) => return single(persisted::refusal_response(&refused)),
+        };
         let new_document = state.parsed_documents().attach(&mut request);
         let operation_name = request.operation_name.clone();
         let is_subscription = request.parsed_query().ok().and_then(|document| {
             selected_operation(document, operation_name.as_deref()).map(|op| op.node.ty)
         }) == Some(OperationType::Subscription);
         if !is_subscription {
-            let (response, _) = pipeline::run_one(state, &caller, request, new_document).await;
+            let (response, _) = pipeline::run_one(state, &caller, request, new_document, pending).await;
             return single(response);
         }
         match pipeline::subscribe(state, &caller, request).await {
