@@ -117,6 +117,12 @@ pub struct Config {
     #[arg(long, env = "GRAPHQL_MAX_FIELDS", default_value_t = 2_000, value_parser = parse_positive)]
     pub graphql_max_fields: u32,
 
+    /// Largest GraphQL answer built, in bytes of post content (the only field that can be
+    /// large; the cost limit bounds the rest), counted while the answer is built: past it the
+    /// fields that would pass it fail with RESPONSE_TOO_LARGE instead of the server building it.
+    #[arg(long, env = "GRAPHQL_MAX_RESPONSE_BYTES", default_value_t = 16 * 1024 * 1024, value_parser = parse_positive_usize)]
+    pub graphql_max_response_bytes: usize,
+
     /// Most operations accepted in one batch request.
     #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10, value_parser = parse_positive)]
     pub graphql_max_batch: u32,

@@ -155,6 +155,8 @@ pub enum AppError {
     Unavailable,
     /// Every GraphQL execution turn stayed taken for the whole wait (GRAPHQL_MAX_CONCURRENCY).
     Busy,
+    /// The answer would pass GRAPHQL_MAX_RESPONSE_BYTES (checked while it is built).
+    ResponseTooLarge,
     /// Anything unexpected; logged once, never shown.
     Internal(anyhow::Error),
 }
@@ -205,6 +207,9 @@ impl AppError {
             AppError::RateLimited { .. } => "Too many requests from this IP",
             AppError::Unavailable => "The database is unavailable, try again shortly",
             AppError::Busy => "The server is busy, try again shortly",
+            AppError::ResponseTooLarge => {
+                "The answer would be larger than this server sends: select content on fewer posts, or ask for smaller pages"
+            }
             AppError::Internal(_) => "Internal server error",
         }
     }
@@ -219,6 +224,7 @@ impl AppError {
             AppError::Conflict => "CONFLICT",
             AppError::RateLimited { .. } => "RATE_LIMITED",
             AppError::Unavailable | AppError::Busy => "UNAVAILABLE",
+            AppError::ResponseTooLarge => "RESPONSE_TOO_LARGE",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -232,6 +238,7 @@ impl AppError {
             AppError::Validation(_) | AppError::Conflict => StatusCode::BAD_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::ResponseTooLarge => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -440,6 +440,10 @@ pub async fn count_by_authors(
     Ok(query.load(conn).await?)
 }
 
+/// Longest post content accepted, in characters after trimming (a long blog post is a tenth of
+/// it). Both doors refuse more, so no answer holds a post larger than this.
+pub const MAX_CONTENT_CHARS: usize = 100_000;
+
 /// A new or changed post as a client sent it, before validation.
 #[derive(Debug, Clone, Default)]
 pub struct PostInput {
@@ -455,7 +459,7 @@ pub struct PostInput {
 pub struct ValidPostInput(PostInput);
 
 impl PostInput {
-    /// Checks the legacy rules: title 5-200, content >= 10 (both trimmed), category required on
+    /// Checks the legacy rules: title 5-200, content 10-100,000 (both trimmed), category required on
     /// create, at most 10 tags. `errors` carries failures found while decoding (REST types).
     pub fn validate(mut self, creating: bool, mut errors: FieldErrors) -> AppResult<ValidPostInput> {
         if let Some(title) = self.title.as_mut() {
@@ -473,13 +477,23 @@ impl PostInput {
         }
         if let Some(content) = self.content.as_mut() {
             *content = content.trim().to_owned();
-            if check_no_nul(&mut errors, "content", content) && char_len(content) < 10 {
+            let length = char_len(content);
+            if !check_no_nul(&mut errors, "content", content) {
+            } else if length < 10 {
                 let message = if content.is_empty() {
                     "Content is required"
                 } else {
                     "Content must be at least 10 characters"
                 };
                 errors.add("content", content.as_str(), message);
+            } else if length > MAX_CONTENT_CHARS {
+                // The value is echoed cut short: the error must not be as large as the input.
+                let start: String = content.chars().take(100).collect();
+                errors.add(
+                    "content",
+                    format!("{start}..."),
+                    format!("Content must be at most {MAX_CONTENT_CHARS} characters (this one has {length})"),
+                );
             }
         } else if creating && !errors.has("content") {
             errors.add("content", serde_json::Value::Null, "Content is required");

@@ -31,6 +31,31 @@ pub fn require_viewer<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Viewer
     viewer(ctx).ok_or_else(|| AppError::Unauthenticated(AuthFailure::MissingToken).into())
 }
 
+/// What is left of one operation's answer budget (`GRAPHQL_MAX_RESPONSE_BYTES`), spent by the
+/// fields that can be large while the answer is built.
+pub struct ResponseBudget(std::sync::atomic::AtomicUsize);
+
+impl ResponseBudget {
+    pub fn new(bytes: usize) -> Self {
+        Self(std::sync::atomic::AtomicUsize::new(bytes))
+    }
+}
+
+/// Takes `bytes` from the operation's answer budget; RESPONSE_TOO_LARGE once it is spent.
+pub fn spend(ctx: &Context<'_>, bytes: usize) -> async_graphql::Result<()> {
+    use std::sync::atomic::Ordering;
+    let Some(budget) = ctx.data_opt::<ResponseBudget>() else {
+        return Ok(());
+    };
+    budget
+        .0
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            left.checked_sub(bytes)
+        })
+        .map(|_| ())
+        .map_err(|_| AppError::ResponseTooLarge.into())
+}
+
 /// The client address (unspecified when the request came without one).
 pub fn client_ip(ctx: &Context<'_>) -> std::net::IpAddr {
     ctx.data_opt::<ClientIp>()

@@ -11,7 +11,7 @@ use async_graphql::{Request, Response as GqlResponse, ServerError};
 use futures_util::stream::{BoxStream, StreamExt};
 
 use super::batch::BatchQueue;
-use super::context::RequestViewer;
+use super::context::{RequestViewer, ResponseBudget};
 use super::limits::{RateLimitKey, RequestMeta, prepare};
 use super::loaders::Loaders;
 use super::parsed::NewDocument;
@@ -131,6 +131,7 @@ pub async fn run_one(
         .data(state.clone())
         .data(RequestViewer(viewer))
         .data(ClientIp(caller.ip))
+        .data(ResponseBudget::new(state.config().graphql_max_response_bytes))
         .data(loaders);
     let mut response = queue.drive(state.schema().execute(request)).await;
     drop(turn);

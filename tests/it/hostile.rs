@@ -171,3 +171,70 @@ async fn only_small_documents_that_ran_are_persisted() {
     let found = send(small, false).await;
     assert_eq!(found.body["data"]["__typename"], "Query", "{}", found.text);
 }
+
+/// Item 6: post content had no cap (two 9 MB posts made `GET /api/posts` a 500 for everyone, and
+/// 99 aliases of a 5 MB post's content built 495 MB). Content is capped at 100,000 characters on
+/// both doors, and a GraphQL answer has a ceiling, counted while it is built.
+#[tokio::test]
+async fn post_content_is_capped_and_an_answer_has_a_ceiling() {
+    let app = TestApp::with_flags(&["--graphql-max-response-bytes", "50000"]).await;
+    let ann = app.user("ann", Role::User).await;
+    let too_long = "word ".repeat(20_001);
+    let rest = app
+        .call(
+            Method::POST,
+            "/api/posts",
+            Some(&ann.token),
+            Some(json!({ "title": "A long post", "content": too_long, "category": "technology" })),
+        )
+        .await;
+    assert_eq!(
+        rest.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        &rest.text[..300.min(rest.text.len())]
+    );
+    assert!(
+        rest.text.len() < 2_000,
+        "the refusal does not echo the content back"
+    );
+    assert!(rest.text.contains("at most 100000 characters"), "{}", rest.text);
+    let graphql = app
+        .graphql(
+            "mutation($c: String!) { createPost(input: { title: \"A long post\", content: $c, category: TECHNOLOGY }) { id } }",
+            json!({ "c": too_long }),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(error_code(&graphql), "BAD_USER_INPUT");
+    assert!(graphql.text.len() < 2_000);
+
+    // 30,000 bytes of content, asked for twice: the second passes the 50,000-byte ceiling.
+    let content = "word ".repeat(6_000);
+    let post = app
+        .graphql_ok(
+            "mutation($c: String!) { createPost(input: { title: \"A large post\", content: $c, category: TECHNOLOGY, isPublished: true }) { id } }",
+            json!({ "c": content }),
+            Some(&ann.token),
+        )
+        .await["createPost"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let answer = app
+        .graphql(
+            "query($id: ID!) { a: post(id: $id) { content } b: post(id: $id) { content } }",
+            json!({ "id": post }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        error_code(&answer),
+        "RESPONSE_TOO_LARGE",
+        "{}",
+        &answer.text[..200]
+    );
+    assert!(answer.text.len() < 40_000, "the answer stops at the ceiling");
+    let list = app.get("/api/posts", None).await;
+    assert_eq!(list.status, StatusCode::OK);
+}

@@ -42,8 +42,9 @@ impl PostObject {
         &self.post.title
     }
 
-    async fn content(&self) -> &str {
-        &self.post.content
+    async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
+        context::spend(ctx, self.post.content.len())?;
+        Ok(&self.post.content)
     }
 
     /// The start of the content, cut at a word boundary, with an ellipsis when shortened.
