@@ -123,6 +123,15 @@ pub struct Config {
     #[arg(long, env = "GRAPHQL_MAX_RESPONSE_BYTES", default_value_t = 16 * 1024 * 1024, value_parser = parse_positive_usize)]
     pub graphql_max_response_bytes: usize,
 
+    /// Most subscriptions open at once on one WebSocket.
+    #[arg(long, env = "GRAPHQL_MAX_SUBSCRIPTIONS_PER_SOCKET", default_value_t = 50, value_parser = parse_positive)]
+    pub graphql_max_subscriptions_per_socket: u32,
+
+    /// Most subscriptions open at once per client (the user when signed in, else the IP) on
+    /// one instance, across its sockets.
+    #[arg(long, env = "GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT", default_value_t = 200, value_parser = parse_positive)]
+    pub graphql_max_subscriptions_per_client: u32,
+
     /// Most operations accepted in one batch request.
     #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10, value_parser = parse_positive)]
     pub graphql_max_batch: u32,

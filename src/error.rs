@@ -157,6 +157,8 @@ pub enum AppError {
     Busy,
     /// The answer would pass GRAPHQL_MAX_RESPONSE_BYTES (checked while it is built).
     ResponseTooLarge,
+    /// A socket or client already holds as many subscriptions as it may.
+    TooManySubscriptions,
     /// Anything unexpected; logged once, never shown.
     Internal(anyhow::Error),
 }
@@ -207,6 +209,9 @@ impl AppError {
             AppError::RateLimited { .. } => "Too many requests from this IP",
             AppError::Unavailable => "The database is unavailable, try again shortly",
             AppError::Busy => "The server is busy, try again shortly",
+            AppError::TooManySubscriptions => {
+                "Too many subscriptions open: complete some before starting more"
+            }
             AppError::ResponseTooLarge => {
                 "The answer would be larger than this server sends: select content on fewer posts, or ask for smaller pages"
             }
@@ -222,7 +227,7 @@ impl AppError {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Validation(_) => "BAD_USER_INPUT",
             AppError::Conflict => "CONFLICT",
-            AppError::RateLimited { .. } => "RATE_LIMITED",
+            AppError::RateLimited { .. } | AppError::TooManySubscriptions => "RATE_LIMITED",
             AppError::Unavailable | AppError::Busy => "UNAVAILABLE",
             AppError::ResponseTooLarge => "RESPONSE_TOO_LARGE",
             AppError::Internal(_) => "INTERNAL",
@@ -236,7 +241,7 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Validation(_) | AppError::Conflict => StatusCode::BAD_REQUEST,
-            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. } | AppError::TooManySubscriptions => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::ResponseTooLarge => StatusCode::INSUFFICIENT_STORAGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -140,24 +140,21 @@ pub async fn add(
     Ok(comment)
 }
 
-/// A comment by id, when `viewer` may see it.
-pub async fn find_visible(
-    conn: &mut AsyncPgConnection,
-    viewer: Option<&Viewer>,
-    id: Uuid,
-) -> AppResult<Option<Comment>> {
-    let row: Option<(Comment, Post)> = comments::table
+/// A comment by id with its post, whoever asks (see [`visible`]).
+pub async fn find_with_post(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<(Comment, Post)>> {
+    Ok(comments::table
         .inner_join(posts::table)
         .filter(comments::id.eq(id))
         .select((Comment::as_select(), Post::as_select()))
         .first(conn)
         .await
-        .optional()?;
-    // A comment is visible exactly when its post is (a post unpublished after the comment was
-    // written takes its comments with it).
-    Ok(row
-        .filter(|(_, post)| super::posts::is_visible(post, viewer))
-        .map(|(comment, _)| comment))
+        .optional()?)
+}
+
+/// The comment, when `viewer` may see it: a comment is visible exactly when its post is (a post
+/// unpublished after the comment was written takes its comments with it).
+pub fn visible((comment, post): (Comment, Post), viewer: Option<&Viewer>) -> Option<Comment> {
+    super::posts::is_visible(&post, viewer).then_some(comment)
 }
 
 /// Deletes a comment: its author, a moderator or an admin. `post_id` scopes the lookup when the

@@ -390,14 +390,19 @@ pub async fn find_visible_with_author(
     viewer: Option<&Viewer>,
     id: Uuid,
 ) -> AppResult<Option<(Post, User)>> {
-    let row = posts::table
+    let row = find_with_author(conn, id).await?;
+    Ok(row.filter(|(post, _)| is_visible(post, viewer)))
+}
+
+/// A post with its author, whoever asks (the caller applies [`is_visible`]).
+pub async fn find_with_author(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<(Post, User)>> {
+    Ok(posts::table
         .inner_join(users::table)
         .filter(posts::id.eq(id))
         .select((Post::as_select(), User::as_select()))
         .first::<(Post, User)>(conn)
         .await
-        .optional()?;
-    Ok(row.filter(|(post, _)| is_visible(post, viewer)))
+        .optional()?)
 }
 
 /// Posts by id, in any order (for batch loaders; visibility is the caller's concern).

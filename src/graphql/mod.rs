@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod context;
+pub mod fanout;
 pub mod graphiql;
 pub mod http;
 pub mod json;
@@ -32,7 +33,8 @@ pub fn build_schema(config: &Config) -> GatewaySchema {
     // parser's own backstop against pathological nesting. No extension is registered: objects
     // resolve their fields through `types::InOrder`, which does not run per-field hooks.
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .limit_recursive_depth(64);
+        .limit_recursive_depth(64)
+        .data(fanout::Fanout::new(config.graphql_max_subscriptions_per_client));
     if !config.graphql_introspection {
         // prepare() answers with an error first; this is the backstop.
         builder = builder.disable_introspection();

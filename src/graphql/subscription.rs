@@ -1,11 +1,14 @@
 //! Subscription root: `commentAdded(postId)` and `postPublished(category)`, fed by the event bus.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Subscription};
 use futures_util::Stream;
 use futures_util::stream::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::context;
+use super::fanout::{Admission, Fanout};
 use super::types::enums::Category;
 use super::types::{CommentObject, InOrder, PostObject, UserObject};
 use crate::auth::Viewer;
@@ -29,6 +32,7 @@ impl SubscriptionRoot {
         let post_id = parse_id(&post_id, "postId")?;
         let state = context::state(ctx)?.clone();
         let viewer = context::viewer(ctx).cloned();
+        let (fanout, admission) = admit(ctx)?;
         let mut conn = state.db().await?;
         if posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
             .await?
@@ -39,8 +43,11 @@ impl SubscriptionRoot {
         drop(conn);
         let events = event_stream(&state);
         Ok(events.filter_map(move |event| {
+            // The admission lives as long as the stream.
+            let _counted = &admission;
             let state = state.clone();
             let viewer = viewer.clone();
+            let fanout = fanout.clone();
             async move {
                 let Event::CommentAdded {
                     post_id: event_post,
@@ -52,13 +59,18 @@ impl SubscriptionRoot {
                 if event_post != post_id {
                     return None;
                 }
-                let mut conn = state.db().await.ok()?;
-                // Checked for every event: the post may have been unpublished since.
-                comments::find_visible(&mut conn, viewer.as_ref(), comment_id)
-                    .await
-                    .ok()
-                    .flatten()
-                    .map(|comment| InOrder(CommentObject::new(comment)))
+                // One read per event for every subscriber of this process; visibility is
+                // checked for each (the post may have been unpublished since).
+                let row = fanout
+                    .comment(comment_id, async {
+                        let mut conn = state.db().await.ok()?;
+                        comments::find_with_post(&mut conn, comment_id)
+                            .await
+                            .ok()
+                            .flatten()
+                    })
+                    .await?;
+                comments::visible(row, viewer.as_ref()).map(|comment| InOrder(CommentObject::new(comment)))
             }
         }))
     }
@@ -72,11 +84,14 @@ impl SubscriptionRoot {
     ) -> async_graphql::Result<impl Stream<Item = InOrder<PostObject>> + use<>> {
         let state = context::state(ctx)?.clone();
         let viewer: Option<Viewer> = context::viewer(ctx).cloned();
+        let (fanout, admission) = admit(ctx)?;
         let wanted = category.map(crate::db::models::Category::from);
         let events = event_stream(&state);
         Ok(events.filter_map(move |event| {
+            let _counted = &admission;
             let state = state.clone();
             let viewer = viewer.clone();
+            let fanout = fanout.clone();
             async move {
                 let Event::PostPublished { post_id, category } = event else {
                     return None;
@@ -84,17 +99,28 @@ impl SubscriptionRoot {
                 if wanted.is_some_and(|wanted| wanted != category.0) {
                     return None;
                 }
-                let mut conn = state.db().await.ok()?;
-                let (post, author) = posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
-                    .await
-                    .ok()??;
-                Some(InOrder(PostObject::with_author(
-                    post,
-                    UserObject::Whole(author.into()),
-                )))
+                let (post, author) = fanout
+                    .post(post_id, async {
+                        let mut conn = state.db().await.ok()?;
+                        posts::find_with_author(&mut conn, post_id).await.ok().flatten()
+                    })
+                    .await?;
+                posts::is_visible(&post, viewer.as_ref())
+                    .then(|| InOrder(PostObject::with_author(post, UserObject::Whole(author.into()))))
             }
         }))
     }
+}
+
+/// Counts a new subscription against its client (the user, else the IP), or refuses it.
+fn admit(ctx: &Context<'_>) -> async_graphql::Result<(Arc<Fanout>, Admission)> {
+    let fanout = ctx.data::<Arc<Fanout>>()?.clone();
+    let client = match context::viewer(ctx) {
+        Some(viewer) => format!("user:{}", viewer.id),
+        None => format!("ip:{}", context::client_ip(ctx)),
+    };
+    let admission = fanout.admit(client)?;
+    Ok((fanout, admission))
 }
 
 /// The bus as a stream; a subscriber that lags skips what it missed instead of ending.
@@ -103,7 +129,11 @@ fn event_stream(state: &AppState) -> impl Stream<Item = Event> + use<> {
         loop {
             match receiver.recv().await {
                 Ok(event) => return Some((event, receiver)),
-                Err(RecvError::Lagged(skipped)) => tracing::warn!(skipped, "a subscriber lagged behind"),
+                Err(RecvError::Lagged(skipped)) => {
+                    // Never silent: counted in /metrics.
+                    metrics::counter!("graphql_subscription_events_dropped_total").increment(skipped);
+                    tracing::warn!(skipped, "a subscriber lagged behind and missed events");
+                }
                 Err(RecvError::Closed) => return None,
             }
         }

@@ -7,6 +7,7 @@
 //! reconnect with a fresh token.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -91,6 +92,17 @@ struct Session {
     token: Mutex<Option<String>>,
     signed_in_as: Mutex<Option<Viewer>>,
     status: watch::Sender<Status>,
+    /// Subscriptions open on this socket (GRAPHQL_MAX_SUBSCRIPTIONS_PER_SOCKET).
+    subscriptions: AtomicUsize,
+}
+
+/// One open subscription of a socket; uncounted when its stream is dropped.
+struct OpenSubscription(Arc<Session>);
+
+impl Drop for OpenSubscription {
+    fn drop(&mut self) {
+        self.0.subscriptions.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Session {
@@ -101,6 +113,7 @@ impl Session {
             token: Mutex::new(None),
             signed_in_as: Mutex::new(None),
             status: watch::Sender::new(Status::Open),
+            subscriptions: AtomicUsize::new(0),
         })
     }
 
@@ -228,11 +241,22 @@ impl Session {
             let (response, _) = pipeline::run_one(state, &caller, request, new_document, pending).await;
             return single(response);
         }
+        let max = usize::try_from(state.config().graphql_max_subscriptions_per_socket).unwrap_or(usize::MAX);
+        if self.subscriptions.fetch_add(1, Ordering::Relaxed) >= max {
+            self.subscriptions.fetch_sub(1, Ordering::Relaxed);
+            metrics::counter!("graphql_subscriptions_refused_total", "limit" => "socket").increment(1);
+            return single(pipeline::refusal_response(&AppError::TooManySubscriptions));
+        }
+        let open = OpenSubscription(self.clone());
         match pipeline::subscribe(state, &caller, request).await {
             Ok(events) => {
                 let session = self.clone();
                 events
                     .take_until(async move { session.until(Status::Ended).await })
+                    .map(move |event| {
+                        let _counted = &open;
+                        event
+                    })
                     .boxed()
             }
             Err(refusal) => single(refusal),

@@ -238,3 +238,98 @@ async fn post_content_is_capped_and_an_answer_has_a_ceiling() {
     let list = app.get("/api/posts", None).await;
     assert_eq!(list.status, StatusCode::OK);
 }
+
+/// Item 10: no cap on subscriptions per socket or per client (8 sockets x 2,500 subscriptions
+/// added 180 MiB), and every subscriber read the event's row itself (one publish: 12,000 pool
+/// timeouts). Capped per socket and per client, and one read per event.
+#[tokio::test]
+async fn subscriptions_are_capped_per_socket_and_client_and_an_event_is_read_once() {
+    use crate::subscriptions::{connect, next_json, subscribe};
+    // The comment's own fields: what the fan-out reads once (a nested author or post is read
+    // by each subscriber's loaders).
+    const FLAT: &str = "subscription($p: ID!) { commentAdded(postId: $p) { id content } }";
+    use crate::ws_protocol::send;
+    let app = TestApp::with_flags(&[
+        "--graphql-max-subscriptions-per-socket",
+        "3",
+        "--graphql-max-subscriptions-per-client",
+        "5",
+    ])
+    .await;
+    let ann = app.user("ann", Role::User).await;
+    let post = app.post(&ann, "A popular post", true).await;
+    let server = app.serve().await;
+
+    // Per socket: the fourth subscription of a socket is refused before it starts.
+    let mut first = connect(server.address, json!({})).await.unwrap();
+    for id in ["a", "b", "c"] {
+        subscribe(&mut first, id, FLAT, json!({ "p": post })).await;
+    }
+    subscribe(&mut first, "d", FLAT, json!({ "p": post })).await;
+    let refused = next_json(&mut first).await.expect("a refusal");
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "d");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{refused}"
+    );
+
+    // Per client (this IP, across sockets): 3 + 2 open, the sixth is refused.
+    let mut second = connect(server.address, json!({})).await.unwrap();
+    for id in ["e", "f"] {
+        subscribe(&mut second, id, FLAT, json!({ "p": post })).await;
+    }
+    subscribe(&mut second, "g", FLAT, json!({ "p": post })).await;
+    let refused = next_json(&mut second).await.expect("a refusal");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{refused}"
+    );
+
+    // Completing one frees its place.
+    send(&mut first, json!({ "id": "a", "type": "complete" })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    subscribe(&mut second, "h", FLAT, json!({ "p": post })).await;
+
+    // One comment, five subscribers (b, c, e, f, h): each gets it, from one read of its row.
+    app.state.statements().reset();
+    app.comment(&ann, &post, "Seen by everyone").await;
+    let mut delivered = 0;
+    for (socket, expected) in [(&mut first, 2), (&mut second, 3)] {
+        let mut here = 0;
+        while here < expected {
+            let Some(event) = next_json(socket).await else {
+                break;
+            };
+            if event["type"] == "next" {
+                assert_eq!(
+                    event["payload"]["data"]["commentAdded"]["content"], "Seen by everyone",
+                    "{event}"
+                );
+                here += 1;
+            }
+        }
+        delivered += here;
+    }
+    assert_eq!(delivered, 5, "every subscriber got the comment");
+    let with_five = app.state.statements().snapshot().queries;
+    // The same comment path with a single subscriber reads the same number of statements.
+    let mut alone = connect(
+        server.address,
+        json!({ "Authorization": format!("Bearer {}", ann.token) }),
+    )
+    .await
+    .unwrap();
+    drop(first);
+    drop(second);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    subscribe(&mut alone, "z", FLAT, json!({ "p": post })).await;
+    app.state.statements().reset();
+    app.comment(&ann, &post, "Seen by one").await;
+    assert!(next_json(&mut alone).await.is_some());
+    let with_one = app.state.statements().snapshot().queries;
+    assert_eq!(
+        with_five, with_one,
+        "one read per event, however many subscribers"
+    );
+}
