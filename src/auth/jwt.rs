@@ -43,6 +43,8 @@ impl JwtKeys {
     pub fn new(secret: &[u8], lifetime: Duration) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
+        // A token not valid yet is refused too (`nbf`), not only an expired one.
+        validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "sub"]);
         Self {
             encoding: EncodingKey::from_secret(secret),
@@ -74,14 +76,25 @@ impl JwtKeys {
         )?)
     }
 
-    /// Verifies signature, algorithm and expiry.
+    /// Verifies signature, algorithm, expiry and `nbf`; refuses a token issued in the future
+    /// (`iat`) and one with a `crit` header (RFC 7515 4.1.11: this server understands no
+    /// extension, so it must refuse any it is told is critical).
     pub fn verify(&self, token: &str) -> Result<Claims, AuthFailure> {
-        jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthFailure::InvalidToken)?;
+        if header.crit.is_some() {
+            return Err(AuthFailure::InvalidToken);
+        }
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthFailure::ExpiredToken,
                 _ => AuthFailure::InvalidToken,
-            })
+            })?;
+        // A minute of clock skew between instances is allowed.
+        if claims.iat > Utc::now().timestamp() + 60 {
+            return Err(AuthFailure::InvalidToken);
+        }
+        Ok(claims)
     }
 }
 
@@ -117,6 +130,40 @@ mod tests {
         assert_eq!(claims.sub, user.id);
         assert_eq!(claims.role, "user");
         assert_eq!(claims.exp - claims.iat, 60);
+    }
+
+    /// Issue 18, item 11: `nbf` and `iat` in the future and an unknown `crit` header were
+    /// accepted.
+    #[test]
+    fn tokens_from_the_future_and_critical_extensions_are_rejected() {
+        let secret = b"secret-secret-secret-secret-secret";
+        let keys = JwtKeys::new(secret, Duration::from_secs(60));
+        let user = user();
+        let now = Utc::now().timestamp();
+        let sign = |header: Header, claims: serde_json::Value| {
+            jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(secret)).unwrap()
+        };
+        let claims = |extra: serde_json::Value| {
+            let mut base = serde_json::json!({ "sub": user.id, "id": user.id, "username": "ann",
+                "role": "user", "iat": now, "exp": now + 60 });
+            base.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            base
+        };
+        let plain = Header::new(Algorithm::HS256);
+        assert!(
+            keys.verify(&sign(plain.clone(), claims(serde_json::json!({}))))
+                .is_ok()
+        );
+        let not_yet = sign(plain.clone(), claims(serde_json::json!({ "nbf": now + 3600 })));
+        assert_eq!(keys.verify(&not_yet).unwrap_err(), AuthFailure::InvalidToken);
+        let future = sign(plain.clone(), claims(serde_json::json!({ "iat": now + 3600 })));
+        assert_eq!(keys.verify(&future).unwrap_err(), AuthFailure::InvalidToken);
+        let mut critical = plain;
+        critical.crit = Some(vec!["exp".to_owned()]);
+        let critical = sign(critical, claims(serde_json::json!({})));
+        assert_eq!(keys.verify(&critical).unwrap_err(), AuthFailure::InvalidToken);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use uuid::Uuid;
 
 use crate::error::{AppError, FieldErrors, Location};
@@ -72,12 +72,16 @@ impl Cursor {
         }
         let id = Uuid::parse_str(id).map_err(|_| invalid())?;
         let key = match key.split_at_checked(1) {
+            // Within years 1-9999: Postgres refuses times far outside them (an error that was
+            // INTERNAL before), and no row has one.
             Some(("t", micros)) => micros
                 .parse::<i64>()
                 .ok()
                 .and_then(DateTime::<Utc>::from_timestamp_micros)
+                .filter(|t| (1..=9999).contains(&t.year()))
                 .map(CursorKey::Time),
-            Some(("s", s)) => Some(CursorKey::Text(s.to_owned())),
+            // Postgres text holds no NUL (refused as INTERNAL before).
+            Some(("s", s)) if !s.contains('\0') => Some(CursorKey::Text(s.to_owned())),
             Some(("n", n)) => n.parse().ok().map(CursorKey::Number),
             _ => None,
         }

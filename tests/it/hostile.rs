@@ -333,3 +333,29 @@ async fn subscriptions_are_capped_per_socket_and_client_and_an_event_is_read_onc
         "one read per event, however many subscribers"
     );
 }
+
+/// Item 11: a tampered cursor with a NUL byte or a time Postgres cannot hold answered INTERNAL.
+#[tokio::test]
+async fn tampered_cursors_are_bad_input_not_internal() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    app.post(&ann, "A published post", true).await;
+    let id = uuid::Uuid::now_v7();
+    for (sort, key) in [
+        ("TITLE_ASC", format!("title_asc|{id}|sA\0B")),
+        ("NEWEST", format!("newest|{id}|t{}", i64::MAX)),
+        ("NEWEST", format!("newest|{id}|t-{}", i64::MAX / 2)),
+    ] {
+        let cursor = URL_SAFE_NO_PAD.encode(key);
+        let answer = app
+            .graphql(
+                &format!("{{ posts(sort: {sort}, after: \"{cursor}\") {{ nodes {{ id }} }} }}"),
+                json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(error_code(&answer), "BAD_USER_INPUT", "{}", answer.text);
+    }
+}
