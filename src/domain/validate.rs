@@ -57,7 +57,20 @@ pub fn check_lookup_text(location: Location, field: &str, value: &str) -> Result
             value.replace('\0', "\\u0000"),
             &format!("{field} must not contain NUL characters"),
         ))
+    } else if char_len(value) > MAX_LOOKUP_CHARS {
+        // The value is echoed cut short: the error must not be as large as the input.
+        let start: String = value.chars().take(100).collect();
+        Err(FieldErrors::single(
+            location,
+            field,
+            format!("{start}..."),
+            &format!("{field} must be at most {MAX_LOOKUP_CHARS} characters"),
+        ))
     } else {
         Ok(())
     }
 }
+
+/// Longest text a lookup takes (a search, a tag, a username or email to find): longer ones
+/// match nothing and cost the database a parse of all of it.
+pub const MAX_LOOKUP_CHARS: usize = 256;
