@@ -64,7 +64,7 @@ async fn check_redis(state: &AppState) -> ServiceStatus {
 }
 
 /// `GET /api/health`: 200 when the database answers (DEGRADED if only Redis is down), else 503.
-#[utoipa::path(get, path = "/api/health", tag = "meta",
+#[utoipa::path(get, operation_id = "getHealth", path = "/api/health", tag = "meta",
     responses(
         (status = 200, description = "OK, or DEGRADED when only Redis is down", body = Health),
         (status = 503, description = "ERROR: the database is down", body = Health),

@@ -8,6 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::contract::{CategoryName, RoleName};
 use crate::auth::Viewer;
 use crate::db::models::{Comment, Post, User};
 use crate::domain::sessions::{Session, Tokens};
@@ -99,7 +100,7 @@ pub struct LegacyUser {
     username: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     email: Option<String>,
-    #[schema(value_type = String, example = "user")]
+    #[schema(value_type = RoleName, example = "user")]
     role: &'static str,
     profile: FullProfile,
     full_name: String,
@@ -138,7 +139,7 @@ pub struct SessionUser {
     id: Uuid,
     username: String,
     email: String,
-    #[schema(value_type = String, example = "user")]
+    #[schema(value_type = RoleName, example = "user")]
     role: &'static str,
     profile: FullProfile,
 }
@@ -197,7 +198,7 @@ pub struct PostItem<A> {
     id: Uuid,
     title: String,
     content: String,
-    #[schema(value_type = String, example = "technology")]
+    #[schema(value_type = CategoryName, example = "technology")]
     category: &'static str,
     tags: Vec<String>,
     is_published: bool,

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod contract;
 pub mod dto;
 pub mod openapi;
 pub mod posts;

@@ -8,13 +8,14 @@ use axum::http::StatusCode;
 use uuid::Uuid;
 
 use super::body::JsonBody;
+use super::contract::{CategoryName, SearchText, SortName, TagFilter};
 use super::dto::{
     AuthorDetail, AuthorSummary, Envelope, LegacyComment, LikeState, Message, Paged, Pagination, PostDetail,
     PostItem, popular_items, post_items,
 };
 use super::openapi::LegacyErrors;
 use super::query::{self, QueryParams};
-use super::requests::{CommentBody, PostBody};
+use super::requests::{CommentBody, CreatePostBody, UpdatePostBody, decode_post};
 use crate::auth::Viewer;
 use crate::auth::extract::{CurrentUser, MaybeUser};
 use crate::db::DbConn;
@@ -57,15 +58,15 @@ async fn render_item(conn: &mut DbConn, post: Post) -> AppResult<PostItem<Author
     Ok(PostItem::new(post, author.as_ref().map(Into::into)))
 }
 
-#[utoipa::path(get, path = "/api/posts", tag = "posts",
+#[utoipa::path(get, operation_id = "listPosts", path = "/api/posts", tag = "posts",
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("limit" = Option<i64>, Query, description = "Posts per page, 1-100 (default 10)"),
-        ("sort" = Option<String>, Query, description = "-createdAt (default), createdAt, -updatedAt, updatedAt, title, -title"),
-        ("category" = Option<String>, Query, description = "technology, lifestyle, business, health or education"),
-        ("author" = Option<String>, Query, description = "Author id (UUID)"),
-        ("search" = Option<String>, Query, description = "Full-text search over title and content"),
-        ("tag" = Option<String>, Query, description = "Only posts with this tag"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, from 1 (default 1)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Posts per page, 1-100 (default 10)"),
+        ("sort" = Option<SortName>, Query, description = "-createdAt (default), createdAt, -updatedAt, updatedAt, title, -title"),
+        ("category" = Option<CategoryName>, Query, description = "Only posts of this category"),
+        ("author" = Option<Uuid>, Query, description = "Only posts by this author (a user id)"),
+        ("search" = Option<SearchText>, Query, description = "Full-text search over title and content (words, not substrings)"),
+        ("tag" = Option<TagFilter>, Query, description = "Only posts with this tag"),
     ),
     responses((status = 200, description = "Published posts, newest first", body = Paged<PostItem<AuthorSummary>>), LegacyErrors))]
 pub async fn list(
@@ -85,8 +86,8 @@ pub async fn list(
     }))
 }
 
-#[utoipa::path(get, path = "/api/posts/popular", tag = "posts",
-    params(("limit" = Option<i64>, Query, description = "1-100 (default 10)")),
+#[utoipa::path(get, operation_id = "listPopularPosts", path = "/api/posts/popular", tag = "posts",
+    params(("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "1-100 (default 10)")),
     responses((status = 200, description = "Published posts by views + 2 x likes + 3 x comments", body = Envelope<Vec<PostItem<AuthorSummary>>>), LegacyErrors))]
 pub async fn popular(
     State(state): State<AppState>,
@@ -100,8 +101,8 @@ pub async fn popular(
     Ok(Json(Envelope::data(popular_items(rows, &authors))))
 }
 
-#[utoipa::path(get, path = "/api/posts/{id}", tag = "posts",
-    params(("id" = String, Path, description = "Post id (UUID)")),
+#[utoipa::path(get, operation_id = "getPost", path = "/api/posts/{id}", tag = "posts",
+    params(("id" = Uuid, Path, description = "Post id")),
     responses((status = 200, description = "The post with its author and every comment; counts a view", body = Envelope<PostDetail>), LegacyErrors))]
 pub async fn detail(
     State(state): State<AppState>,
@@ -114,14 +115,14 @@ pub async fn detail(
     Ok(Json(Envelope::data(render_detail(&mut conn, post).await?)))
 }
 
-#[utoipa::path(post, path = "/api/posts", tag = "posts", request_body = PostBody, security(("bearer" = [])),
+#[utoipa::path(post, operation_id = "createPost", path = "/api/posts", tag = "posts", request_body = CreatePostBody, security(("bearer" = [])),
     responses((status = 201, description = "Post created successfully", body = Envelope<PostItem<AuthorDetail>>), LegacyErrors))]
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
     JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<Envelope<PostItem<AuthorDetail>>>)> {
-    let (input, errors) = PostBody::decode(&body);
+    let (input, errors) = decode_post(&body);
     let input = input.validate(true, errors)?;
     let mut conn = state.db().await?;
     let post = posts::create(&mut conn, state.events(), &viewer, input).await?;
@@ -132,8 +133,9 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(put, path = "/api/posts/{id}", tag = "posts", request_body = PostBody, security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+#[utoipa::path(put, operation_id = "updatePost", path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
+    request_body(content = UpdatePostBody, description = "Optional: no body changes nothing"),
+    params(("id" = Uuid, Path, description = "Post id")),
     responses((status = 200, description = "Post updated successfully (author or admin)", body = Envelope<PostItem<AuthorDetail>>), LegacyErrors))]
 pub async fn update(
     State(state): State<AppState>,
@@ -142,7 +144,7 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> AppResult<Json<Envelope<PostItem<AuthorDetail>>>> {
     let parsed_id = Uuid::parse_str(id.trim());
-    let (input, mut errors) = PostBody::decode(&body);
+    let (input, mut errors) = decode_post(&body);
     if parsed_id.is_err() {
         errors.add_at(Location::Params, "id", id.as_str(), "Invalid post ID");
     }
@@ -154,8 +156,8 @@ pub async fn update(
     Ok(Json(Envelope::with_message("Post updated successfully", data)))
 }
 
-#[utoipa::path(delete, path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+#[utoipa::path(delete, operation_id = "deletePost", path = "/api/posts/{id}", tag = "posts", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
     responses((status = 200, description = "Post deleted successfully (author or admin)", body = Message), LegacyErrors))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -167,8 +169,8 @@ pub async fn delete(
     Ok(Json(Message::new("Post deleted successfully")))
 }
 
-#[utoipa::path(post, path = "/api/posts/{id}/comments", tag = "comments", request_body = CommentBody, security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+#[utoipa::path(post, operation_id = "addComment", path = "/api/posts/{id}/comments", tag = "comments", request_body = CommentBody, security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
     responses((status = 201, description = "Comment added successfully", body = Envelope<LegacyComment>), LegacyErrors))]
 pub async fn add_comment(
     State(state): State<AppState>,
@@ -177,10 +179,10 @@ pub async fn add_comment(
     JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<Envelope<LegacyComment>>)> {
     let post_id = parse_id_or_not_found(&id, Resource::Any)?;
-    let (decoded, errors) = CommentBody::decode(&body);
+    let (content, errors) = CommentBody::decode(&body);
     errors.into_result()?;
     let mut conn = state.db().await?;
-    let content = decoded.content.unwrap_or_default();
+    let content = content.unwrap_or_default();
     let comment = comments::add(&mut conn, state.events(), &viewer, post_id, &content).await?;
     let author = users::find(&mut conn, comment.author_id).await?;
     let data = LegacyComment::new(comment, author.as_ref());
@@ -190,8 +192,8 @@ pub async fn add_comment(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/posts/{id}/comments/{comment_id}", tag = "comments", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)"), ("comment_id" = String, Path, description = "Comment id (UUID)")),
+#[utoipa::path(delete, operation_id = "deleteComment", path = "/api/posts/{id}/comments/{comment_id}", tag = "comments", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id"), ("comment_id" = Uuid, Path, description = "Comment id")),
     responses((status = 200, description = "Comment deleted successfully (its author, a moderator or an admin)", body = Message), LegacyErrors))]
 pub async fn delete_comment(
     State(state): State<AppState>,
@@ -218,8 +220,8 @@ async fn set_liked(
     })))
 }
 
-#[utoipa::path(post, path = "/api/posts/{id}/like", tag = "likes", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+#[utoipa::path(post, operation_id = "likePost", path = "/api/posts/{id}/like", tag = "likes", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
     responses((status = 200, description = "Liked (liking twice is a no-op)", body = Envelope<LikeState>), LegacyErrors))]
 pub async fn like(
     State(state): State<AppState>,
@@ -229,8 +231,8 @@ pub async fn like(
     set_liked(&state, &viewer, &id, true).await
 }
 
-#[utoipa::path(delete, path = "/api/posts/{id}/like", tag = "likes", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Post id (UUID)")),
+#[utoipa::path(delete, operation_id = "unlikePost", path = "/api/posts/{id}/like", tag = "likes", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Post id")),
     responses((status = 200, description = "Unliked (a no-op when not liked)", body = Envelope<LikeState>), LegacyErrors))]
 pub async fn unlike(
     State(state): State<AppState>,

@@ -24,6 +24,11 @@ impl QueryParams {
     }
 }
 
+/// The largest `page` accepted (larger ones are refused, as non-positive ones are).
+pub const MAX_PAGE: i64 = 1_000_000;
+/// The largest `limit` accepted, in lists and in `popular`.
+pub const MAX_LIMIT: i64 = 100;
+
 /// `page` and `limit`, with offsets for the query.
 pub struct Paging {
     pub page: i64,
@@ -40,7 +45,7 @@ fn paging(params: &QueryParams, errors: &mut FieldErrors) -> Paging {
     let page = match params.get("page") {
         None => 1,
         Some(raw) => match raw.parse::<i64>() {
-            Ok(p) if (1..=1_000_000).contains(&p) => p,
+            Ok(p) if (1..=MAX_PAGE).contains(&p) => p,
             _ => {
                 errors.add_at(Location::Query, "page", raw, "Page must be a positive integer");
                 1
@@ -50,7 +55,7 @@ fn paging(params: &QueryParams, errors: &mut FieldErrors) -> Paging {
     let limit = match params.get("limit") {
         None => 10,
         Some(raw) => match raw.parse::<i64>() {
-            Ok(l) if (1..=100).contains(&l) => l,
+            Ok(l) if (1..=MAX_LIMIT).contains(&l) => l,
             _ => {
                 errors.add_at(Location::Query, "limit", raw, "Limit must be between 1 and 100");
                 10
@@ -60,17 +65,24 @@ fn paging(params: &QueryParams, errors: &mut FieldErrors) -> Paging {
     Paging { page, limit }
 }
 
-/// The legacy sort values.
+/// The legacy sort values (the first is the default); the OpenAPI document lists them too.
+pub const LEGACY_SORTS: &[(&str, PostSort)] = &[
+    ("-createdAt", PostSort::Newest),
+    ("createdAt", PostSort::Oldest),
+    ("-updatedAt", PostSort::UpdatedDesc),
+    ("updatedAt", PostSort::UpdatedAsc),
+    ("title", PostSort::TitleAsc),
+    ("-title", PostSort::TitleDesc),
+];
+
 fn sort(params: &QueryParams, errors: &mut FieldErrors) -> PostSort {
-    match params.get("sort") {
-        None | Some("-createdAt") => PostSort::Newest,
-        Some("createdAt") => PostSort::Oldest,
-        Some("-updatedAt") => PostSort::UpdatedDesc,
-        Some("updatedAt") => PostSort::UpdatedAsc,
-        Some("title") => PostSort::TitleAsc,
-        Some("-title") => PostSort::TitleDesc,
-        Some(other) => {
-            errors.add_at(Location::Query, "sort", other, "Invalid sort parameter");
+    let Some(raw) = params.get("sort") else {
+        return PostSort::Newest;
+    };
+    match LEGACY_SORTS.iter().find(|(label, _)| *label == raw) {
+        Some((_, sort)) => *sort,
+        None => {
+            errors.add_at(Location::Query, "sort", raw, "Invalid sort parameter");
             PostSort::Newest
         }
     }
@@ -128,7 +140,7 @@ pub fn popular_limit(params: &QueryParams) -> AppResult<i64> {
     match params.get("limit") {
         None => Ok(10),
         Some(raw) => match raw.parse::<i64>() {
-            Ok(l) if (1..=100).contains(&l) => Ok(l),
+            Ok(l) if (1..=MAX_LIMIT).contains(&l) => Ok(l),
             _ => Err(FieldErrors::single(
                 Location::Query,
                 "limit",

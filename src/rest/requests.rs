@@ -1,10 +1,13 @@
 //! Legacy request bodies: decoded field by field (every type error is reported, unknown fields
-//! are ignored), and described in the OpenAPI document.
+//! are ignored), and described in the OpenAPI document. The body types are descriptions only
+//! (never built): each states what the server accepts, with the rules of `super::contract`; the
+//! `decode` functions read the JSON object the way the legacy service did.
 
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use super::body::Fields;
+use super::contract::{self, CategoryName};
 use crate::db::models::Category;
 use crate::domain::posts::PostInput;
 use crate::domain::sessions::Registration;
@@ -13,28 +16,22 @@ use crate::error::FieldErrors;
 
 type Body = Map<String, Value>;
 
-#[derive(ToSchema, Default)]
+/// `profile` of register and `PUT /api/users/:id`: every field may be null or absent.
+#[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct ProfileBody {
+    #[schema(schema_with = contract::profile_name_schema)]
     pub first_name: Option<String>,
+    #[schema(schema_with = contract::profile_name_schema)]
     pub last_name: Option<String>,
+    #[schema(schema_with = contract::profile_text_schema)]
     pub avatar: Option<String>,
+    #[schema(schema_with = contract::profile_text_schema)]
     pub bio: Option<String>,
 }
 
-impl From<ProfileBody> for ProfileInput {
-    fn from(p: ProfileBody) -> Self {
-        ProfileInput {
-            first_name: p.first_name,
-            last_name: p.last_name,
-            avatar: p.avatar,
-            bio: p.bio,
-        }
-    }
-}
-
-fn profile(fields: &mut Fields<'_>) -> Option<ProfileBody> {
-    fields.object("profile").map(|p| ProfileBody {
+fn profile(fields: &mut Fields<'_>) -> Option<ProfileInput> {
+    fields.object("profile").map(|p| ProfileInput {
         first_name: fields.nested_string("profile", &p, "firstName"),
         last_name: fields.nested_string("profile", &p, "lastName"),
         avatar: fields.nested_string("profile", &p, "avatar"),
@@ -45,146 +42,161 @@ fn profile(fields: &mut Fields<'_>) -> Option<ProfileBody> {
 /// `POST /api/auth/register`.
 #[derive(ToSchema)]
 pub struct RegisterBody {
-    /// 3-30 characters, unique.
-    #[schema(example = "ann")]
-    pub username: Option<String>,
-    /// Unique, compared case-insensitively.
-    #[schema(example = "ann@example.com")]
-    pub email: Option<String>,
-    /// At least 8 characters.
-    #[schema(example = "password123")]
-    pub password: Option<String>,
+    #[schema(schema_with = contract::username_schema)]
+    pub username: String,
+    #[schema(schema_with = contract::email_schema)]
+    pub email: String,
+    #[schema(schema_with = contract::password_schema)]
+    pub password: String,
     pub profile: Option<ProfileBody>,
 }
 
 impl RegisterBody {
     pub fn decode(body: &Body) -> (Registration, FieldErrors) {
         let mut fields = Fields::new(body);
-        let decoded = RegisterBody {
-            username: fields.string("username"),
-            email: fields.string("email"),
-            password: fields.string("password"),
-            profile: profile(&mut fields),
-        };
+        let username = fields.string("username");
+        let email = fields.string("email");
+        let password = fields.string("password");
+        let profile = profile(&mut fields);
         let mut errors = fields.errors;
         for (field, value, message) in [
-            ("username", &decoded.username, "Username is required"),
-            ("email", &decoded.email, "Email is required"),
-            ("password", &decoded.password, "Password is required"),
+            ("username", &username, "Username is required"),
+            ("email", &email, "Email is required"),
+            ("password", &password, "Password is required"),
         ] {
             if value.is_none() && !errors.has(field) {
                 errors.add(field, Value::Null, message);
             }
         }
         let registration = Registration {
-            username: decoded.username.unwrap_or_default(),
-            email: decoded.email.unwrap_or_default(),
-            password: decoded.password.unwrap_or_default(),
-            profile: decoded.profile.map(Into::into),
+            username: username.unwrap_or_default(),
+            email: email.unwrap_or_default(),
+            password: password.unwrap_or_default(),
+            profile,
         };
         (registration, errors)
     }
 }
 
-/// `POST /api/auth/login`.
+/// `POST /api/auth/login`: a missing email or password is refused as wrong credentials (401).
 #[derive(ToSchema)]
 pub struct LoginBody {
-    #[schema(example = "ann@example.com")]
-    pub email: Option<String>,
+    #[schema(schema_with = contract::login_email_schema)]
+    pub email: String,
     #[schema(example = "password123")]
-    pub password: Option<String>,
+    pub password: String,
 }
 
 impl LoginBody {
-    pub fn decode(body: &Body) -> Self {
+    /// The email and password, when both are strings.
+    pub fn decode(body: &Body) -> Option<(String, String)> {
         let mut fields = Fields::new(body);
-        LoginBody {
-            email: fields.string("email"),
-            password: fields.string("password"),
-        }
+        Some((fields.string("email")?, fields.string("password")?))
     }
 }
 
-/// `POST /api/auth/refresh` and `/api/auth/logout`.
+/// `POST /api/auth/refresh` (and `/refresh-token`): a missing token is refused with 401.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
 pub struct RefreshBody {
-    pub refresh_token: Option<String>,
+    pub refresh_token: String,
 }
 
 impl RefreshBody {
-    pub fn decode(body: &Body) -> Self {
-        RefreshBody {
-            refresh_token: Fields::new(body).string("refreshToken"),
-        }
+    /// `refreshToken` when it is a string (refresh and logout read it alike).
+    pub fn decode(body: &Body) -> Option<String> {
+        Fields::new(body).string("refreshToken")
     }
 }
 
-/// `POST /api/posts` and `PUT /api/posts/:id` (every field optional on PUT).
+/// `POST /api/auth/logout`: the body is optional; without a token every one of the user's
+/// refresh tokens is revoked.
 #[derive(ToSchema)]
 #[schema(rename_all = "camelCase")]
-pub struct PostBody {
-    /// 5-200 characters after trimming.
+pub struct LogoutBody {
+    /// The refresh token to revoke (a string). Absent, null or any other value that is not a
+    /// string revokes every refresh token of the user.
+    #[schema(value_type = Option<Value>)]
+    pub refresh_token: Option<String>,
+}
+
+/// `POST /api/posts`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct CreatePostBody {
+    #[schema(schema_with = contract::title_schema)]
+    pub title: String,
+    #[schema(schema_with = contract::content_schema)]
+    pub content: String,
+    pub category: CategoryName,
+    #[schema(schema_with = contract::tags_schema)]
+    pub tags: Option<Vec<String>>,
+    /// Defaults to false (a draft).
+    pub is_published: Option<bool>,
+}
+
+/// `PUT /api/posts/:id`: every field is optional (absent or null leaves it as it is).
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct UpdatePostBody {
+    #[schema(schema_with = contract::title_or_null_schema)]
     pub title: Option<String>,
-    /// At least 10 characters after trimming.
+    #[schema(schema_with = contract::content_or_null_schema)]
     pub content: Option<String>,
-    /// technology, lifestyle, business, health or education.
-    #[schema(example = "technology")]
-    pub category: Option<String>,
-    /// At most 10.
+    pub category: Option<CategoryName>,
+    #[schema(schema_with = contract::tags_schema)]
     pub tags: Option<Vec<String>>,
     pub is_published: Option<bool>,
 }
 
-impl PostBody {
-    pub fn decode(body: &Body) -> (PostInput, FieldErrors) {
-        let mut fields = Fields::new(body);
-        let decoded = PostBody {
-            title: fields.string("title"),
-            content: fields.string("content"),
-            category: fields.string("category"),
-            tags: fields.string_array("tags", "Tags must be an array"),
-            is_published: fields.boolean("isPublished", "isPublished must be a boolean"),
-        };
-        let category = decoded.category.and_then(|raw| {
-            let parsed = Category::parse(raw.trim());
-            if parsed.is_none() {
-                fields.errors.add("category", raw, "Invalid category");
-            }
-            parsed
-        });
-        let input = PostInput {
-            title: decoded.title,
-            content: decoded.content,
-            category,
-            tags: decoded.tags,
-            is_published: decoded.is_published,
-        };
-        (input, fields.errors)
-    }
+/// Reads the body of `POST /api/posts` and `PUT /api/posts/:id`; `PostInput::validate` applies
+/// the rules (which fields a create needs among them).
+pub fn decode_post(body: &Body) -> (PostInput, FieldErrors) {
+    let mut fields = Fields::new(body);
+    let title = fields.string("title");
+    let content = fields.string("content");
+    let category = fields.string("category");
+    let tags = fields.string_array("tags", "Tags must be an array");
+    let is_published = fields.boolean("isPublished", "isPublished must be a boolean");
+    let category = category.and_then(|raw| {
+        let parsed = Category::parse(raw.trim());
+        if parsed.is_none() {
+            fields.errors.add("category", raw, "Invalid category");
+        }
+        parsed
+    });
+    let input = PostInput {
+        title,
+        content,
+        category,
+        tags,
+        is_published,
+    };
+    (input, fields.errors)
 }
 
 /// `POST /api/posts/:id/comments`.
 #[derive(ToSchema)]
 pub struct CommentBody {
-    /// 1-2000 characters after trimming.
-    pub content: Option<String>,
+    #[schema(schema_with = contract::comment_schema)]
+    pub content: String,
 }
 
 impl CommentBody {
-    pub fn decode(body: &Body) -> (Self, FieldErrors) {
+    /// `content` when it is a string; `comments::add` checks it.
+    pub fn decode(body: &Body) -> (Option<String>, FieldErrors) {
         let mut fields = Fields::new(body);
-        let decoded = CommentBody {
-            content: fields.string("content"),
-        };
-        (decoded, fields.errors)
+        let content = fields.string("content");
+        (content, fields.errors)
     }
 }
 
-/// `PUT /api/users/:id`: anything else in the body is ignored.
+/// `PUT /api/users/:id`: every field is optional; anything else in the body is ignored.
 #[derive(ToSchema)]
 pub struct UserUpdateBody {
+    #[schema(schema_with = contract::username_or_null_schema)]
     pub username: Option<String>,
+    #[schema(schema_with = contract::email_or_null_schema)]
     pub email: Option<String>,
     pub profile: Option<ProfileBody>,
 }
@@ -192,15 +204,10 @@ pub struct UserUpdateBody {
 impl UserUpdateBody {
     pub fn decode(body: &Body) -> (UserChanges, FieldErrors) {
         let mut fields = Fields::new(body);
-        let decoded = UserUpdateBody {
+        let changes = UserChanges {
             username: fields.string("username"),
             email: fields.string("email"),
             profile: profile(&mut fields),
-        };
-        let changes = UserChanges {
-            username: decoded.username,
-            email: decoded.email,
-            profile: decoded.profile.map(Into::into),
         };
         (changes, fields.errors)
     }
@@ -242,7 +249,7 @@ mod properties {
         /// name only real fields; it never panics and never lets a NUL byte through.
         #[test]
         fn post_bodies_decode_and_validate_without_panics(body in body_with(&["title", "content", "category", "tags", "isPublished", "views"])) {
-            let (input, errors) = PostBody::decode(&body);
+            let (input, errors) = decode_post(&body);
             match input.validate(true, errors) {
                 Ok(valid) => {
                     let shown = format!("{valid:?}");

@@ -5,6 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use uuid::Uuid;
 
 use super::body::JsonBody;
+use super::contract::{RoleName, SearchText};
 use super::dto::{Envelope, LegacyUser, Paged, Pagination};
 use super::openapi::LegacyErrors;
 use super::query::{self, QueryParams};
@@ -15,7 +16,7 @@ use crate::domain::validate::parse_id_or_not_found;
 use crate::error::{AppError, AppResult, Location, Resource};
 use crate::state::AppState;
 
-#[utoipa::path(get, path = "/api/users/me", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "getCurrentUser", path = "/api/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in user", body = Envelope<LegacyUser>), LegacyErrors))]
 pub async fn me(
     State(state): State<AppState>,
@@ -27,8 +28,8 @@ pub async fn me(
     Ok(Json(Envelope::data(LegacyUser::new(&user, Some(&viewer)))))
 }
 
-#[utoipa::path(get, path = "/api/users/{id}", tag = "users",
-    params(("id" = String, Path, description = "User id (UUID)")),
+#[utoipa::path(get, operation_id = "getUser", path = "/api/users/{id}", tag = "users",
+    params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "A user; email and lastLogin only for the user and admins", body = Envelope<LegacyUser>), LegacyErrors))]
 pub async fn detail(
     State(state): State<AppState>,
@@ -42,8 +43,9 @@ pub async fn detail(
     Ok(Json(Envelope::data(LegacyUser::new(&user, viewer.as_ref()))))
 }
 
-#[utoipa::path(put, path = "/api/users/{id}", tag = "users", request_body = UserUpdateBody, security(("bearer" = [])),
-    params(("id" = String, Path, description = "User id (UUID)")),
+#[utoipa::path(put, operation_id = "updateUser", path = "/api/users/{id}", tag = "users", security(("bearer" = [])),
+    request_body(content = UserUpdateBody, description = "Optional: no body changes nothing"),
+    params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "User updated successfully (the user or an admin)", body = Envelope<LegacyUser>), LegacyErrors))]
 pub async fn update(
     State(state): State<AppState>,
@@ -64,12 +66,12 @@ pub async fn update(
     )))
 }
 
-#[utoipa::path(get, path = "/api/users", tag = "users", security(("bearer" = [])),
+#[utoipa::path(get, operation_id = "listUsers", path = "/api/users", tag = "users", security(("bearer" = [])),
     params(
-        ("page" = Option<i64>, Query, description = "Page number, from 1 (default 1)"),
-        ("limit" = Option<i64>, Query, description = "Users per page, 1-100 (default 10)"),
-        ("role" = Option<String>, Query, description = "user, moderator or admin"),
-        ("search" = Option<String>, Query, description = "Part of a username, email or name"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 1000000, description = "Page number, from 1 (default 1)"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Users per page, 1-100 (default 10)"),
+        ("role" = Option<RoleName>, Query, description = "Only users with this role"),
+        ("search" = Option<SearchText>, Query, description = "Part of a username, email or name"),
     ),
     responses((status = 200, description = "Every user, newest first (admins only)", body = Paged<LegacyUser>), LegacyErrors))]
 pub async fn list(
