@@ -383,18 +383,6 @@ impl Limits {
                 self.max_cost,
             ));
         }
-        if analysis.fields > u64::from(self.max_fields) {
-            return Err(limit_error(
-                format!(
-                    "Query selects {} fields once its fragments are expanded; the limit is {}. \
-                     Spread each fragment fewer times.",
-                    analysis.fields, self.max_fields
-                ),
-                "fields",
-                analysis.fields,
-                self.max_fields,
-            ));
-        }
         if analysis.introspects && !self.introspection {
             return Err(limit_error(
                 "Introspection is disabled on this server".to_owned(),
@@ -413,6 +401,18 @@ impl Limits {
                 "aliases",
                 u64::from(aliases),
                 self.max_aliases,
+            ));
+        }
+        if analysis.fields > u64::from(self.max_fields) {
+            return Err(limit_error(
+                format!(
+                    "Query selects {} fields once its fragments are expanded; the limit is {}. \
+                     Select fewer fields, or spread fragments fewer times.",
+                    analysis.fields, self.max_fields
+                ),
+                "fields",
+                analysis.fields,
+                self.max_fields,
             ));
         }
         Ok(())

@@ -591,7 +591,12 @@ impl Drop for RedisPrefix {
 
 /// The real binary, with none of the configuration variables of the environment leaking in.
 pub fn binary() -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_blog-gateway"));
+    binary_at(std::path::Path::new(env!("CARGO_BIN_EXE_blog-gateway")))
+}
+
+/// The binary at `path` (a release build, say), configured like [`binary`].
+pub fn binary_at(path: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(path);
     let config = <Config as clap::Args>::augment_args(clap::Command::new("config"));
     for env in config.get_arguments().filter_map(|arg| arg.get_env()) {
         command.env_remove(env);

@@ -3,6 +3,7 @@
 mod checker;
 mod common;
 
+mod attacks;
 mod audit;
 mod auth;
 mod authorization;

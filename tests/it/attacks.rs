@@ -1,0 +1,470 @@
+//! The attack suite (issue 18): hostile requests against the built binary as its own process
+//! (`CARGO_BIN_EXE_blog-gateway`, with rate limits raised as an attacker's test server would
+//! have them), one attack at a time, each on a fresh process. Each asserts a clear refusal, the
+//! process's peak RSS (VmHWM) under a fixed bound, `/api/health` answering within 500 ms all
+//! through the attack, and nothing written. These bounds are safety limits, not speed targets.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::common::{RedisPrefix, TestDb, binary, binary_at, redis_url};
+
+/// Peak resident memory any attack may take the process to.
+const MAX_PEAK_RSS_KIB: u64 = 192 * 1024;
+/// Slowest health answer accepted while an attack runs.
+const MAX_HEALTH_MS: u64 = 500;
+
+struct Gateway {
+    child: Child,
+    address: SocketAddr,
+    db: TestDb,
+    _redis: RedisPrefix,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One HTTP/1.1 exchange on a fresh connection: (status, body).
+fn http(address: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = match text.split_once("\r\n\r\n") {
+        Some((head, rest)) if head.to_ascii_lowercase().contains("transfer-encoding: chunked") => {
+            dechunk(rest)
+        }
+        Some((_, rest)) => rest.to_owned(),
+        None => String::new(),
+    };
+    (status, body)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || tail.len() < size {
+            break;
+        }
+        out.push_str(&tail[..size]);
+        rest = tail[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn graphql(address: SocketAddr, body: &Value) -> (u16, Value) {
+    let (status, text) = http(address, "POST", "/graphql", Some(&body.to_string()));
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// The release binary the attacks run against (`ATTACK_BINARY`, else the release build beside
+/// the test build): safety bounds are judged on the code as deployed, not on a debug build that
+/// is ten times slower. `scripts/test.sh` builds it first; a plain `cargo test` without a fresh
+/// one skips the attacks and says so, and under `CI=true` that fails the run.
+fn release_binary() -> Option<std::path::PathBuf> {
+    let debug = std::path::PathBuf::from(env!("CARGO_BIN_EXE_blog-gateway"));
+    let release = std::env::var_os("ATTACK_BINARY").map_or_else(
+        || {
+            let mut path = debug.clone();
+            path.pop();
+            path.pop();
+            path.join("release").join("blog-gateway")
+        },
+        std::path::PathBuf::from,
+    );
+    let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let problem = match (modified(&release), modified(&debug)) {
+        (None, _) => format!("{} is missing", release.display()),
+        (Some(release_time), Some(debug_time)) if release_time < debug_time => {
+            format!("{} is older than the code under test", release.display())
+        }
+        _ => return Some(release),
+    };
+    let message =
+        format!("attack suite skipped: {problem}; run `cargo build --release` (scripts/test.sh does)");
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+    eprintln!("{message}");
+    None
+}
+
+impl Gateway {
+    /// A fresh process over a database with the demo data; `None` when there is no release
+    /// binary to attack (see [`release_binary`]).
+    async fn start() -> Option<Gateway> {
+        let path = release_binary()?;
+        let db = TestDb::new().await;
+        let seeded = binary()
+            .arg("seed")
+            .args(["--database-url", &db.url])
+            .output()
+            .unwrap();
+        assert!(
+            seeded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&seeded.stderr)
+        );
+        let redis = RedisPrefix::new();
+        let port = free_port();
+        let child = binary_at(&path)
+            .env("DATABASE_URL", &db.url)
+            .env("REDIS_URL", redis_url())
+            .env("REDIS_PREFIX", &redis.0)
+            .env("PORT", port.to_string())
+            .env("RATE_LIMIT_ENABLED", "false")
+            .env("JWT_SECRET", "attack-suite-secret-attack-suite-secret")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let started = Instant::now();
+        while TcpStream::connect(address).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the gateway did not start"
+            );
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        Some(Gateway {
+            child,
+            address,
+            db,
+            _redis: redis,
+        })
+    }
+
+    fn peak_rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    }
+
+    async fn rows(&self) -> Vec<i64> {
+        use diesel::QueryableByName;
+        use diesel_async::RunQueryDsl;
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = self.db.connect().await;
+        let mut counts = Vec::new();
+        for table in [
+            "users",
+            "posts",
+            "comments",
+            "post_likes",
+            "refresh_tokens",
+            "trusted_documents",
+        ] {
+            let sql = format!("SELECT count(*) AS n FROM {table}");
+            counts.push(
+                diesel::sql_query(sql)
+                    .get_result::<Count>(&mut conn)
+                    .await
+                    .map_or(-1, |c| c.n),
+            );
+        }
+        counts
+    }
+
+    /// Runs `attack` while health is polled; checks the bounds after it.
+    async fn survive<F, T>(&self, name: &str, attack: F) -> T
+    where
+        F: std::future::Future<Output = T>,
+    {
+        let before = self.rows().await;
+        let done = Arc::new(AtomicBool::new(false));
+        let slowest = Arc::new(AtomicU64::new(0));
+        let prober = {
+            let (done, slowest, address) = (done.clone(), slowest.clone(), self.address);
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    let started = Instant::now();
+                    let (status, _) = http(address, "GET", "/api/health", None);
+                    assert_eq!(status, 200, "health answers");
+                    slowest.fetch_max(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+            })
+        };
+        let result = attack.await;
+        done.store(true, Ordering::Relaxed);
+        prober.join().expect("health answered 200 throughout");
+        let slowest = slowest.load(Ordering::Relaxed);
+        assert!(
+            slowest <= MAX_HEALTH_MS,
+            "{name}: health took {slowest} ms during the attack"
+        );
+        let peak = self.peak_rss_kib();
+        assert!(peak <= MAX_PEAK_RSS_KIB, "{name}: peak RSS {peak} KiB");
+        assert_eq!(self.rows().await, before, "{name}: nothing written");
+        eprintln!(
+            "attack {name}: refused; peak RSS {} MiB, slowest health {slowest} ms",
+            peak / 1024
+        );
+        result
+    }
+}
+
+fn code(answer: &Value) -> &str {
+    answer["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<none>")
+}
+
+/// Runs `count` copies of one request at once (blocking sockets, one thread each).
+async fn flood(address: SocketAddr, body: Value, count: usize) -> Vec<(u16, Value)> {
+    let threads: Vec<_> = (0..count)
+        .map(|_| {
+            let body = body.clone();
+            std::thread::spawn(move || graphql(address, &body))
+        })
+        .collect();
+    tokio::task::spawn_blocking(move || threads.into_iter().map(|t| t.join().unwrap()).collect())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn fragment_bombs_are_refused_in_bounded_memory() {
+    let Some(gateway) = Gateway::start().await else {
+        return;
+    };
+    for width in [2, 3] {
+        let spreads = |n: usize| {
+            (0..width)
+                .map(|_| format!("...F{n}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut document = String::from("query Q { ...F0 }");
+        for level in 0..23 {
+            document.push_str(&format!(
+                " fragment F{level} on Query {{ {} }}",
+                spreads(level + 1)
+            ));
+        }
+        document.push_str(" fragment F23 on Query { __typename }");
+        let answers = gateway
+            .survive(
+                "fragment bomb",
+                flood(gateway.address, json!({ "query": document }), 4),
+            )
+            .await;
+        for (_, answer) in answers {
+            assert_eq!(answer["errors"][0]["extensions"]["limit"], "fields", "{answer}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn alias_and_directive_floods_and_deep_nesting_are_refused() {
+    let Some(gateway) = Gateway::start().await else {
+        return;
+    };
+    let aliases = (0..1_500)
+        .map(|i| format!("a{i}: __typename @include(if: true) @skip(if: false)"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let deep = format!(
+        "{{ {}id{} }}",
+        "posts { nodes { author { ".repeat(6),
+        " } } }".repeat(6)
+    );
+    let through_default = "query D($n: Int = 100, $p: ID!) { post(id: $p) { comments(first: $n) { nodes { post { \
+        comments(first: $n) { nodes { post { comments(first: $n) { nodes { id } } } } } } } } } }";
+    let introspection = (0..100)
+        .map(|i| format!("i{i}: __schema {{ types {{ fields {{ name }} }} }}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (name, body, limit) in [
+        (
+            "aliases",
+            json!({ "query": format!("{{ {aliases} }}") }),
+            "aliases",
+        ),
+        ("depth", json!({ "query": deep }), "depth"),
+        (
+            "cost through a variable default",
+            json!({ "query": through_default, "variables": { "p": "x" } }),
+            "cost",
+        ),
+        (
+            "introspection",
+            json!({ "query": format!("{{ {introspection} }}") }),
+            "cost",
+        ),
+    ] {
+        let answers = gateway.survive(name, flood(gateway.address, body, 4)).await;
+        for (_, answer) in answers {
+            assert_eq!(
+                answer["errors"][0]["extensions"]["limit"], limit,
+                "{name}: {answer}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn oversized_bodies_and_variables_are_refused() {
+    let Some(gateway) = Gateway::start().await else {
+        return;
+    };
+    let huge = "x".repeat(2 * 1024 * 1024);
+    let answers = gateway
+        .survive(
+            "oversized body",
+            flood(
+                gateway.address,
+                json!({ "query": "{ __typename }", "variables": { "s": huge } }),
+                4,
+            ),
+        )
+        .await;
+    for (status, _) in answers {
+        assert_eq!(status, 413);
+    }
+    let large = "x".repeat(900 * 1024);
+    let answers = gateway
+        .survive(
+            "oversized variable",
+            flood(
+                gateway.address,
+                json!({ "query": "query($s: String) { posts(search: $s) { nodes { id } } }", "variables": { "s": large } }),
+                4,
+            ),
+        )
+        .await;
+    for (status, answer) in answers {
+        assert!(status < 500, "{status}");
+        assert_eq!(code(&answer), "BAD_USER_INPUT", "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn an_apq_flood_stores_nothing() {
+    let Some(gateway) = Gateway::start().await else {
+        return;
+    };
+    let address = gateway.address;
+    let hashes = gateway
+        .survive("APQ flood", async move {
+            tokio::task::spawn_blocking(move || {
+                (0..200)
+                    .map(|i| {
+                        let document = format!("{{ junk{i} {} ", "y".repeat(30 * 1024));
+                        let hash = blog_gateway::domain::documents::sha256_hex(&document);
+                        let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+                        let (_, answer) =
+                            graphql(address, &json!({ "query": document, "extensions": extensions }));
+                        assert!(answer.get("data").is_none(), "{answer}");
+                        hash
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .unwrap()
+        })
+        .await;
+    for hash in hashes.iter().take(5) {
+        let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
+        let (_, answer) = graphql(address, &json!({ "extensions": extensions }));
+        assert_eq!(code(&answer), "PERSISTED_QUERY_NOT_FOUND", "{answer}");
+    }
+}
+
+#[tokio::test]
+async fn a_subscription_flood_is_capped() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let Some(gateway) = Gateway::start().await else {
+        return;
+    };
+    let (_, posts) = graphql(
+        gateway.address,
+        &json!({ "query": "{ posts(first: 1) { nodes { id } } }" }),
+    );
+    let post = posts["data"]["posts"]["nodes"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let address = gateway.address;
+    let open = |address: SocketAddr| async move {
+        let mut request = format!("ws://{address}/graphql/ws")
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
+        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        socket
+            .send(Message::text(json!({ "type": "connection_init" }).to_string()))
+            .await
+            .unwrap();
+        let _ack = socket.next().await;
+        socket
+    };
+    let subscription = "subscription($p: ID!) { commentAdded(postId: $p) { id content post { title } } }";
+    let refused = gateway
+        .survive("subscription flood", async {
+            let mut refused = 0;
+            let mut sockets = Vec::new();
+            for _ in 0..8 {
+                let mut socket = open(address).await;
+                for i in 0..300 {
+                    let message = json!({ "id": format!("s{i}"), "type": "subscribe",
+                        "payload": { "query": subscription, "variables": { "p": post } } });
+                    socket.send(Message::text(message.to_string())).await.unwrap();
+                }
+                sockets.push(socket);
+            }
+            for socket in &mut sockets {
+                while let Ok(Some(Ok(Message::Text(text)))) =
+                    tokio::time::timeout(Duration::from_millis(300), socket.next()).await
+                {
+                    if text.contains("RATE_LIMITED") {
+                        refused += 1;
+                    }
+                }
+            }
+            refused
+        })
+        .await;
+    // 2,400 asked; at most 200 per client (one IP here) are open.
+    assert!(refused >= 2_400 - 200, "{refused} refused");
+}
