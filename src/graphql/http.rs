@@ -309,6 +309,10 @@ async fn execute(
             if matches!(door, Door::Get(_)) && operation_type(&mut request) == Some(OperationType::Mutation) {
                 return mutation_over_get(media);
             }
+            // A signed-in caller's answer, or a mutation's (it may carry tokens), is never
+            // stored by a browser or a proxy.
+            let private =
+                caller.viewer.is_some() || operation_type(&mut request) == Some(OperationType::Mutation);
             let cache_key = shared_cache_key(&state, &caller, headers, &mut request);
             let mut generation = None;
             if let Some(key) = &cache_key {
@@ -344,6 +348,10 @@ async fn execute(
                 state.cache().store(generation, key, &cached).await;
             }
             let mut http = body_response(status, media, body);
+            if private {
+                http.headers_mut()
+                    .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            }
             if busy {
                 AppError::Busy.set_retry_after(http.headers_mut());
             }
@@ -375,7 +383,11 @@ async fn execute(
                 responses.push(response);
             }
             let body = json::batch_to_vec(&responses);
-            body_response(StatusCode::OK, media, body)
+            let mut http = body_response(StatusCode::OK, media, body);
+            // Batches may mix anything: never stored.
+            http.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            http
         }
     }
 }

@@ -12,12 +12,13 @@ pub mod requests;
 pub mod users;
 
 use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Router};
 use serde_json::json;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
 use crate::http::health;
@@ -28,14 +29,23 @@ use crate::state::AppState;
 pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/health", get(health::health))
-        .route("/openapi.json", get(openapi::openapi_json))
+    // Answers that carry tokens or the caller's own account: never stored by a browser or a
+    // proxy (`Cache-Control: no-store`).
+    let private = Router::new()
         .route("/auth/register", post(auth::register))
         .route("/auth/login", post(auth::login))
         .route("/auth/refresh", post(auth::refresh))
         .route("/auth/refresh-token", post(auth::refresh_token))
         .route("/auth/logout", post(auth::logout))
+        .route("/users/me", get(users::me))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    Router::new()
+        .merge(private)
+        .route("/health", get(health::health))
+        .route("/openapi.json", get(openapi::openapi_json))
         .route("/posts", get(posts::list).post(posts::create))
         .route("/posts/popular", get(posts::popular))
         .route(
@@ -49,7 +59,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/posts/{id}/like", post(posts::like).delete(posts::unlike))
         .route("/users", get(users::list))
-        .route("/users/me", get(users::me))
         .route("/users/{id}", get(users::detail).put(users::update))
         .fallback(route_not_found)
         .method_not_allowed_fallback(route_not_found)

@@ -373,3 +373,54 @@ async fn made_up_methods_do_not_grow_the_metrics() {
     assert!(!metrics.text.contains("MADEUP"), "made-up methods are not labels");
     assert!(metrics.text.contains("method=\"other\""), "they count as other");
 }
+
+/// Item 11: login, refresh and `/api/users/me` answers (tokens, the caller's own account) lacked
+/// `Cache-Control: no-store`.
+#[tokio::test]
+async fn answers_with_tokens_or_private_data_are_never_stored() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let login = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({ "email": "ann@example.com", "password": PASSWORD })),
+        )
+        .await;
+    let refresh = app
+        .call(
+            Method::POST,
+            "/api/auth/refresh",
+            None,
+            Some(json!({ "refreshToken": ann.refresh_token })),
+        )
+        .await;
+    let me = app.get("/api/users/me", Some(&ann.token)).await;
+    let graphql_login = app
+        .graphql(
+            &format!(r#"mutation {{ login(email: "ann@example.com", password: "{PASSWORD}") {{ tokens {{ accessToken }} }} }}"#),
+            json!({}),
+            None,
+        )
+        .await;
+    let graphql_me = app.graphql("{ me { email } }", json!({}), Some(&ann.token)).await;
+    for (name, response) in [
+        ("login", &login),
+        ("refresh", &refresh),
+        ("me", &me),
+        ("GraphQL login", &graphql_login),
+        ("GraphQL me", &graphql_me),
+    ] {
+        assert_eq!(
+            response.headers["cache-control"], "no-store",
+            "{name}: {}",
+            response.text
+        );
+    }
+    let public = app.get("/api/posts", None).await;
+    assert_ne!(
+        public.headers.get("cache-control").map(|v| v.to_str().unwrap()),
+        Some("no-store")
+    );
+}
