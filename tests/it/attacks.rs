@@ -411,7 +411,6 @@ async fn an_apq_flood_stores_nothing() {
 async fn a_subscription_flood_is_capped() {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let Some(gateway) = Gateway::start().await else {
         return;
     };
@@ -425,13 +424,7 @@ async fn a_subscription_flood_is_capped() {
         .to_owned();
     let address = gateway.address;
     let open = |address: SocketAddr| async move {
-        let mut request = format!("ws://{address}/graphql/ws")
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-        let (mut socket, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let mut socket = crate::subscriptions::open(address).await;
         socket
             .send(Message::text(json!({ "type": "connection_init" }).to_string()))
             .await

@@ -13,15 +13,30 @@ use crate::common::TestApp;
 pub type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// Opens a graphql-transport-ws connection and completes the handshake with `payload`.
-pub async fn connect(address: std::net::SocketAddr, payload: Value) -> Result<Socket, String> {
+/// A graphql-transport-ws upgrade request for `/graphql/ws`.
+fn upgrade_request(
+    address: std::net::SocketAddr,
+) -> tokio_tungstenite::tungstenite::handshake::client::Request {
     let mut request = format!("ws://{address}/graphql/ws")
         .into_client_request()
         .unwrap();
     request
         .headers_mut()
         .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+    request
+}
+
+/// A socket that has not sent `connection_init`.
+pub async fn open(address: std::net::SocketAddr) -> Socket {
+    tokio_tungstenite::connect_async(upgrade_request(address))
+        .await
+        .unwrap()
+        .0
+}
+
+/// Opens a graphql-transport-ws connection and completes the handshake with `payload`.
+pub async fn connect(address: std::net::SocketAddr, payload: Value) -> Result<Socket, String> {
+    let (mut socket, response) = tokio_tungstenite::connect_async(upgrade_request(address))
         .await
         .map_err(|e| e.to_string())?;
     assert_eq!(

@@ -9,21 +9,9 @@ use blog_gateway::db::models::Role;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use crate::common::TestApp;
-use crate::subscriptions::{COMMENTS, Socket, connect, next_json, subscribe};
-
-/// A socket that has not sent `connection_init`.
-async fn open(address: std::net::SocketAddr) -> Socket {
-    let mut request = format!("ws://{address}/graphql/ws")
-        .into_client_request()
-        .unwrap();
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", "graphql-transport-ws".parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.unwrap().0
-}
+use crate::subscriptions::{COMMENTS, Socket, connect, next_json, open, subscribe};
 
 /// The close code the server ends the socket with (within `wait`), skipping other messages.
 pub async fn close_code(socket: &mut Socket, wait: Duration) -> Option<u16> {
