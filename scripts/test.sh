@@ -18,7 +18,6 @@ stage clients-deps bash scripts/clients-deps.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/blog-gateway/target}"
 export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 stage build cargo test --all-targets --no-run --quiet "$@"
-# The attack suite (tests/it/attacks.rs) runs against the release binary, built after the test
-# build so that it is never older than the code under test.
+# The attack suite (tests/it/attacks.rs) runs against the release binary.
 stage release-build cargo build --release --quiet
 stage cargo-test cargo test --all-targets "$@"

@@ -95,7 +95,7 @@ fn release_binary() -> Option<std::path::PathBuf> {
     let debug = std::path::PathBuf::from(env!("CARGO_BIN_EXE_blog-gateway"));
     let release = std::env::var_os("ATTACK_BINARY").map_or_else(
         || {
-            let mut path = debug.clone();
+            let mut path = debug;
             path.pop();
             path.pop();
             path.join("release").join("blog-gateway")
@@ -103,9 +103,16 @@ fn release_binary() -> Option<std::path::PathBuf> {
         std::path::PathBuf::from,
     );
     let modified = |path: &std::path::Path| std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let problem = match (modified(&release), modified(&debug)) {
+    // Cargo relinks the binary whenever a source changes, so a binary older than the newest
+    // source was built from other code.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let newest_source = ["src", "vendor", "migrations", "Cargo.toml", "Cargo.lock"]
+        .iter()
+        .filter_map(|part| newest(&root.join(part)))
+        .max();
+    let problem = match (modified(&release), newest_source) {
         (None, _) => format!("{} is missing", release.display()),
-        (Some(release_time), Some(debug_time)) if release_time < debug_time => {
+        (Some(built), Some(source)) if built < source => {
             format!("{} is older than the code under test", release.display())
         }
         _ => return Some(release),
@@ -115,6 +122,19 @@ fn release_binary() -> Option<std::path::PathBuf> {
     assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
     eprintln!("{message}");
     None
+}
+
+/// The newest modification time of a file, or of any file below a folder.
+fn newest(path: &std::path::Path) -> Option<std::time::SystemTime> {
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
+    }
+    std::fs::read_dir(path)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| newest(&entry.path()))
+        .max()
 }
 
 impl Gateway {
