@@ -162,6 +162,11 @@ pub struct Config {
     /// Seconds a request may take before it is answered with a timeout.
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30, value_parser = parse_positive_u64)]
     pub request_timeout_secs: u64,
+
+    /// Seconds a client may take to send a request's headers (HTTP/1): a client that trickles
+    /// them is disconnected instead of holding a socket.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = parse_positive_u64)]
+    pub header_read_timeout_secs: u64,
 }
 
 /// The CORS allow-list, already split and trimmed.

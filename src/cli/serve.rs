@@ -43,6 +43,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         tracing::info!(count, dir = %dir.display(), "registered trusted documents");
     }
     let address = SocketAddr::new(config.host, config.port);
+    let header_read_timeout = Duration::from_secs(config.header_read_timeout_secs);
+    let drain = Duration::from_secs(config.request_timeout_secs);
     let state = build_state(config).await?;
     spawn_token_purge(state.clone());
     crate::http::metrics::spawn_upkeep();
@@ -51,10 +53,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         format!("cannot listen on {address} (is another server using the port? set PORT)")
     })?;
     tracing::info!(%address, "blog-gateway listening; GraphiQL at http://{address}/graphql");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    crate::http::server::serve(listener, app, header_read_timeout, drain, shutdown_signal()).await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

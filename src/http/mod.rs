@@ -5,3 +5,4 @@ pub mod client_ip;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
+pub mod server;

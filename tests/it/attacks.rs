@@ -141,6 +141,11 @@ impl Gateway {
     /// A fresh process over a database with the demo data; `None` when there is no release
     /// binary to attack (see [`release_binary`]).
     async fn start() -> Option<Gateway> {
+        Self::start_with(&[]).await
+    }
+
+    /// [`Gateway::start`] with more environment variables.
+    async fn start_with(env: &[(&str, &str)]) -> Option<Gateway> {
         let path = release_binary()?;
         let db = TestDb::new().await;
         let seeded = binary()
@@ -162,6 +167,7 @@ impl Gateway {
             .env("PORT", port.to_string())
             .env("RATE_LIMIT_ENABLED", "false")
             .env("JWT_SECRET", "attack-suite-secret-attack-suite-secret")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -480,4 +486,53 @@ async fn a_subscription_flood_is_capped() {
         .await;
     // 2,400 asked; at most 200 per client (one IP here) are open.
     assert!(refused >= 2_400 - 200, "{refused} refused");
+}
+
+/// Item 11: no header-read timeout: a client trickling its headers held a socket for 100 s.
+#[tokio::test]
+async fn clients_trickling_headers_are_disconnected() {
+    let Some(gateway) = Gateway::start_with(&[("HEADER_READ_TIMEOUT_SECS", "2")]).await else {
+        return;
+    };
+    let address = gateway.address;
+    let held = gateway
+        .survive("slow headers", async move {
+            tokio::task::spawn_blocking(move || {
+                let sockets: Vec<_> = (0..50)
+                    .map(|_| {
+                        let mut socket = TcpStream::connect(address).unwrap();
+                        socket
+                            .write_all(b"GET /api/health HTTP/1.1\r\nHost: gateway\r\n")
+                            .unwrap();
+                        socket.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+                        socket
+                    })
+                    .collect();
+                let started = Instant::now();
+                let mut open: Vec<_> = sockets;
+                // One more header byte every 200 ms, for 8 s at most.
+                while !open.is_empty() && started.elapsed() < Duration::from_secs(8) {
+                    open.retain_mut(|socket| {
+                        let mut buffer = [0_u8; 256];
+                        match socket.read(&mut buffer) {
+                            // Closed (or answered 408 and closed): let go.
+                            Ok(_) => false,
+                            Err(error)
+                                if error.kind() == std::io::ErrorKind::WouldBlock
+                                    || error.kind() == std::io::ErrorKind::TimedOut =>
+                            {
+                                socket.write_all(b"X").is_ok()
+                            }
+                            Err(_) => false,
+                        }
+                    });
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                open.len()
+            })
+            .await
+            .unwrap()
+        })
+        .await;
+    assert_eq!(held, 0, "every trickling client was disconnected within 8 s");
 }
