@@ -23,9 +23,15 @@ pub async fn viewer_from_headers(state: &AppState, headers: &HeaderMap) -> AppRe
     let Some(token) = bearer_token(Some(header)) else {
         return Ok(None);
     };
+    viewer_from_token(state, token).await.map(Some)
+}
+
+/// The active user behind an access token (a WebSocket holds the token of its
+/// `connection_init`, not headers).
+pub async fn viewer_from_token(state: &AppState, token: &str) -> AppResult<Viewer> {
     let claims = state.jwt().verify(token).map_err(AppError::Unauthenticated)?;
     let mut conn = state.db().await?;
-    users::load_viewer(&mut conn, claims.sub).await.map(Some)
+    users::load_viewer(&mut conn, claims.sub).await
 }
 
 /// A signed-in caller; rejects with 401 "Access denied. No token provided." otherwise.

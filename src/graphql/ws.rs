@@ -21,7 +21,7 @@ use async_graphql::{Data, Executor, Request, Response as GqlResponse};
 use axum::Extension;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::{State, WebSocketUpgrade};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{BoxStream, StreamExt};
 use futures_util::{SinkExt, future};
@@ -31,7 +31,7 @@ use super::limits::selected_operation;
 use super::persisted;
 use super::pipeline::{self, Caller};
 use crate::auth::Viewer;
-use crate::auth::extract::viewer_from_headers;
+use crate::auth::extract::viewer_from_token;
 use crate::error::{AppError, AuthFailure};
 use crate::events::Event;
 use crate::ratelimit::ClientIp;
@@ -135,14 +135,10 @@ impl Session {
     /// The viewer the token resolves to now.
     async fn resolve(&self) -> Result<Option<Viewer>, AppError> {
         let token = self.token.lock().ok().and_then(|t| t.clone());
-        let Some(token) = token else {
-            return Ok(None);
-        };
-        let mut headers = HeaderMap::new();
-        let value = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| AppError::Unauthenticated(AuthFailure::InvalidToken))?;
-        headers.insert(header::AUTHORIZATION, value);
-        viewer_from_headers(&self.state, &headers).await
+        match token {
+            Some(token) => viewer_from_token(&self.state, &token).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// The viewer of one operation: resolved again, and the session ended when it no longer
