@@ -319,17 +319,18 @@ pub fn analyze(document: &ExecutableDocument, variables: &Variables) -> Analysis
     for (_, operation) in document.operations.iter() {
         // Sizes are costed with the values execution will use: a variable sent, else the
         // operation's own default (a `null` sent costs the schema's default, which it runs with).
-        let mut effective = variables.clone();
+        // Copied only when a default fills in (most requests send what they declare).
+        let mut effective = std::borrow::Cow::Borrowed(variables);
         for definition in &operation.node.variable_definitions {
             let name = &definition.node.name.node;
             if let (false, Some(default)) = (variables.contains_key(name), definition.node.default_value()) {
-                effective.insert(name.clone(), default.clone());
+                effective.to_mut().insert(name.clone(), default.clone());
             }
         }
         // Fragment costs depend on the variables: one memo per operation.
         let mut walker = Walker {
             fragments: &document.fragments,
-            variables: &effective,
+            variables: effective.as_ref(),
             memo: HashMap::new(),
             in_progress: Vec::new(),
         };
