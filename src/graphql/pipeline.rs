@@ -40,10 +40,15 @@ impl Caller {
 
 /// An answer for an operation refused before it ran (the caller could not be resolved).
 pub fn refusal_response(error: &AppError) -> GqlResponse {
+    GqlResponse::from_errors(vec![refusal_error(error)])
+}
+
+/// `error` as a GraphQL error of a request that never ran (no path).
+fn refusal_error(error: &AppError) -> ServerError {
     let error = error.to_graphql();
     let mut refusal = ServerError::new(error.message, None);
     refusal.extensions = error.extensions;
-    GqlResponse::from_errors(vec![refusal])
+    refusal
 }
 
 /// Admits a subscription through the same limits and rate limit as any operation, then starts
@@ -105,10 +110,7 @@ pub async fn run_one(
     let turn = match prepare(state, &mut request, &limit_key, &meta).await {
         Ok(()) => state.execution_turn().await.map_err(|busy| {
             meta.busy.store(true, Ordering::Relaxed);
-            let error = busy.to_graphql();
-            let mut refusal = ServerError::new(error.message, None);
-            refusal.extensions = error.extensions;
-            refusal
+            refusal_error(&busy)
         }),
         Err(refusal) => Err(refusal),
     };
