@@ -11,7 +11,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::page::{Cursor, CursorKey, Page};
-use super::validate::{char_len, check_lookup_text, check_no_nul};
+use super::validate::{char_len, check_lookup_text, check_no_nul, cut_short};
 use crate::auth::Viewer;
 use crate::db::first_per_key::FirstPostsOfAuthors;
 use crate::db::models::{Category, NewPost, Post, User};
@@ -492,11 +492,9 @@ impl PostInput {
                 };
                 errors.add("content", content.as_str(), message);
             } else if length > MAX_CONTENT_CHARS {
-                // The value is echoed cut short: the error must not be as large as the input.
-                let start: String = content.chars().take(100).collect();
                 errors.add(
                     "content",
-                    format!("{start}..."),
+                    cut_short(content),
                     format!("Content must be at most {MAX_CONTENT_CHARS} characters (this one has {length})"),
                 );
             }

@@ -58,17 +58,22 @@ pub fn check_lookup_text(location: Location, field: &str, value: &str) -> Result
             &format!("{field} must not contain NUL characters"),
         ))
     } else if char_len(value) > MAX_LOOKUP_CHARS {
-        // The value is echoed cut short: the error must not be as large as the input.
-        let start: String = value.chars().take(100).collect();
         Err(FieldErrors::single(
             location,
             field,
-            format!("{start}..."),
+            cut_short(value),
             &format!("{field} must be at most {MAX_LOOKUP_CHARS} characters"),
         ))
     } else {
         Ok(())
     }
+}
+
+/// A too-long value as an error echoes it: its first 100 characters and `...` (the error must
+/// not be as large as the input).
+pub fn cut_short(value: &str) -> String {
+    let start: String = value.chars().take(100).collect();
+    format!("{start}...")
 }
 
 /// Longest text a lookup takes (a search, a tag, a username or email to find): longer ones
