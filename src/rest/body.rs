@@ -158,3 +158,13 @@ impl<'a> Fields<'a> {
         self.map.get(field).cloned().unwrap_or(Value::Null)
     }
 }
+
+/// The `:id` of a legacy PUT: a malformed one is reported with the body's validation errors
+/// (`message`, 400), as the legacy validators did, and reads as the nil id meanwhile (the
+/// validation then fails before anything runs).
+pub fn put_id(raw: &str, message: &str, errors: &mut FieldErrors) -> uuid::Uuid {
+    uuid::Uuid::parse_str(raw.trim()).unwrap_or_else(|_| {
+        errors.add_at(crate::error::Location::Params, "id", raw, message);
+        uuid::Uuid::nil()
+    })
+}

@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use super::body::JsonBody;
+use super::body::{JsonBody, put_id};
 use super::contract::{CategoryName, SearchText, SortName, TagFilter};
 use super::dto::{
     AuthorDetail, AuthorSummary, Envelope, LegacyComment, LikeState, Message, Paged, Pagination, PostDetail,
@@ -22,7 +22,7 @@ use crate::db::DbConn;
 use crate::db::models::{Post, User};
 use crate::domain::validate::parse_id_or_not_found;
 use crate::domain::{comments, likes, posts, users};
-use crate::error::{AppResult, Location, Resource};
+use crate::error::{AppResult, Resource};
 use crate::state::AppState;
 
 /// Loads the users with the given ids, once each.
@@ -143,13 +143,9 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> AppResult<Json<Envelope<PostItem<AuthorDetail>>>> {
-    let parsed_id = Uuid::parse_str(id.trim());
     let (input, mut errors) = decode_post(&body);
-    if parsed_id.is_err() {
-        errors.add_at(Location::Params, "id", id.as_str(), "Invalid post ID");
-    }
+    let id = put_id(&id, "Invalid post ID", &mut errors);
     let input = input.validate(false, errors)?;
-    let id = parsed_id.unwrap_or_default();
     let mut conn = state.db().await?;
     let post = posts::update(&mut conn, state.events(), &viewer, id, input).await?;
     let data = render_item(&mut conn, post).await?;

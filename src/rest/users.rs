@@ -2,9 +2,8 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use uuid::Uuid;
 
-use super::body::JsonBody;
+use super::body::{JsonBody, put_id};
 use super::contract::{RoleName, SearchText};
 use super::dto::{Envelope, LegacyUser, Paged, Pagination};
 use super::openapi::LegacyErrors;
@@ -13,7 +12,7 @@ use super::requests::UserUpdateBody;
 use crate::auth::extract::{CurrentUser, MaybeUser};
 use crate::domain::users;
 use crate::domain::validate::parse_id_or_not_found;
-use crate::error::{AppError, AppResult, Location, Resource};
+use crate::error::{AppError, AppResult, Resource};
 use crate::state::AppState;
 
 #[utoipa::path(get, operation_id = "getCurrentUser", path = "/api/users/me", tag = "users", security(("bearer" = [])),
@@ -53,12 +52,8 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> AppResult<Json<Envelope<LegacyUser>>> {
-    let parsed_id = Uuid::parse_str(id.trim());
     let (changes, mut errors) = UserUpdateBody::decode(&body);
-    if parsed_id.is_err() {
-        errors.add_at(Location::Params, "id", id.as_str(), "Invalid user ID");
-    }
-    let id = parsed_id.unwrap_or_default();
+    let id = put_id(&id, "Invalid user ID", &mut errors);
     let user = users::update(&mut *state.db().await?, &viewer, id, changes, errors).await?;
     Ok(Json(Envelope::with_message(
         "User updated successfully",
