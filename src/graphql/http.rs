@@ -4,7 +4,6 @@
 //! be resolved, and GraphiQL for browsers.
 
 use std::net::IpAddr;
-use std::sync::atomic::Ordering;
 
 use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, Request, Response as GqlResponse};
@@ -20,7 +19,7 @@ use super::graphiql;
 use super::json;
 use super::limits::selected_operation;
 use super::persisted;
-use super::pipeline::{Caller, run_one};
+use super::pipeline::{Caller, Outcome, run_one};
 use crate::auth::extract::viewer_from_headers;
 use crate::cache::{CachedResponse, cache_key};
 use crate::error::AppError;
@@ -326,10 +325,12 @@ async fn execute(
                 }
                 generation = seen;
             }
-            let (response, meta) = run_one(&state, &caller, request, new_document, pending).await;
-            let executed = meta.executed.load(Ordering::Relaxed);
-            let rate_limit = meta.rate_limit.lock().ok().and_then(|slot| *slot);
-            let busy = meta.busy.load(Ordering::Relaxed);
+            let (response, outcome) = run_one(&state, &caller, request, new_document, pending).await;
+            let Outcome {
+                executed,
+                busy,
+                rate_limit,
+            } = outcome;
             let status = match rate_limit {
                 Some((decision, _)) if !decision.allowed => StatusCode::TOO_MANY_REQUESTS,
                 _ if busy => AppError::Busy.status(),

@@ -5,7 +5,6 @@
 //! introspection count 0. The cost is reported in `extensions.cost`.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Pos, ServerError, ServerResult, Value, Variables};
@@ -53,21 +52,18 @@ pub struct Analysis {
     pub introspects: bool,
 }
 
-/// Facts about a request that the HTTP layer needs after execution.
+/// What the checks before execution found about one operation: the facts the pipeline and the
+/// transports need afterwards, and the refusal to answer instead of running it, if any.
 #[derive(Debug, Default)]
-pub struct RequestMeta {
-    /// Set once the document passed parsing, limits and validation and ran.
-    pub executed: std::sync::atomic::AtomicBool,
-    /// The computed cost, once known.
-    pub cost: Mutex<Option<u64>>,
-    /// The rate-limit charge of this request, when limits are on.
-    pub rate_limit: Mutex<Option<(Decision, Quota)>>,
-    /// The operation the client asked to run.
-    pub operation_name: Option<String>,
-    /// Set when no execution turn freed up in time (answered 503).
-    pub busy: std::sync::atomic::AtomicBool,
-    /// Set when the operation is a mutation that can change what anonymous readers see.
-    pub changes_content: std::sync::atomic::AtomicBool,
+pub struct Admission {
+    /// The document's cost (`None` when it did not parse: execution reports that).
+    pub cost: Option<u64>,
+    /// Whether the operation is a mutation that can change what anonymous readers see.
+    pub changes_content: bool,
+    /// The rate-limit charge, when limits are on and the document passed the static limits.
+    pub rate_limit: Option<(Decision, Quota)>,
+    /// Why the operation must not run.
+    pub refusal: Option<ServerError>,
 }
 
 /// Mutations that change nothing an anonymous reader can see (so they keep the cache).
@@ -110,20 +106,16 @@ fn changes_content(document: &ExecutableDocument, operation_name: Option<&str>) 
 /// Whom a request's cost is charged to: the user, or the client IP when anonymous.
 pub struct RateLimitKey(pub String);
 
-/// Charges the cost of a document to its caller before anything runs.
-async fn charge(state: &AppState, key: &RateLimitKey, meta: &RequestMeta, cost: u64) -> ServerResult<()> {
-    let Some(limiter) = state.limiter() else {
-        return Ok(());
-    };
+/// Charges the cost of a document to its caller before anything runs (`None` when rate limits
+/// are off).
+async fn charge(state: &AppState, key: &RateLimitKey, points: u32) -> Option<(Decision, Quota)> {
+    let limiter = state.limiter()?;
     let quota = state.graphql_quota();
-    let points = u32::try_from(cost.max(1)).unwrap_or(u32::MAX);
-    let decision = limiter.charge(&key.0, quota, points).await;
-    if let Ok(mut slot) = meta.rate_limit.lock() {
-        *slot = Some((decision, quota));
-    }
-    if decision.allowed {
-        return Ok(());
-    }
+    Some((limiter.charge(&key.0, quota, points).await, quota))
+}
+
+/// The refusal of an operation whose `points` its caller's budget could not pay.
+fn rate_limited(decision: Decision, quota: Quota, points: u32) -> ServerError {
     let mut error = ServerError::new(
         format!(
             "Rate limit exceeded: this query costs {points} of {} points per window; retry in {} s",
@@ -136,7 +128,7 @@ async fn charge(state: &AppState, key: &RateLimitKey, meta: &RequestMeta, cost: 
     extensions.set("code", "RATE_LIMITED");
     extensions.set("retryAfter", ceil_secs(decision.retry_after));
     error.extensions = Some(extensions);
-    Err(error)
+    error
 }
 
 struct Walker<'a> {
@@ -432,33 +424,36 @@ impl Limits {
     }
 }
 
-/// Everything checked before a request runs, in order: the document parses (else the executor
-/// reports the parse error), depth, cost, aliases, introspection, required variables, and the
-/// caller's rate-limit budget. Records the cost and whether the operation changes content in
-/// `meta`. An `Err` is the answer to give instead of executing.
+/// Everything checked before a request runs, in order: the document parses (else execution
+/// reports the parse error), depth, cost, aliases, fields, introspection, and the caller's
+/// rate-limit budget. Variable values (a required one missing, one that does not fit its type)
+/// are checked by validation (the patched `VariableValuesOfCorrectType`), once.
 pub async fn prepare(
     state: &AppState,
     request: &mut async_graphql::Request,
     key: &RateLimitKey,
-    meta: &RequestMeta,
-) -> Result<(), ServerError> {
+) -> Admission {
     let variables = request.variables.clone();
     let operation_name = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
-        return Ok(());
+        return Admission::default();
     };
     let analysis = analyze(document, &variables);
-    if let Ok(mut cost) = meta.cost.lock() {
-        *cost = Some(analysis.cost);
+    let mut admission = Admission {
+        cost: Some(analysis.cost),
+        changes_content: changes_content(document, operation_name.as_deref()),
+        ..Admission::default()
+    };
+    if let Err(refusal) = Limits::from_config(state.config()).check(&analysis) {
+        admission.refusal = Some(refusal);
+        return admission;
     }
-    Limits::from_config(state.config()).check(&analysis)?;
-    meta.changes_content.store(
-        changes_content(document, operation_name.as_deref()),
-        std::sync::atomic::Ordering::Relaxed,
-    );
-    // Variable values (a required one missing, one that does not fit its type) are checked by
-    // validation (the patched `VariableValuesOfCorrectType`), once.
-    charge(state, key, meta, analysis.cost).await
+    let points = u32::try_from(analysis.cost.max(1)).unwrap_or(u32::MAX);
+    admission.rate_limit = charge(state, key, points).await;
+    if let Some((decision, quota)) = admission.rate_limit.filter(|(decision, _)| !decision.allowed) {
+        admission.refusal = Some(rate_limited(decision, quota, points));
+    }
+    admission
 }
 
 #[cfg(test)]

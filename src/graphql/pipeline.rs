@@ -4,21 +4,19 @@
 //! invalidation, metrics) is applied here, so a transport cannot skip one.
 
 use std::net::IpAddr;
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use async_graphql::{Request, Response as GqlResponse, ServerError};
 use futures_util::stream::{BoxStream, StreamExt};
 
 use super::batch::BatchQueue;
 use super::context::{RequestViewer, ResponseBudget};
-use super::limits::{RateLimitKey, RequestMeta, prepare};
+use super::limits::{RateLimitKey, prepare};
 use super::loaders::Loaders;
 use super::parsed::NewDocument;
 use super::persisted::Pending;
 use crate::auth::Viewer;
 use crate::error::AppError;
-use crate::ratelimit::ClientIp;
+use crate::ratelimit::{ClientIp, Decision, Quota};
 use crate::state::AppState;
 
 /// Who sent a request: resolved by the transport for every operation (HTTP per request, a
@@ -36,6 +34,17 @@ impl Caller {
             None => format!("gql:ip:{}", self.ip),
         })
     }
+}
+
+/// What became of one operation, for the transport to choose its status and headers.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The document passed parsing, limits and validation, and ran.
+    pub executed: bool,
+    /// No execution turn freed up in time (answered 503).
+    pub busy: bool,
+    /// The caller's rate-limit charge, when limits are on.
+    pub rate_limit: Option<(Decision, Quota)>,
 }
 
 /// An answer for an operation refused before it ran (the caller could not be resolved).
@@ -58,11 +67,10 @@ pub async fn subscribe(
     caller: &Caller,
     mut request: Request,
 ) -> Result<BoxStream<'static, GqlResponse>, GqlResponse> {
-    let meta = RequestMeta {
-        operation_name: request.operation_name.clone(),
-        ..RequestMeta::default()
-    };
-    if let Err(refusal) = prepare(state, &mut request, &caller.rate_limit_key(), &meta).await {
+    if let Some(refusal) = prepare(state, &mut request, &caller.rate_limit_key())
+        .await
+        .refusal
+    {
         let mut response = GqlResponse::from_errors(vec![refusal]);
         label_refusals(&mut response.errors);
         return Err(response);
@@ -87,7 +95,7 @@ pub async fn subscribe(
 
 /// Runs one query or mutation through every step, whichever transport it came by: limits
 /// (depth, cost, aliases, fields), the caller's rate limit, an execution turn, execution with
-/// its own loaders, cache invalidation after a write, metrics. The meta says whether it reached
+/// its own loaders, cache invalidation after a write, metrics. The outcome says whether it reached
 /// execution. `new_document` (parsed for this request) is kept for later requests once it has
 /// run.
 pub async fn run_one(
@@ -96,23 +104,25 @@ pub async fn run_one(
     request: Request,
     new_document: Option<NewDocument>,
     pending: Option<Pending>,
-) -> (GqlResponse, Arc<RequestMeta>) {
-    let meta = Arc::new(RequestMeta {
-        operation_name: request.operation_name.clone(),
-        ..RequestMeta::default()
-    });
+) -> (GqlResponse, Outcome) {
+    let operation_name = request.operation_name.clone();
     let queue = BatchQueue::default();
     let viewer = caller.viewer.clone();
     let limit_key = caller.rate_limit_key();
     let started = std::time::Instant::now();
     let mut request = request;
+    let admission = prepare(state, &mut request, &limit_key).await;
+    let mut outcome = Outcome {
+        rate_limit: admission.rate_limit,
+        ..Outcome::default()
+    };
     // The operation's recorded duration includes the wait for a turn: the client sees it too.
-    let turn = match prepare(state, &mut request, &limit_key, &meta).await {
-        Ok(()) => state.execution_turn().await.map_err(|busy| {
-            meta.busy.store(true, Ordering::Relaxed);
+    let turn = match admission.refusal {
+        None => state.execution_turn().await.map_err(|busy| {
+            outcome.busy = true;
             refusal_error(&busy)
         }),
-        Err(refusal) => Err(refusal),
+        Some(refusal) => Err(refusal),
     };
     let turn = match turn {
         Ok(turn) => turn,
@@ -120,12 +130,12 @@ pub async fn run_one(
             let mut response = GqlResponse::from_errors(vec![refusal]);
             label_refusals(&mut response.errors);
             crate::http::metrics::record_graphql(
-                meta.operation_name.as_deref(),
+                operation_name.as_deref(),
                 "refused",
                 started.elapsed(),
                 &[],
             );
-            return (response, meta);
+            return (response, outcome);
         }
     };
     let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
@@ -137,12 +147,12 @@ pub async fn run_one(
         .data(loaders);
     let mut response = queue.drive(state.schema().execute(request)).await;
     drop(turn);
-    if meta.changes_content.load(Ordering::Relaxed) {
+    if admission.changes_content {
         state.cache().invalidate().await;
     }
     // Parse and validation errors carry no path; errors raised while resolving always do.
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
-    meta.executed.store(executed, Ordering::Relaxed);
+    outcome.executed = executed;
     if let (true, Some(new)) = (executed, new_document) {
         state.parsed_documents().remember(new);
     }
@@ -157,7 +167,7 @@ pub async fn run_one(
     }
     if executed {
         label_argument_errors(&mut response.errors);
-        if let Some(cost) = meta.cost.lock().ok().and_then(|c| *c) {
+        if let Some(cost) = admission.cost {
             response
                 .extensions
                 .insert("cost".to_owned(), async_graphql::Value::from(cost));
@@ -175,13 +185,13 @@ pub async fn run_one(
                 .map(|c| c.to_string().trim_matches('"').to_owned())
         })
         .collect();
-    let outcome = match (executed, response.errors.is_empty()) {
+    let label = match (executed, response.errors.is_empty()) {
         (false, _) => "refused",
         (true, true) => "ok",
         (true, false) => "error",
     };
-    crate::http::metrics::record_graphql(meta.operation_name.as_deref(), outcome, started.elapsed(), &codes);
-    (response, meta)
+    crate::http::metrics::record_graphql(operation_name.as_deref(), label, started.elapsed(), &codes);
+    (response, outcome)
 }
 
 /// Gives a code to the errors raised while executing that have none: every error of ours carries
