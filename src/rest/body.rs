@@ -43,7 +43,8 @@ impl FromRequest<AppState> for JsonBody {
                 BodyRejection(StatusCode::BAD_REQUEST, "Could not read the request body")
             }
         })?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        // No bytes is the empty object, as the legacy body parser read it; blank JSON is not.
+        if bytes.is_empty() {
             return Ok(JsonBody(Map::new()));
         }
         let is_json = content_type.as_deref().is_some_and(|ct| {
