@@ -371,7 +371,7 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info)
                 if matches!(
                     info.constraint_name(),
-                    Some("users_username_key" | "users_email_key")
+                    Some("users_username_key" | "users_username_key_idx" | "users_email_key")
                 ) =>
             {
                 AppError::Conflict

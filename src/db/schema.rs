@@ -103,6 +103,7 @@ diesel::table! {
         last_login -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        username_key -> Nullable<Text>,
     }
 }
 

@@ -32,6 +32,12 @@ diesel::define_sql_function! {
 }
 
 diesel::define_sql_function! {
+    /// What a username is compared by: NFKC, then case folded (the users migration of look-alike
+    /// names defines it), so `Admin` and `ａdmin` are the name `admin`.
+    fn username_key(name: Text) -> Text;
+}
+
+diesel::define_sql_function! {
     /// Rank of a document for a query (higher is better).
     fn ts_rank(document: Tsvector, query: Tsquery) -> diesel::sql_types::Float;
 }

@@ -13,7 +13,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::users::{ProfileInput, check_email, check_profile, check_username};
+use super::users::{ProfileInput, check_distinct_username, check_email, check_profile, check_username};
 use super::validate::{char_len, check_lookup_text};
 use crate::auth::Viewer;
 use crate::auth::jwt::JwtKeys;
@@ -21,6 +21,7 @@ use crate::auth::password::{hash_password, verify_password};
 use crate::db::DbPool;
 use crate::db::models::{NewRefreshToken, NewUser, RefreshToken, Role, User};
 use crate::db::schema::{refresh_tokens, users};
+use crate::db::sql::username_key;
 use crate::error::{AppError, AppResult, AuthFailure, Denial, FieldErrors, Location};
 use crate::ratelimit::AuthAttempt;
 
@@ -119,6 +120,9 @@ pub async fn register(
     if !errors.has("username") {
         check_username(&mut errors, "username", &input.username);
     }
+    if !errors.has("username") {
+        check_distinct_username(&mut errors, "username", &input.username);
+    }
     if !errors.has("email") {
         check_email(&mut errors, "email", &input.email);
     }
@@ -133,7 +137,7 @@ pub async fn register(
         users::table.filter(
             users::email
                 .eq(&input.email)
-                .or(users::username.eq(&input.username)),
+                .or(users::username_key.eq(username_key(&input.username).nullable())),
         ),
     ))
     .get_result(&mut *db.get().await?)

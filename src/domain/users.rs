@@ -239,6 +239,37 @@ pub fn check_username(errors: &mut FieldErrors, field: &str, username: &str) {
     }
 }
 
+/// The rule against look-alike names, for a name being chosen (names stored before it stay):
+/// no invisible or control character (zero-width, direction marks, fillers, variation
+/// selectors, tabs), and no mix of scripts within one name (`pаypal` with a Cyrillic `а`),
+/// after UTS #39 (a Japanese name mixing kana and kanji is one script). A name equal to an
+/// existing one after NFKC and case folding is refused by the database
+/// ([`crate::db::sql::username_key`]).
+pub fn check_distinct_username(errors: &mut FieldErrors, field: &str, username: &str) {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    use unicode_security::general_security_profile::IdentifierType;
+    use unicode_security::{GeneralSecurityProfile, MixedScript};
+    let invisible = |c: char| {
+        c.is_control()
+            || (c.is_whitespace() && c != ' ')
+            || c.general_category() == GeneralCategory::Format
+            || c.identifier_type() == Some(IdentifierType::Default_Ignorable)
+    };
+    if username.chars().any(invisible) {
+        errors.add(
+            field,
+            username,
+            "Username cannot contain invisible or control characters",
+        );
+    } else if !username.is_single_script() {
+        errors.add(
+            field,
+            username,
+            "Username cannot mix scripts (such as Latin with Cyrillic or Greek letters)",
+        );
+    }
+}
+
 /// The legacy email rule (`word@word.tld`), checked on the lowercased value.
 pub fn check_email(errors: &mut FieldErrors, field: &str, email: &str) {
     let valid = email.len() <= 254 && {
@@ -320,6 +351,15 @@ pub async fn update(
     if let Some(username) = changes.username.as_mut() {
         *username = username.trim().to_owned();
         check_username(&mut errors, "username", username);
+        if !errors.has("username") {
+            let mut lookalike = FieldErrors::default();
+            check_distinct_username(&mut lookalike, "username", username);
+            // A name stored before the rule may be written again unchanged (legacy clients send
+            // the whole account back); only a new name must pass it.
+            if !lookalike.is_empty() && !has_username(conn, id, username).await? {
+                errors.0.extend(lookalike.0);
+            }
+        }
     }
     if let Some(email) = changes.email.as_mut() {
         *email = email.trim().to_lowercase();
@@ -347,6 +387,15 @@ pub async fn update(
         .await
         .optional()?
         .ok_or(AppError::NotFound(Resource::User))
+}
+
+/// Whether user `id` is named exactly `username` now.
+async fn has_username(conn: &mut AsyncPgConnection, id: Uuid, username: &str) -> AppResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        users::table.find(id).filter(users::username.eq(username)),
+    ))
+    .get_result(conn)
+    .await?)
 }
 
 /// Changes a user's role (admins only).

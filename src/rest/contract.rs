@@ -177,7 +177,8 @@ fn username(null: bool) -> ObjectBuilder {
     trimmed(
         3,
         Some(30),
-        "3-30 characters after trimming, unique (a taken one is refused with 400).",
+        "3-30 characters after trimming, unique ignoring case and compatibility forms (a taken \
+         one is refused with 400); a new name holds no invisible character and one script only.",
         null,
     )
     .examples(["ann"])

@@ -424,3 +424,214 @@ async fn answers_with_tokens_or_private_data_are_never_stored() {
         Some("no-store")
     );
 }
+
+/// Registers `username` through REST and returns the answer.
+async fn register(app: &TestApp, username: &str, email: &str) -> crate::common::TestResponse {
+    app.call(
+        Method::POST,
+        "/api/auth/register",
+        None,
+        Some(json!({ "username": username, "email": email, "password": PASSWORD })),
+    )
+    .await
+}
+
+/// The `msg` of the one field error of a 400 validation answer.
+fn field_message(response: &crate::common::TestResponse) -> String {
+    assert_eq!(response.status, StatusCode::BAD_REQUEST, "{}", response.text);
+    assert_eq!(response.body["message"], "Validation failed", "{}", response.text);
+    assert_eq!(
+        response.body["errors"][0]["path"], "username",
+        "{}",
+        response.text
+    );
+    response.body["errors"][0]["msg"].as_str().unwrap().to_owned()
+}
+
+/// Item 11: look-alike usernames were accepted: `Admin` beside `admin`, a zero-width or
+/// right-to-left mark inside a name, a Cyrillic letter inside a Latin name. A new name that
+/// equals an existing one after NFKC and case folding is taken; invisible and mixed-script names
+/// are refused; single-script names of any script stay welcome.
+#[tokio::test]
+async fn look_alike_usernames_are_refused() {
+    let app = TestApp::new().await;
+    let alice = app.user("alice", Role::User).await;
+    for (i, twin) in ["Alice", "ALICE", "\u{FF41}lice", "a\u{2113}ice", "alice\u{FE0F}"]
+        .into_iter()
+        .enumerate()
+    {
+        let response = register(&app, twin, &format!("twin{i}@example.com")).await;
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "{twin:?}: {}",
+            response.text
+        );
+        assert!(
+            response
+                .text
+                .contains("User already exists with this email or username")
+                || field_message(&response).contains("invisible"),
+            "{twin:?}: {}",
+            response.text
+        );
+    }
+    let graphql = app
+        .graphql(
+            "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }",
+            json!({ "i": { "username": "ali\u{200B}ce", "email": "g@example.com", "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&graphql), "BAD_USER_INPUT", "{}", graphql.text);
+    let graphql = app
+        .graphql(
+            "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }",
+            json!({ "i": { "username": "Alice", "email": "g@example.com", "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&graphql), "CONFLICT", "{}", graphql.text);
+
+    for (i, hidden) in [
+        "ali\u{200B}ce",
+        "bob\u{202E}cipher",
+        "\u{3164}carl",
+        "dan\u{00AD}ny",
+        "eve\u{2060}x",
+        "tab\tname",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let response = register(&app, hidden, &format!("hidden{i}@example.com")).await;
+        assert_eq!(
+            field_message(&response),
+            "Username cannot contain invisible or control characters",
+            "{hidden:?}"
+        );
+    }
+    for (i, mixed) in ["p\u{0430}ypal", "\u{0391}lpha", "bob\u{0441}at"]
+        .into_iter()
+        .enumerate()
+    {
+        let response = register(&app, mixed, &format!("mixed{i}@example.com")).await;
+        assert_eq!(
+            field_message(&response),
+            "Username cannot mix scripts (such as Latin with Cyrillic or Greek letters)",
+            "{mixed:?}"
+        );
+    }
+    for (i, fine) in ["иван_42", "山田たろう", "Jean Dupont", "zoë-99", "ΑΛΕΞ"]
+        .into_iter()
+        .enumerate()
+    {
+        let response = register(&app, fine, &format!("fine{i}@example.com")).await;
+        assert_eq!(
+            response.status,
+            StatusCode::CREATED,
+            "{fine:?}: {}",
+            response.text
+        );
+    }
+
+    // Renaming onto a look-alike is taken too, by either door; a change of case of one's own
+    // name is not.
+    let bob = app.user("bobby", Role::User).await;
+    let rest = app
+        .call(
+            Method::PUT,
+            &format!("/api/users/{}", bob.id),
+            Some(&bob.token),
+            Some(json!({ "username": "ALICE" })),
+        )
+        .await;
+    assert_eq!(rest.status, StatusCode::BAD_REQUEST, "{}", rest.text);
+    assert_eq!(
+        rest.body["message"],
+        "User already exists with this email or username"
+    );
+    let graphql = app
+        .graphql(
+            "mutation($id: ID!) { updateUser(id: $id, input: { username: \"\u{FF21}lice\" }) { id } }",
+            json!({ "id": bob.id }),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(error_code(&graphql), "CONFLICT", "{}", graphql.text);
+    let own = app
+        .call(
+            Method::PUT,
+            &format!("/api/users/{}", alice.id),
+            Some(&alice.token),
+            Some(json!({ "username": "Alice" })),
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    assert_eq!(own.body["data"]["username"], "Alice");
+}
+
+/// Item 11, "existing rows stay": names that collide, or that the new rules refuse, and were
+/// stored before the rule keep working (sign-in, their own profile with the same name), and
+/// still block a new look-alike. Runs the migration's own text over such rows.
+#[tokio::test]
+async fn look_alike_rows_stored_before_the_rule_stay() {
+    use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+    let app = TestApp::new().await;
+    let seed = app.user("seeded", Role::User).await;
+    let mut conn = app.db.connect().await;
+    conn.batch_execute(include_str!(
+        "../../migrations/2026-12-07-000001_username_keys/down.sql"
+    ))
+    .await
+    .unwrap();
+    // Rows as the legacy service (or this gateway before the rule) stored them.
+    let legacy = ["Legacy", "legacy", "p\u{0430}ypal"];
+    for (i, name) in legacy.iter().enumerate() {
+        diesel::sql_query(
+            "INSERT INTO users (id, username, email, password_hash, created_at) \
+             SELECT $1, $2, $3, password_hash, now() + make_interval(secs => $4) FROM users WHERE id = $5",
+        )
+        .bind::<diesel::sql_types::Uuid, _>(uuid::Uuid::now_v7())
+        .bind::<diesel::sql_types::Text, _>(*name)
+        .bind::<diesel::sql_types::Text, _>(format!("{i}@example.com"))
+        .bind::<diesel::sql_types::Double, _>(i as f64)
+        .bind::<diesel::sql_types::Uuid, _>(seed.id)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    }
+    conn.batch_execute(include_str!(
+        "../../migrations/2026-12-07-000001_username_keys/up.sql"
+    ))
+    .await
+    .unwrap();
+    for (i, name) in legacy.iter().enumerate() {
+        let login = app
+            .call(
+                Method::POST,
+                "/api/auth/login",
+                None,
+                Some(json!({ "email": format!("{i}@example.com"), "password": PASSWORD })),
+            )
+            .await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+        let token = login.body["tokens"]["accessToken"].as_str().unwrap();
+        let id = login.body["user"]["id"].as_str().unwrap();
+        let same = app
+            .call(
+                Method::PUT,
+                &format!("/api/users/{id}"),
+                Some(token),
+                Some(json!({ "username": name, "profile": { "bio": "still here" } })),
+            )
+            .await;
+        assert_eq!(same.status, StatusCode::OK, "{name:?}: {}", same.text);
+    }
+    let twin = register(&app, "LEGACY", "new@example.com").await;
+    assert_eq!(twin.status, StatusCode::BAD_REQUEST, "{}", twin.text);
+    assert_eq!(
+        twin.body["message"],
+        "User already exists with this email or username"
+    );
+}
