@@ -11,6 +11,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod clients;
+mod error_bodies;
 mod foundation;
 mod fuzz;
 mod graphql_http;
