@@ -1,5 +1,6 @@
 //! The one error type of the gateway, and its single mapping to GraphQL codes and legacy REST bodies.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use async_graphql::ErrorExtensions;
@@ -40,6 +41,75 @@ pub enum Denial {
     DeleteComment,
     UpdateUser,
     AccountDeactivated,
+}
+
+/// A body the legacy REST door cannot read (the legacy messages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyRejection {
+    TooLarge,
+    Unreadable,
+    NotJson,
+    Malformed,
+    NotAnObject,
+}
+
+/// A GraphQL request refused before its document is read, with what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestRejection {
+    TooLarge {
+        limit: usize,
+    },
+    Unreadable,
+    NotJson,
+    /// The body is not JSON (the parser's words follow).
+    Malformed(String),
+    /// The body is JSON but not a GraphQL request (the parser's words follow).
+    NotARequest(String),
+    NoDocument,
+    NoDocumentInUrl,
+    /// A URL parameter that cannot be read (what is wrong with it).
+    BadUrl(String),
+    BatchTooLarge {
+        max: usize,
+        got: usize,
+    },
+    EmptyBatch,
+    MutationOverGet,
+}
+
+/// A document named by hash that cannot run (the persisted-query protocols).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DocumentRefusal {
+    /// The hash is unknown: the client should send the document with it (Apollo's protocol).
+    NotFound,
+    /// The document does not hash to the hash sent with it.
+    HashMismatch,
+    /// Trusted-documents mode and the document is not registered.
+    NotTrusted,
+    /// `extensions.persistedQuery` is not `{version: 1, sha256Hash}`.
+    Unsupported,
+}
+
+/// Which static limit of a GraphQL document was passed (`extensions.limit`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Depth,
+    Cost,
+    Introspection,
+    Aliases,
+    Fields,
+}
+
+impl Limit {
+    fn name(self) -> &'static str {
+        match self {
+            Limit::Depth => "depth",
+            Limit::Cost => "cost",
+            Limit::Introspection => "introspection",
+            Limit::Aliases => "aliases",
+            Limit::Fields => "fields",
+        }
+    }
 }
 
 /// Where a failing input came from (the legacy `location`).
@@ -159,6 +229,24 @@ pub enum AppError {
     ResponseTooLarge,
     /// A socket or client already holds as many subscriptions as it may.
     TooManySubscriptions,
+    /// A GraphQL operation whose cost its caller's budget cannot pay this window.
+    CostRateLimited {
+        retry_after: Duration,
+        points: u32,
+        budget: u32,
+    },
+    /// A GraphQL document past a static limit (depth, cost, aliases, fields, introspection).
+    LimitExceeded {
+        limit: Limit,
+        value: u64,
+        max: u32,
+    },
+    /// A REST body that cannot be read.
+    Body(BodyRejection),
+    /// A GraphQL request that cannot be read.
+    Request(RequestRejection),
+    /// A persisted document that cannot run.
+    Document(DocumentRefusal),
     /// Anything unexpected; logged once, never shown.
     Internal(anyhow::Error),
 }
@@ -197,10 +285,122 @@ fn auth_message(failure: AuthFailure) -> &'static str {
     }
 }
 
+fn body_message(rejection: BodyRejection) -> &'static str {
+    match rejection {
+        BodyRejection::TooLarge => "Request body too large",
+        BodyRejection::Unreadable => "Could not read the request body",
+        BodyRejection::NotJson => "Content-Type must be application/json",
+        BodyRejection::Malformed => "Malformed JSON body",
+        BodyRejection::NotAnObject => "The JSON body must be an object",
+    }
+}
+
+fn request_message(rejection: &RequestRejection) -> Cow<'static, str> {
+    match rejection {
+        RequestRejection::TooLarge { limit } => {
+            format!("Request body is larger than the limit of {limit} bytes").into()
+        }
+        RequestRejection::Unreadable => "Could not read the request body".into(),
+        RequestRejection::NotJson => "Send the request as Content-Type: application/json".into(),
+        RequestRejection::Malformed(why) => format!("Malformed JSON body: {why}").into(),
+        RequestRejection::NotARequest(why) => {
+            format!("The body must be a GraphQL request {{\"query\": \"...\"}} or a list of them: {why}")
+                .into()
+        }
+        RequestRejection::NoDocument => "Pass the GraphQL document as a non-empty string in `query`".into(),
+        RequestRejection::NoDocumentInUrl => "Pass the document in the `query` URL parameter".into(),
+        RequestRejection::BadUrl(why) => why.clone().into(),
+        RequestRejection::BatchTooLarge { max, got } => {
+            format!("A batch may hold at most {max} operations; this one has {got}").into()
+        }
+        RequestRejection::EmptyBatch => "A batch must hold at least one operation".into(),
+        RequestRejection::MutationOverGet => "Mutations must be sent with POST".into(),
+    }
+}
+
+fn document_message(refusal: DocumentRefusal) -> &'static str {
+    match refusal {
+        DocumentRefusal::NotFound => "PersistedQueryNotFound",
+        DocumentRefusal::HashMismatch => "provided sha does not match query",
+        DocumentRefusal::NotTrusted => "Only registered (trusted) documents may run on this server",
+        DocumentRefusal::Unsupported => {
+            "Unsupported persistedQuery extension: send {\"version\": 1, \"sha256Hash\": \"...\"}"
+        }
+    }
+}
+
+fn limit_message(limit: Limit, value: u64, max: u32) -> String {
+    match limit {
+        Limit::Depth => {
+            format!("Query is nested {value} levels deep; the limit is {max}. Split it into smaller queries.")
+        }
+        Limit::Cost => format!(
+            "Query cost {value} exceeds the limit of {max}. Ask for fewer items (first/limit) or fewer nested lists."
+        ),
+        Limit::Introspection => "Introspection is disabled on this server".to_owned(),
+        Limit::Aliases => format!("Query has {value} aliases or root fields; the limit is {max}."),
+        Limit::Fields => format!(
+            "Query selects {value} fields once its fragments are expanded; the limit is {max}. \
+             Select fewer fields, or spread fragments fewer times."
+        ),
+    }
+}
+
+/// Whole seconds to wait, rounded up and at least 1 (a client told to wait 0 s would retry at
+/// once): the one rounding of `Retry-After`, `retryAfter` and the rate-limit headers.
+pub fn whole_seconds(duration: Duration) -> u64 {
+    duration.as_micros().div_ceil(1_000_000).max(1) as u64
+}
+
+/// The code of a document that did not parse or validate, or passed a limit.
+const VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+/// The code of input the client must fix.
+const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
+
+/// Gives a code to the errors async-graphql raised while executing that have none: every error
+/// of ours carries one, so these are an argument value that failed to parse or its validator
+/// (`excerpt(length: -1)`), which is the client's input to fix.
+pub fn label_argument_errors(errors: &mut [async_graphql::ServerError]) {
+    for error in errors.iter_mut().filter(|e| !e.path.is_empty()) {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", BAD_USER_INPUT);
+        }
+    }
+}
+
+/// Gives async-graphql's parse and validation errors a code, so clients can tell them apart
+/// from field errors.
+pub fn label_refusals(errors: &mut [async_graphql::ServerError]) {
+    for error in errors {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", VALIDATION_FAILED);
+        }
+    }
+}
+
 impl AppError {
     /// The client-facing message (the legacy wording where the legacy service had one).
-    pub fn message(&self) -> &'static str {
-        match self {
+    pub fn message(&self) -> Cow<'static, str> {
+        Cow::Borrowed(match self {
+            AppError::CostRateLimited {
+                retry_after,
+                points,
+                budget,
+            } => {
+                return format!(
+                    "Rate limit exceeded: this query costs {points} of {budget} points per window; retry in {} s",
+                    whole_seconds(*retry_after)
+                )
+                .into();
+            }
+            AppError::LimitExceeded { limit, value, max } => {
+                return limit_message(*limit, *value, *max).into();
+            }
+            AppError::Request(rejection) => return request_message(rejection),
+            AppError::Body(rejection) => body_message(*rejection),
+            AppError::Document(refusal) => document_message(*refusal),
             AppError::NotFound(resource) => not_found_message(*resource),
             AppError::Forbidden(denial) => denial_message(*denial),
             AppError::Unauthenticated(failure) => auth_message(*failure),
@@ -216,7 +416,7 @@ impl AppError {
                 "The answer would be larger than this server sends: select content on fewer posts, or ask for smaller pages"
             }
             AppError::Internal(_) => "Internal server error",
-        }
+        })
     }
 
     /// The GraphQL `extensions.code` of this error.
@@ -227,9 +427,19 @@ impl AppError {
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
             AppError::Validation(_) => "BAD_USER_INPUT",
             AppError::Conflict => "CONFLICT",
-            AppError::RateLimited { .. } | AppError::TooManySubscriptions => "RATE_LIMITED",
+            AppError::RateLimited { .. }
+            | AppError::TooManySubscriptions
+            | AppError::CostRateLimited { .. } => "RATE_LIMITED",
             AppError::Unavailable | AppError::Busy => "UNAVAILABLE",
             AppError::ResponseTooLarge => "RESPONSE_TOO_LARGE",
+            AppError::LimitExceeded { .. } => VALIDATION_FAILED,
+            AppError::Body(_)
+            | AppError::Request(_)
+            | AppError::Document(DocumentRefusal::HashMismatch | DocumentRefusal::Unsupported) => {
+                "BAD_REQUEST"
+            }
+            AppError::Document(DocumentRefusal::NotFound) => "PERSISTED_QUERY_NOT_FOUND",
+            AppError::Document(DocumentRefusal::NotTrusted) => "PERSISTED_QUERY_NOT_ALLOWED",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -241,9 +451,23 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Validation(_) | AppError::Conflict => StatusCode::BAD_REQUEST,
-            AppError::RateLimited { .. } | AppError::TooManySubscriptions => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RateLimited { .. }
+            | AppError::TooManySubscriptions
+            | AppError::CostRateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable | AppError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             AppError::ResponseTooLarge => StatusCode::INSUFFICIENT_STORAGE,
+            AppError::Body(BodyRejection::TooLarge)
+            | AppError::Request(RequestRejection::TooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::Body(BodyRejection::NotJson) | AppError::Request(RequestRejection::NotJson) => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
+            AppError::Request(RequestRejection::MutationOverGet) => StatusCode::METHOD_NOT_ALLOWED,
+            // A document refused before it ran: GraphQL over HTTP answers these 400 (or 200 to
+            // a client that accepts only application/json, which the transport decides).
+            AppError::Body(_)
+            | AppError::Request(_)
+            | AppError::Document(_)
+            | AppError::LimitExceeded { .. } => StatusCode::BAD_REQUEST,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -282,25 +506,31 @@ impl AppError {
         };
         ErrorBody {
             success: false,
-            message: self.message().to_owned(),
+            message: self.message().into_owned(),
             errors,
         }
     }
 
     fn retry_after(&self) -> Option<Duration> {
         match self {
-            AppError::RateLimited { retry_after } => Some(*retry_after),
+            AppError::RateLimited { retry_after } | AppError::CostRateLimited { retry_after, .. } => {
+                Some(*retry_after)
+            }
             AppError::Busy => Some(Duration::from_secs(1)),
             _ => None,
         }
     }
 
-    /// Adds `Retry-After` (whole seconds, at least 1) when the client should come back later.
-    pub fn set_retry_after(&self, headers: &mut axum::http::HeaderMap) {
+    /// Adds the headers the answer needs: `Retry-After` (whole seconds, rounded up) when the
+    /// client should come back later, `Allow` when the method was wrong.
+    pub fn set_headers(&self, headers: &mut axum::http::HeaderMap) {
         if let Some(retry_after) = self.retry_after()
-            && let Ok(value) = HeaderValue::from_str(&retry_after.as_secs().max(1).to_string())
+            && let Ok(value) = HeaderValue::from_str(&whole_seconds(retry_after).to_string())
         {
             headers.insert(header::RETRY_AFTER, value);
+        }
+        if matches!(self, AppError::Request(RequestRejection::MutationOverGet)) {
+            headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
         }
     }
 
@@ -309,6 +539,10 @@ impl AppError {
         self.log();
         let mut error = async_graphql::Error::new(self.message());
         let code = self.code();
+        let limit = match self {
+            AppError::LimitExceeded { limit, value, max } => Some((limit.name(), *value, *max)),
+            _ => None,
+        };
         let fields = match self {
             AppError::Validation(errors) => Some(errors.clone()),
             _ => None,
@@ -336,7 +570,12 @@ impl AppError {
                 ext.set("fields", async_graphql::Value::List(list));
             }
             if let Some(retry_after) = retry_after {
-                ext.set("retryAfter", retry_after.as_secs().max(1));
+                ext.set("retryAfter", whole_seconds(retry_after));
+            }
+            if let Some((limit, value, max)) = limit {
+                ext.set("limit", limit);
+                ext.set("value", value);
+                ext.set("max", max);
             }
         });
         error
@@ -353,7 +592,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
         let mut response = (self.status(), axum::Json(self.legacy_body())).into_response();
-        self.set_retry_after(response.headers_mut());
+        self.set_headers(response.headers_mut());
         response
     }
 }

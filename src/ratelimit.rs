@@ -8,6 +8,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use crate::error::whole_seconds;
+
 /// How long a limit check may wait for Redis before the in-process limiter decides.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
 
@@ -189,21 +191,16 @@ impl Decision {
                 if self.reset.is_zero() {
                     0
                 } else {
-                    ceil_secs(self.reset)
+                    whole_seconds(self.reset)
                 }
                 .to_string(),
             ),
         ];
         if !self.allowed {
-            headers.push(("retry-after", ceil_secs(self.retry_after).to_string()));
+            headers.push(("retry-after", whole_seconds(self.retry_after).to_string()));
         }
         headers
     }
-}
-
-/// Whole seconds, rounded up (a client told to wait 0 s would retry at once).
-pub fn ceil_secs(duration: Duration) -> u64 {
-    duration.as_micros().div_ceil(1_000_000).max(1) as u64
 }
 
 #[cfg(test)]

@@ -13,16 +13,15 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use super::graphiql;
 use super::json;
 use super::limits::selected_operation;
 use super::persisted;
-use super::pipeline::{Caller, Outcome, run_one};
+use super::pipeline::{Caller, Outcome, refusal_response, run_one};
 use crate::auth::extract::viewer_from_headers;
 use crate::cache::{CachedResponse, cache_key};
-use crate::error::AppError;
+use crate::error::{AppError, RequestRejection};
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 
@@ -72,15 +71,16 @@ fn body_response(status: StatusCode, media: Media, body: Vec<u8>) -> Response {
     response
 }
 
-/// A GraphQL `errors` body for a request that never reached execution.
-fn refusal(status: StatusCode, media: Media, message: &str, code: &str) -> Response {
-    let body = json!({ "errors": [{ "message": message, "extensions": { "code": code } }] });
-    body_response(status, media, body.to_string().into_bytes())
-}
-
-fn app_error_response(error: &AppError, media: Media) -> Response {
-    let mut response = refusal(error.status(), media, error.message(), error.code());
-    error.set_retry_after(response.headers_mut());
+/// The answer to a request that never reached execution: an `errors` body, the status of the
+/// error (a persisted document that cannot run is a refusal of the document: the media's), and
+/// its headers.
+fn refusal(error: &AppError, media: Media) -> Response {
+    let status = match error {
+        AppError::Document(_) => media.refused_status(),
+        _ => error.status(),
+    };
+    let mut response = body_response(status, media, response_body(&refusal_response(error), false));
+    error.set_headers(response.headers_mut());
     response
 }
 
@@ -95,16 +95,14 @@ pub async fn graphql_post(
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
-            let status = rejection.status();
-            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                format!(
-                    "Request body is larger than the limit of {} bytes",
-                    state.config().graphql_body_limit
-                )
+            let rejection = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                RequestRejection::TooLarge {
+                    limit: state.config().graphql_body_limit,
+                }
             } else {
-                "Could not read the request body".to_owned()
+                RequestRejection::Unreadable
             };
-            return refusal(status, media, &message, "BAD_REQUEST");
+            return refusal(&AppError::Request(rejection), media);
         }
     };
     let content_type = headers
@@ -112,22 +110,17 @@ pub async fn graphql_post(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
-        return refusal(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            media,
-            "Send the request as Content-Type: application/json",
-            "BAD_REQUEST",
-        );
+        return refusal(&AppError::Request(RequestRejection::NotJson), media);
     }
     let batch: BatchRequest = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(e) => {
-            let message = if e.is_syntax() || e.is_eof() {
-                format!("Malformed JSON body: {e}")
+            let rejection = if e.is_syntax() || e.is_eof() {
+                RequestRejection::Malformed(e.to_string())
             } else {
-                format!("The body must be a GraphQL request {{\"query\": \"...\"}} or a list of them: {e}")
+                RequestRejection::NotARequest(e.to_string())
             };
-            return refusal(StatusCode::BAD_REQUEST, media, &message, "BAD_REQUEST");
+            return refusal(&AppError::Request(rejection), media);
         }
     };
     let without_document = match &batch {
@@ -137,33 +130,19 @@ pub async fn graphql_post(
     .into_iter()
     .any(|r| r.query.trim().is_empty() && !r.extensions.contains_key("persistedQuery"));
     if without_document {
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            media,
-            "Pass the GraphQL document as a non-empty string in `query`",
-            "BAD_REQUEST",
-        );
+        return refusal(&AppError::Request(RequestRejection::NoDocument), media);
     }
     if let BatchRequest::Batch(requests) = &batch {
         let max = state.config().graphql_max_batch as usize;
         if requests.len() > max {
+            let got = requests.len();
             return refusal(
-                StatusCode::BAD_REQUEST,
+                &AppError::Request(RequestRejection::BatchTooLarge { max, got }),
                 media,
-                &format!(
-                    "A batch may hold at most {max} operations; this one has {}",
-                    requests.len()
-                ),
-                "BAD_REQUEST",
             );
         }
         if requests.is_empty() {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                media,
-                "A batch must hold at least one operation",
-                "BAD_REQUEST",
-            );
+            return refusal(&AppError::Request(RequestRejection::EmptyBatch), media);
         }
     }
     execute(state, &headers, ip, batch, Door::Post(media)).await
@@ -186,14 +165,9 @@ pub async fn graphql_get(
         Ok(Some(request)) => request,
         Ok(None) if wants_html => return graphiql::page(),
         Ok(None) => {
-            return refusal(
-                StatusCode::BAD_REQUEST,
-                media,
-                "Pass the document in the `query` URL parameter",
-                "BAD_REQUEST",
-            );
+            return refusal(&AppError::Request(RequestRejection::NoDocumentInUrl), media);
         }
-        Err(message) => return refusal(StatusCode::BAD_REQUEST, media, &message, "BAD_REQUEST"),
+        Err(message) => return refusal(&AppError::Request(RequestRejection::BadUrl(message)), media),
     };
     execute(
         state,
@@ -218,20 +192,6 @@ impl Door {
             Door::Get(media) | Door::Post(media) => media,
         }
     }
-}
-
-/// 405 for a mutation sent with GET.
-fn mutation_over_get(media: Media) -> Response {
-    let mut response = refusal(
-        StatusCode::METHOD_NOT_ALLOWED,
-        media,
-        "Mutations must be sent with POST",
-        "BAD_REQUEST",
-    );
-    response
-        .headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
-    response
 }
 
 /// Reads `query`, `operationName`, `variables` and `extensions` from a URL (GraphQL over HTTP
@@ -292,21 +252,18 @@ async fn execute(
     let media = door.media();
     let viewer = match viewer_from_headers(&state, headers).await {
         Ok(viewer) => viewer,
-        Err(error) => return app_error_response(&error, media),
+        Err(error) => return refusal(&error, media),
     };
     let caller = Caller { ip, viewer };
     match batch {
         BatchRequest::Single(mut request) => {
             let pending = match persisted::resolve(&state, &mut request).await {
                 Ok(pending) => pending,
-                Err(refused) => {
-                    let body = response_body(&persisted::refusal_response(&refused), false);
-                    return body_response(media.refused_status(), media, body);
-                }
+                Err(refused) => return refusal(&AppError::Document(refused), media),
             };
             let new_document = state.parsed_documents().attach(&mut request);
             if matches!(door, Door::Get(_)) && operation_type(&mut request) == Some(OperationType::Mutation) {
-                return mutation_over_get(media);
+                return refusal(&AppError::Request(RequestRejection::MutationOverGet), media);
             }
             // A signed-in caller's answer, or a mutation's (it may carry tokens), is never
             // stored by a browser or a proxy.
@@ -354,7 +311,7 @@ async fn execute(
                     .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             }
             if busy {
-                AppError::Busy.set_retry_after(http.headers_mut());
+                AppError::Busy.set_headers(http.headers_mut());
             }
             if cache_key.is_some() {
                 http.headers_mut()
@@ -375,7 +332,7 @@ async fn execute(
                 let pending = match persisted::resolve(&state, &mut request).await {
                     Ok(pending) => pending,
                     Err(refused) => {
-                        responses.push(persisted::refusal_response(&refused));
+                        responses.push(refusal_response(&AppError::Document(refused)));
                         continue;
                     }
                 };

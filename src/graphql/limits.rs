@@ -7,9 +7,10 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
-use async_graphql::{Name, Pos, ServerError, ServerResult, Value, Variables};
+use async_graphql::{Name, Value, Variables};
 
-use crate::ratelimit::{Decision, Quota, ceil_secs};
+use crate::error::{AppError, Limit};
+use crate::ratelimit::{Decision, Quota};
 use crate::state::AppState;
 
 /// Fields whose items are multiplied by a size argument, with the argument and its default.
@@ -63,7 +64,7 @@ pub struct Admission {
     /// The rate-limit charge, when limits are on and the document passed the static limits.
     pub rate_limit: Option<(Decision, Quota)>,
     /// Why the operation must not run.
-    pub refusal: Option<ServerError>,
+    pub refusal: Option<AppError>,
 }
 
 /// Mutations that change nothing an anonymous reader can see (so they keep the cache).
@@ -112,23 +113,6 @@ async fn charge(state: &AppState, key: &RateLimitKey, points: u32) -> Option<(De
     let limiter = state.limiter()?;
     let quota = state.graphql_quota();
     Some((limiter.charge(&key.0, quota, points).await, quota))
-}
-
-/// The refusal of an operation whose `points` its caller's budget could not pay.
-fn rate_limited(decision: Decision, quota: Quota, points: u32) -> ServerError {
-    let mut error = ServerError::new(
-        format!(
-            "Rate limit exceeded: this query costs {points} of {} points per window; retry in {} s",
-            quota.limit,
-            ceil_secs(decision.retry_after)
-        ),
-        None,
-    );
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "RATE_LIMITED");
-    extensions.set("retryAfter", ceil_secs(decision.retry_after));
-    error.extensions = Some(extensions);
-    error
 }
 
 struct Walker<'a> {
@@ -339,74 +323,25 @@ pub fn analyze(document: &ExecutableDocument, variables: &Variables) -> Analysis
     worst
 }
 
-fn limit_error(message: String, limit: &str, value: u64, max: u32) -> ServerError {
-    let mut error = ServerError::new(message, Some(Pos::default()));
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
-    extensions.set("limit", limit);
-    extensions.set("value", value);
-    extensions.set("max", max);
-    error.extensions = Some(extensions);
-    error.locations.clear();
-    error
-}
-
 impl Limits {
     /// Checks an analysis against the limits, with a message that says what to change.
-    pub fn check(&self, analysis: &Analysis) -> ServerResult<()> {
+    pub fn check(&self, analysis: &Analysis) -> Result<(), AppError> {
+        let exceeded = |limit, value, max| Err(AppError::LimitExceeded { limit, value, max });
         if analysis.depth > self.max_depth {
-            return Err(limit_error(
-                format!(
-                    "Query is nested {} levels deep; the limit is {}. Split it into smaller queries.",
-                    analysis.depth, self.max_depth
-                ),
-                "depth",
-                u64::from(analysis.depth),
-                self.max_depth,
-            ));
+            return exceeded(Limit::Depth, u64::from(analysis.depth), self.max_depth);
         }
         if analysis.cost > u64::from(self.max_cost) {
-            return Err(limit_error(
-                format!(
-                    "Query cost {} exceeds the limit of {}. Ask for fewer items (first/limit) or fewer nested lists.",
-                    analysis.cost, self.max_cost
-                ),
-                "cost",
-                analysis.cost,
-                self.max_cost,
-            ));
+            return exceeded(Limit::Cost, analysis.cost, self.max_cost);
         }
         if analysis.introspects && !self.introspection {
-            return Err(limit_error(
-                "Introspection is disabled on this server".to_owned(),
-                "introspection",
-                1,
-                0,
-            ));
+            return exceeded(Limit::Introspection, 1, 0);
         }
         let aliases = analysis.aliases.max(analysis.root_fields);
         if aliases > self.max_aliases {
-            return Err(limit_error(
-                format!(
-                    "Query has {aliases} aliases or root fields; the limit is {}.",
-                    self.max_aliases
-                ),
-                "aliases",
-                u64::from(aliases),
-                self.max_aliases,
-            ));
+            return exceeded(Limit::Aliases, u64::from(aliases), self.max_aliases);
         }
         if analysis.fields > u64::from(self.max_fields) {
-            return Err(limit_error(
-                format!(
-                    "Query selects {} fields once its fragments are expanded; the limit is {}. \
-                     Select fewer fields, or spread fragments fewer times.",
-                    analysis.fields, self.max_fields
-                ),
-                "fields",
-                analysis.fields,
-                self.max_fields,
-            ));
+            return exceeded(Limit::Fields, analysis.fields, self.max_fields);
         }
         Ok(())
     }
@@ -451,7 +386,11 @@ pub async fn prepare(
     let points = u32::try_from(analysis.cost.max(1)).unwrap_or(u32::MAX);
     admission.rate_limit = charge(state, key, points).await;
     if let Some((decision, quota)) = admission.rate_limit.filter(|(decision, _)| !decision.allowed) {
-        admission.refusal = Some(rate_limited(decision, quota, points));
+        admission.refusal = Some(AppError::CostRateLimited {
+            retry_after: decision.retry_after,
+            points,
+            budget: quota.limit,
+        });
     }
     admission
 }

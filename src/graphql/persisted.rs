@@ -9,6 +9,7 @@ use std::time::Duration;
 use async_graphql::Request;
 
 use crate::domain::documents::{self, sha256_hex};
+use crate::error::DocumentRefusal;
 use crate::state::AppState;
 
 /// How long an automatically persisted document is remembered.
@@ -23,40 +24,6 @@ const LOCAL_BUDGET_BYTES: usize = 8 * 1024 * 1024;
 /// Bytes of documents stored in Redis per deployment within one `APQ_TTL` (then new ones are
 /// not stored until the window ends).
 const REDIS_BUDGET_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Why a request's document cannot run.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Refusal {
-    /// The hash is unknown: the client should send the document with it (Apollo's protocol).
-    NotFound,
-    /// The document does not hash to the hash sent with it.
-    HashMismatch,
-    /// Trusted-documents mode and the document is not registered.
-    NotTrusted,
-    /// `extensions.persistedQuery` is not `{version: 1, sha256Hash}`.
-    Unsupported,
-}
-
-impl Refusal {
-    pub fn message(&self) -> &'static str {
-        match self {
-            Refusal::NotFound => "PersistedQueryNotFound",
-            Refusal::HashMismatch => "provided sha does not match query",
-            Refusal::NotTrusted => "Only registered (trusted) documents may run on this server",
-            Refusal::Unsupported => {
-                "Unsupported persistedQuery extension: send {\"version\": 1, \"sha256Hash\": \"...\"}"
-            }
-        }
-    }
-
-    pub fn code(&self) -> &'static str {
-        match self {
-            Refusal::NotFound => "PERSISTED_QUERY_NOT_FOUND",
-            Refusal::NotTrusted => "PERSISTED_QUERY_NOT_ALLOWED",
-            Refusal::HashMismatch | Refusal::Unsupported => "BAD_REQUEST",
-        }
-    }
-}
 
 /// Documents known by hash: automatically persisted ones and trusted ones.
 pub struct DocumentStore {
@@ -197,35 +164,29 @@ impl DocumentStore {
 }
 
 /// The `{version, sha256Hash}` of `extensions.persistedQuery`, if the request carries one.
-fn persisted_hash(request: &Request) -> Result<Option<String>, Refusal> {
+fn persisted_hash(request: &Request) -> Result<Option<String>, DocumentRefusal> {
     let Some(extension) = request.extensions.get("persistedQuery") else {
         return Ok(None);
     };
-    let value = extension.clone().into_json().map_err(|_| Refusal::Unsupported)?;
+    let value = extension
+        .clone()
+        .into_json()
+        .map_err(|_| DocumentRefusal::Unsupported)?;
     let version = value.get("version").and_then(serde_json::Value::as_i64);
     let hash = value.get("sha256Hash").and_then(serde_json::Value::as_str);
     match (version, hash) {
         (Some(1), Some(hash)) if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
             Ok(Some(hash.to_ascii_lowercase()))
         }
-        _ => Err(Refusal::Unsupported),
+        _ => Err(DocumentRefusal::Unsupported),
     }
-}
-
-/// A GraphQL answer for a document that cannot run (persisted-query protocol).
-pub fn refusal_response(refusal: &Refusal) -> async_graphql::Response {
-    let mut error = async_graphql::ServerError::new(refusal.message(), None);
-    let mut extensions = async_graphql::ErrorExtensionValues::default();
-    extensions.set("code", refusal.code());
-    error.extensions = Some(extensions);
-    async_graphql::Response::from_errors(vec![error])
 }
 
 /// Fills in or checks the request's document before it runs.
 ///
 /// A document sent with its hash comes back as [`Pending`]: the pipeline stores it once it has
 /// run.
-pub async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<Pending>, Refusal> {
+pub async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<Pending>, DocumentRefusal> {
     let hash = persisted_hash(request)?;
     let trusted_only = state.config().trusted_documents;
     let store = state.documents();
@@ -238,22 +199,22 @@ pub async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<P
                 store.load_apq(&hash).await
             };
             request.query = found.ok_or(if trusted_only {
-                Refusal::NotTrusted
+                DocumentRefusal::NotTrusted
             } else {
-                Refusal::NotFound
+                DocumentRefusal::NotFound
             })?;
             Ok(None)
         }
         (Some(hash), true) => {
             if sha256_hex(&request.query) != hash {
-                return Err(Refusal::HashMismatch);
+                return Err(DocumentRefusal::HashMismatch);
             }
             if trusted_only {
                 store
                     .load_trusted(state, &hash)
                     .await
                     .map(|_| None)
-                    .ok_or(Refusal::NotTrusted)
+                    .ok_or(DocumentRefusal::NotTrusted)
             } else {
                 Ok((request.query.len() <= APQ_MAX_DOCUMENT_BYTES).then(|| Pending {
                     hash,
@@ -267,7 +228,7 @@ pub async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<P
                 .load_trusted(state, &hash)
                 .await
                 .map(|_| None)
-                .ok_or(Refusal::NotTrusted)
+                .ok_or(DocumentRefusal::NotTrusted)
         }
         (None, _) => Ok(None),
     }

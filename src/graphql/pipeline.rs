@@ -15,7 +15,7 @@ use super::loaders::Loaders;
 use super::parsed::NewDocument;
 use super::persisted::Pending;
 use crate::auth::Viewer;
-use crate::error::AppError;
+use crate::error::{AppError, label_argument_errors, label_refusals};
 use crate::ratelimit::{ClientIp, Decision, Quota};
 use crate::state::AppState;
 
@@ -71,9 +71,7 @@ pub async fn subscribe(
         .await
         .refusal
     {
-        let mut response = GqlResponse::from_errors(vec![refusal]);
-        label_refusals(&mut response.errors);
-        return Err(response);
+        return Err(refusal_response(&refusal));
     }
     let viewer = caller.viewer.clone();
     let loaders = Loaders::for_subscription(state, viewer.as_ref().map(|v| v.id));
@@ -122,7 +120,7 @@ pub async fn run_one(
             outcome.busy = true;
             refusal_error(&busy)
         }),
-        Some(refusal) => Err(refusal),
+        Some(refusal) => Err(refusal_error(&refusal)),
     };
     let turn = match turn {
         Ok(turn) => turn,
@@ -192,26 +190,4 @@ pub async fn run_one(
     };
     crate::http::metrics::record_graphql(operation_name.as_deref(), label, started.elapsed(), &codes);
     (response, outcome)
-}
-
-/// Gives a code to the errors raised while executing that have none: every error of ours carries
-/// one (`AppError`), so these are async-graphql's own, an argument value that failed to parse or
-/// its validator (`excerpt(length: -1)`), which is the client's input to fix.
-fn label_argument_errors(errors: &mut [ServerError]) {
-    for error in errors.iter_mut().filter(|e| !e.path.is_empty()) {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", "BAD_USER_INPUT");
-        }
-    }
-}
-
-/// Gives parse and validation errors a code, so clients can tell them apart from field errors.
-pub fn label_refusals(errors: &mut [ServerError]) {
-    for error in errors {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        if extensions.get("code").is_none() {
-            extensions.set("code", "GRAPHQL_VALIDATION_FAILED");
-        }
-    }
 }

@@ -226,7 +226,7 @@ impl Session {
         let state = &self.state;
         let pending = match persisted::resolve(state, &mut request).await {
             Ok(pending) => pending,
-            Err(refused) => return single(persisted::refusal_response(&refused)),
+            Err(refused) => return single(pipeline::refusal_response(&AppError::Document(refused))),
         };
         let new_document = state.parsed_documents().attach(&mut request);
         let operation_name = request.operation_name.clone();

@@ -4,44 +4,29 @@
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
-use crate::error::{ErrorBody, FieldErrors};
+use crate::error::{AppError, BodyRejection, FieldErrors};
 use crate::state::AppState;
 
 /// A JSON object body (an absent body reads as `{}`, as express.json left it).
 pub struct JsonBody(pub Map<String, Value>);
 
-/// Why a body could not be decoded.
-pub struct BodyRejection(StatusCode, &'static str);
-
-impl IntoResponse for BodyRejection {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            success: false,
-            message: self.1.to_owned(),
-            errors: None,
-        };
-        (self.0, axum::Json(body)).into_response()
-    }
-}
-
 impl FromRequest<AppState> for JsonBody {
-    type Rejection = BodyRejection;
+    type Rejection = AppError;
 
-    async fn from_request(request: Request, state: &AppState) -> Result<Self, BodyRejection> {
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, AppError> {
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_ascii_lowercase);
         let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                BodyRejection(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large")
+            AppError::Body(if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                BodyRejection::TooLarge
             } else {
-                BodyRejection(StatusCode::BAD_REQUEST, "Could not read the request body")
-            }
+                BodyRejection::Unreadable
+            })
         })?;
         // No bytes is the empty object, as the legacy body parser read it; blank JSON is not.
         if bytes.is_empty() {
@@ -52,18 +37,12 @@ impl FromRequest<AppState> for JsonBody {
             essence == "application/json" || essence.ends_with("+json")
         });
         if !is_json {
-            return Err(BodyRejection(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "Content-Type must be application/json",
-            ));
+            return Err(AppError::Body(BodyRejection::NotJson));
         }
         match serde_json::from_slice::<Value>(&bytes) {
             Ok(Value::Object(map)) => Ok(JsonBody(map)),
-            Ok(_) => Err(BodyRejection(
-                StatusCode::BAD_REQUEST,
-                "The JSON body must be an object",
-            )),
-            Err(_) => Err(BodyRejection(StatusCode::BAD_REQUEST, "Malformed JSON body")),
+            Ok(_) => Err(AppError::Body(BodyRejection::NotAnObject)),
+            Err(_) => Err(AppError::Body(BodyRejection::Malformed)),
         }
     }
 }
