@@ -23,6 +23,27 @@ local generation = redis.call('GET', KEYS[1]) or '0'
 return {generation, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
 ";
 
+/// Writes that change nothing an anonymous reader can see, so they keep the cache: each by its
+/// GraphQL mutation and its legacy REST routes (viewing a post counts a view, which the cache
+/// never serves; a password change has no legacy route).
+const KEEPING_WRITES: &[(&str, &[&str])] = &[
+    ("login", &["/api/auth/login"]),
+    ("refreshToken", &["/api/auth/refresh", "/api/auth/refresh-token"]),
+    ("logout", &["/api/auth/logout"]),
+    ("changePassword", &[]),
+    ("viewPost", &[]),
+];
+
+/// Whether the GraphQL mutation field `name` keeps the cache.
+pub fn mutation_keeps_cache(name: &str) -> bool {
+    KEEPING_WRITES.iter().any(|(mutation, _)| *mutation == name)
+}
+
+/// Whether a write to the REST route `path` keeps the cache.
+pub fn route_keeps_cache(path: &str) -> bool {
+    KEEPING_WRITES.iter().any(|(_, routes)| routes.contains(&path))
+}
+
 /// A cached answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CachedResponse {
@@ -61,12 +82,7 @@ pub fn cache_key(parts: &[&[u8]]) -> String {
         hasher.update((part.len() as u64).to_le_bytes());
         hasher.update(part);
     }
-    hasher
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::hex(&hasher.finalize()[..16])
 }
 
 pub struct ResponseCache {

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod digest;
 pub mod domain;
 pub mod error;
 pub mod events;

@@ -182,7 +182,16 @@ fn decision(quota: Quota, allowed: bool, retry_after_us: u64, used_us: u64) -> D
 
 impl Decision {
     /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset` (and `Retry-After` when refused).
-    pub fn headers(&self, quota: Quota) -> Vec<(&'static str, String)> {
+    /// Adds the rate-limit headers of this decision to an answer.
+    pub fn set_headers(&self, quota: Quota, headers: &mut axum::http::HeaderMap) {
+        for (name, value) in self.headers(quota) {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
+                headers.insert(name, value);
+            }
+        }
+    }
+
+    fn headers(&self, quota: Quota) -> Vec<(&'static str, String)> {
         let mut headers = vec![
             ("ratelimit-limit", quota.limit.to_string()),
             ("ratelimit-remaining", self.remaining.to_string()),

@@ -92,7 +92,7 @@ pub fn validate_content(content: &str) -> AppResult<String> {
             errors.add(
                 "content",
                 content.as_str(),
-                "Comment must be between 1 and 2000 characters",
+                format!("Comment must be between 1 and {MAX_COMMENT_CHARS} characters"),
             );
         }
     }

@@ -3,18 +3,11 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use sha2::{Digest, Sha256};
 
 use crate::db::schema::trusted_documents;
 use crate::error::AppResult;
 
-/// The lowercase hex sha256 of a document, as clients send it.
-pub fn sha256_hex(document: &str) -> String {
-    Sha256::digest(document.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use crate::digest::sha256_hex;
 
 /// Registers a document; registering it again changes nothing. Returns its hash.
 pub async fn register(conn: &mut AsyncPgConnection, document: &str) -> AppResult<String> {

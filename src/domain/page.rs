@@ -7,13 +7,17 @@ use uuid::Uuid;
 
 use crate::error::{AppError, FieldErrors, Location};
 
-/// Largest page a client may ask for.
+/// Largest page a client may ask for (both doors).
 pub const MAX_PAGE_SIZE: i64 = 100;
+/// Items in a GraphQL connection page when `first` is not given (or given as `null`).
+pub const DEFAULT_PAGE_SIZE: i32 = 20;
+/// Popular posts listed when `limit` is not given (both doors).
+pub const DEFAULT_POPULAR_SIZE: i32 = 10;
 
 /// Checks a `first` argument: 0 to 100.
-pub fn page_size(first: Option<i32>, default: i64, field: &str) -> Result<i64, AppError> {
+pub fn page_size(first: Option<i32>, default: i32, field: &str) -> Result<i64, AppError> {
     match first {
-        None => Ok(default),
+        None => Ok(i64::from(default)),
         Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => Ok(i64::from(n)),
         Some(n) => Err(FieldErrors::single(
             Location::Query,
@@ -169,10 +173,10 @@ mod tests {
 
     #[test]
     fn page_sizes_are_capped() {
-        assert_eq!(page_size(None, 20, "first").unwrap(), 20);
-        assert_eq!(page_size(Some(100), 20, "first").unwrap(), 100);
-        assert!(page_size(Some(101), 20, "first").is_err());
-        assert!(page_size(Some(-1), 20, "first").is_err());
+        assert_eq!(page_size(None, DEFAULT_PAGE_SIZE, "first").unwrap(), 20);
+        assert_eq!(page_size(Some(100), DEFAULT_PAGE_SIZE, "first").unwrap(), 100);
+        assert!(page_size(Some(101), DEFAULT_PAGE_SIZE, "first").is_err());
+        assert!(page_size(Some(-1), DEFAULT_PAGE_SIZE, "first").is_err());
     }
 }
 

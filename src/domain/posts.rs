@@ -448,6 +448,15 @@ pub async fn count_by_authors(
 /// Longest post content accepted, in characters after trimming (a long blog post is a tenth of
 /// it). Both doors refuse more, so no answer holds a post larger than this.
 pub const MAX_CONTENT_CHARS: usize = 100_000;
+/// Shortest post content, in characters after trimming (the legacy model).
+pub const MIN_CONTENT_CHARS: usize = 10;
+/// Shortest and longest title, in characters after trimming (the legacy model).
+pub const MIN_TITLE_CHARS: usize = 5;
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Most tags on a post, once blank and repeated ones are dropped.
+pub const MAX_TAGS: usize = 10;
+/// Longest tag, in characters after trimming.
+pub const MAX_TAG_CHARS: usize = 50;
 
 /// A new or changed post as a client sent it, before validation.
 #[derive(Debug, Clone, Default)]
@@ -469,11 +478,13 @@ impl PostInput {
     pub fn validate(mut self, creating: bool, mut errors: FieldErrors) -> AppResult<ValidPostInput> {
         if let Some(title) = self.title.as_mut() {
             *title = title.trim().to_owned();
-            if check_no_nul(&mut errors, "title", title) && !(5..=200).contains(&char_len(title)) {
+            if check_no_nul(&mut errors, "title", title)
+                && !(MIN_TITLE_CHARS..=MAX_TITLE_CHARS).contains(&char_len(title))
+            {
                 let message = if title.is_empty() {
-                    "Title is required"
+                    "Title is required".to_owned()
                 } else {
-                    "Title must be between 5 and 200 characters"
+                    format!("Title must be between {MIN_TITLE_CHARS} and {MAX_TITLE_CHARS} characters")
                 };
                 errors.add("title", title.as_str(), message);
             }
@@ -484,11 +495,11 @@ impl PostInput {
             *content = content.trim().to_owned();
             let length = char_len(content);
             if !check_no_nul(&mut errors, "content", content) {
-            } else if length < 10 {
+            } else if length < MIN_CONTENT_CHARS {
                 let message = if content.is_empty() {
-                    "Content is required"
+                    "Content is required".to_owned()
                 } else {
-                    "Content must be at least 10 characters"
+                    format!("Content must be at least {MIN_CONTENT_CHARS} characters")
                 };
                 errors.add("content", content.as_str(), message);
             } else if length > MAX_CONTENT_CHARS {
@@ -508,13 +519,16 @@ impl PostInput {
             tags.iter_mut().for_each(|t| *t = t.trim().to_owned());
             tags.retain(|t| !t.is_empty());
             tags.dedup();
-            if tags.len() > 10 {
-                errors.add("tags", tags.clone(), "Maximum 10 tags allowed");
-            } else if tags.iter().any(|t| char_len(t) > 50 || t.contains('\0')) {
+            if tags.len() > MAX_TAGS {
+                errors.add("tags", tags.clone(), format!("Maximum {MAX_TAGS} tags allowed"));
+            } else if tags
+                .iter()
+                .any(|t| char_len(t) > MAX_TAG_CHARS || t.contains('\0'))
+            {
                 errors.add(
                     "tags",
                     tags.clone(),
-                    "Each tag must be at most 50 characters, without NUL",
+                    format!("Each tag must be at most {MAX_TAG_CHARS} characters, without NUL"),
                 );
             }
         }

@@ -10,10 +10,11 @@ use chrono::{Duration as ChronoDuration, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use super::users::{ProfileInput, check_distinct_username, check_email, check_profile, check_username};
+use super::users::{
+    ProfileInput, check_distinct_username, check_email, check_profile, check_username, nonblank,
+};
 use super::validate::{char_len, check_lookup_text};
 use crate::auth::Viewer;
 use crate::auth::jwt::JwtKeys;
@@ -59,18 +60,31 @@ pub struct Registration {
     pub profile: Option<ProfileInput>,
 }
 
+/// Shortest password, in characters (the legacy model).
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest password, in bytes of UTF-8 (argon2 hashes whatever it is given).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 fn check_password(errors: &mut FieldErrors, field: &str, password: &str) {
-    if char_len(password) < 8 {
+    if char_len(password) < MIN_PASSWORD_CHARS {
         // The legacy error echoed the value; a password is never echoed.
-        errors.add(field, "", "Password must be at least 8 characters");
-    } else if password.len() > 1024 {
-        errors.add(field, "", "Password cannot exceed 1024 bytes");
+        errors.add(
+            field,
+            "",
+            format!("Password must be at least {MIN_PASSWORD_CHARS} characters"),
+        );
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        errors.add(
+            field,
+            "",
+            format!("Password cannot exceed {MAX_PASSWORD_BYTES} bytes"),
+        );
     }
 }
 
+/// A refresh token as stored: only its hash, so a leaked table signs no one in.
 fn hash_token(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(token)
 }
 
 fn new_refresh_token() -> String {
@@ -147,12 +161,11 @@ pub async fn register(
     }
     let password_hash = hash_password(input.password).await.map_err(AppError::internal)?;
     let mut conn = db.get().await?;
-    let nonblank = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_owned);
     let (first_name, last_name, avatar, bio) = (
-        nonblank(&profile.first_name),
-        nonblank(&profile.last_name),
-        nonblank(&profile.avatar),
-        nonblank(&profile.bio),
+        profile.first_name.and_then(nonblank),
+        profile.last_name.and_then(nonblank),
+        profile.avatar.and_then(nonblank),
+        profile.bio.and_then(nonblank),
     );
     conn.transaction(async move |conn| {
         let user: User = diesel::insert_into(users::table)

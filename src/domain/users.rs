@@ -227,14 +227,33 @@ pub struct UserChanges {
     pub profile: Option<ProfileInput>,
 }
 
+/// Shortest username, in characters after trimming (the legacy model).
+pub const MIN_USERNAME_CHARS: usize = 3;
+/// Longest username, in characters after trimming (the legacy model).
+pub const MAX_USERNAME_CHARS: usize = 30;
+/// Longest email address.
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Longest first or last name, in characters after trimming.
+pub const MAX_NAME_CHARS: usize = 50;
+/// Longest avatar URL or bio, in characters after trimming.
+pub const MAX_PROFILE_TEXT_CHARS: usize = 500;
+
 /// Username rule of the legacy model: 3-30 characters after trimming.
 pub fn check_username(errors: &mut FieldErrors, field: &str, username: &str) {
     if check_no_nul(errors, field, username) {
         let len = char_len(username);
-        if len < 3 {
-            errors.add(field, username, "Username must be at least 3 characters");
-        } else if len > 30 {
-            errors.add(field, username, "Username cannot exceed 30 characters");
+        if len < MIN_USERNAME_CHARS {
+            errors.add(
+                field,
+                username,
+                format!("Username must be at least {MIN_USERNAME_CHARS} characters"),
+            );
+        } else if len > MAX_USERNAME_CHARS {
+            errors.add(
+                field,
+                username,
+                format!("Username cannot exceed {MAX_USERNAME_CHARS} characters"),
+            );
         }
     }
 }
@@ -272,7 +291,7 @@ pub fn check_distinct_username(errors: &mut FieldErrors, field: &str, username: 
 
 /// The legacy email rule (`word@word.tld`), checked on the lowercased value.
 pub fn check_email(errors: &mut FieldErrors, field: &str, email: &str) {
-    let valid = email.len() <= 254 && {
+    let valid = email.len() <= MAX_EMAIL_CHARS && {
         let mut parts = email.splitn(2, '@');
         match (parts.next(), parts.next()) {
             (Some(local), Some(domain)) => {
@@ -302,10 +321,10 @@ pub fn check_email(errors: &mut FieldErrors, field: &str, email: &str) {
 /// Validates and normalizes profile fields in place (trimmed; bounded lengths).
 pub fn check_profile(errors: &mut FieldErrors, profile: &mut ProfileInput) {
     let limits = [
-        ("profile.firstName", &mut profile.first_name, 50),
-        ("profile.lastName", &mut profile.last_name, 50),
-        ("profile.avatar", &mut profile.avatar, 500),
-        ("profile.bio", &mut profile.bio, 500),
+        ("profile.firstName", &mut profile.first_name, MAX_NAME_CHARS),
+        ("profile.lastName", &mut profile.last_name, MAX_NAME_CHARS),
+        ("profile.avatar", &mut profile.avatar, MAX_PROFILE_TEXT_CHARS),
+        ("profile.bio", &mut profile.bio, MAX_PROFILE_TEXT_CHARS),
     ];
     for (field, value, max) in limits {
         if let Some(text) = value.as_mut() {
@@ -321,8 +340,9 @@ pub fn check_profile(errors: &mut FieldErrors, profile: &mut ProfileInput) {
     }
 }
 
-fn blank_to_null(value: Option<String>) -> Option<Option<String>> {
-    value.map(|v| if v.is_empty() { None } else { Some(v) })
+/// A profile text as stored: blank (once trimmed by [`check_profile`]) is no value.
+pub fn nonblank(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
 }
 
 #[derive(AsChangeset)]
@@ -374,10 +394,10 @@ pub async fn update(
     let row = UserRowChanges {
         username: changes.username,
         email: changes.email,
-        first_name: blank_to_null(profile.first_name),
-        last_name: blank_to_null(profile.last_name),
-        avatar: blank_to_null(profile.avatar),
-        bio: blank_to_null(profile.bio),
+        first_name: profile.first_name.map(nonblank),
+        last_name: profile.last_name.map(nonblank),
+        avatar: profile.avatar.map(nonblank),
+        bio: profile.bio.map(nonblank),
         updated_at: Utc::now(),
     };
     diesel::update(users::table.find(id))

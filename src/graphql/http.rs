@@ -318,11 +318,7 @@ async fn execute(
                     .insert("x-cache", HeaderValue::from_static("MISS"));
             }
             if let Some((decision, quota)) = rate_limit {
-                for (name, value) in decision.headers(quota) {
-                    if let Ok(value) = HeaderValue::from_str(&value) {
-                        http.headers_mut().insert(name, value);
-                    }
-                }
+                decision.set_headers(quota, http.headers_mut());
             }
             http
         }

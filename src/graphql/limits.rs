@@ -9,16 +9,19 @@ use std::collections::HashMap;
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Value, Variables};
 
+use crate::cache::mutation_keeps_cache;
+use crate::domain::page::{DEFAULT_PAGE_SIZE, DEFAULT_POPULAR_SIZE};
 use crate::error::{AppError, Limit};
 use crate::ratelimit::{Decision, Quota};
 use crate::state::AppState;
 
-/// Fields whose items are multiplied by a size argument, with the argument and its default.
+/// Fields whose items are multiplied by a size argument, with the argument and its default
+/// (the schema's, the same constants the resolvers declare).
 const SIZED_FIELDS: &[(&str, &str, u64)] = &[
-    ("posts", "first", 20),
-    ("comments", "first", 20),
-    ("users", "first", 20),
-    ("popularPosts", "limit", 10),
+    ("posts", "first", DEFAULT_PAGE_SIZE as u64),
+    ("comments", "first", DEFAULT_PAGE_SIZE as u64),
+    ("users", "first", DEFAULT_PAGE_SIZE as u64),
+    ("popularPosts", "limit", DEFAULT_POPULAR_SIZE as u64),
 ];
 
 /// What introspecting the whole schema costs (about the objects the standard introspection
@@ -67,9 +70,6 @@ pub struct Admission {
     pub refusal: Option<AppError>,
 }
 
-/// Mutations that change nothing an anonymous reader can see (so they keep the cache).
-const SESSION_MUTATIONS: &[&str] = &["login", "refreshToken", "logout", "changePassword", "viewPost"];
-
 /// The operation a request runs: by name, or the only one.
 pub fn selected_operation<'a>(
     document: &'a ExecutableDocument,
@@ -86,7 +86,7 @@ pub fn selected_operation<'a>(
         .map(|(_, operation)| operation)
 }
 
-/// Whether the selected operation is a mutation with a field outside [`SESSION_MUTATIONS`].
+/// Whether the selected operation is a mutation with a field that does not keep the cache.
 fn changes_content(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
     let Some(operation) = selected_operation(document, operation_name) else {
         return false;
@@ -99,7 +99,7 @@ fn changes_content(document: &ExecutableDocument, operation_name: Option<&str>) 
             .items
             .iter()
             .any(|selection| match &selection.node {
-                Selection::Field(field) => !SESSION_MUTATIONS.contains(&field.node.name.node.as_str()),
+                Selection::Field(field) => !mutation_keeps_cache(field.node.name.node.as_str()),
                 _ => true,
             })
 }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use async_graphql::Request;
 
-use crate::domain::documents::{self, sha256_hex};
+use crate::digest::sha256_hex;
+use crate::domain::documents;
 use crate::error::DocumentRefusal;
 use crate::state::AppState;
 

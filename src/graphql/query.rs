@@ -70,13 +70,13 @@ impl UserQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: Option<i32>,
+        #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
         role: Option<Role>,
         search: Option<String>,
     ) -> async_graphql::Result<InOrder<UserConnection>> {
         let viewer = context::require_viewer(ctx)?;
-        let first = page::page_size(first, 20, "first")?;
+        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
         let filter = UserFilter::new(role.map(Into::into), search);
         let page = users::list(
             &mut *context::db(ctx).await?,
@@ -114,7 +114,7 @@ impl PostQuery {
     async fn posts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: Option<i32>,
+        #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
         category: Option<Category>,
         author_id: Option<ID>,
@@ -122,7 +122,7 @@ impl PostQuery {
         search: Option<String>,
         #[graphql(default_with = "Some(PostSort::default())")] sort: Option<PostSort>,
     ) -> async_graphql::Result<InOrder<PostConnection>> {
-        let first = page::page_size(first, 20, "first")?;
+        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
         let author_id = author_id.map(|id| parse_id(&id, "authorId")).transpose()?;
         let filter = PostFilter::published(category.map(Into::into), author_id, tag, search);
         let sort: posts::PostSort = sort.unwrap_or_default().into();
@@ -145,9 +145,9 @@ impl PostQuery {
     async fn popular_posts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] limit: Option<i32>,
+        #[graphql(default_with = "Some(page::DEFAULT_POPULAR_SIZE)")] limit: Option<i32>,
     ) -> async_graphql::Result<Vec<InOrder<PostObject>>> {
-        let limit = page::page_size(limit, 10, "limit")?;
+        let limit = page::page_size(limit, page::DEFAULT_POPULAR_SIZE, "limit")?;
         let rows = posts::popular(&mut *context::db(ctx).await?, limit).await?;
         Ok(rows
             .into_iter()

@@ -8,19 +8,12 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::cache::{CachedResponse, cache_key};
+use crate::cache::{CachedResponse, cache_key, route_keeps_cache};
+use crate::http::health;
 use crate::state::AppState;
 
 /// Largest answer buffered for an ETag or the cache.
 const MAX_BUFFERED: usize = 16 * 1024 * 1024;
-
-/// Writes that change nothing an anonymous reader can see.
-const SESSION_ROUTES: &[&str] = &[
-    "/api/auth/login",
-    "/api/auth/refresh",
-    "/api/auth/refresh-token",
-    "/api/auth/logout",
-];
 
 /// `GET /api/posts/:id` counts a view: it is never served from the shared cache.
 fn counts_a_view(path: &str) -> bool {
@@ -70,8 +63,7 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
     if request.method() != Method::GET {
         let method = request.method().clone();
         let response = next.run(request).await;
-        let writes =
-            method != Method::HEAD && method != Method::OPTIONS && !SESSION_ROUTES.contains(&path.as_str());
+        let writes = method != Method::HEAD && method != Method::OPTIONS && !route_keeps_cache(&path);
         if writes && response.status().is_success() {
             state.cache().invalidate().await;
         }
@@ -80,7 +72,7 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
     let request_etag = request.headers().get(header::IF_NONE_MATCH).cloned();
     let shared = state.cache_reads()
         && !request.headers().contains_key(header::AUTHORIZATION)
-        && path != "/api/health"
+        && path != health::PATH
         && !counts_a_view(&path);
     let key = cache_key(&[b"rest", uri.to_string().as_bytes()]);
     let mut generation = None;

@@ -13,6 +13,8 @@ use crate::state::AppState;
 /// How long a dependency may take to answer before it counts as down (load balancers and the
 /// container health check poll with short timeouts of their own).
 const CHECK_TIMEOUT: Duration = Duration::from_millis(800);
+/// Where the health check answers (load balancers poll it: never rate-limited or cached).
+pub const PATH: &str = "/api/health";
 
 #[derive(Serialize, Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
 #[serde(rename_all = "UPPERCASE")]

@@ -13,7 +13,13 @@ use utoipa::{PartialSchema, ToSchema};
 use super::query::LEGACY_SORTS;
 use crate::db::models::{Category, Role};
 use crate::domain::comments::MAX_COMMENT_CHARS;
-use crate::domain::posts::MAX_CONTENT_CHARS;
+use crate::domain::posts::{
+    MAX_CONTENT_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, MIN_CONTENT_CHARS, MIN_TITLE_CHARS,
+};
+use crate::domain::sessions::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
+use crate::domain::users::{
+    MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PROFILE_TEXT_CHARS, MAX_USERNAME_CHARS, MIN_USERNAME_CHARS,
+};
 use crate::domain::validate::MAX_LOOKUP_CHARS;
 
 fn string_enum(description: &str, values: impl IntoIterator<Item = &'static str>) -> RefOr<Schema> {
@@ -175,10 +181,13 @@ fn trimmed(min: usize, max: Option<usize>, description: &str, null: bool) -> Obj
 /// The legacy username rule (`users::check_username`).
 fn username(null: bool) -> ObjectBuilder {
     trimmed(
-        3,
-        Some(30),
-        "3-30 characters after trimming, unique ignoring case and compatibility forms (a taken \
-         one is refused with 400); a new name holds no invisible character and one script only.",
+        MIN_USERNAME_CHARS,
+        Some(MAX_USERNAME_CHARS),
+        &format!(
+            "{MIN_USERNAME_CHARS}-{MAX_USERNAME_CHARS} characters after trimming, unique ignoring case and \
+             compatibility forms (a taken one is refused with 400); a new name holds no invisible \
+             character and one script only."
+        ),
         null,
     )
     .examples(["ann"])
@@ -206,7 +215,7 @@ fn email(null: bool) -> ObjectBuilder {
             "An address `local@domain.tld` (compared trimmed and case-insensitively), unique (a taken one is refused with 400).",
         ))
         .pattern(Some(format!("^{space}{local}@{domain}{space}$")))
-        .max_length(Some(254))
+        .max_length(Some(MAX_EMAIL_CHARS))
         .examples(["ann@example.com"])
 }
 
@@ -224,27 +233,43 @@ pub fn email_or_null_schema() -> ObjectBuilder {
 pub fn password_schema() -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .description(Some(
-            "At least 8 characters and at most 1024 bytes of UTF-8 (1024 ASCII characters).",
-        ))
-        .min_length(Some(8))
-        .max_length(Some(1024))
+        .description(Some(format!(
+            "At least {MIN_PASSWORD_CHARS} characters and at most {MAX_PASSWORD_BYTES} bytes of UTF-8 \
+             ({MAX_PASSWORD_BYTES} ASCII characters)."
+        )))
+        .min_length(Some(MIN_PASSWORD_CHARS))
+        .max_length(Some(MAX_PASSWORD_BYTES))
         .examples(["password123"])
 }
 
 /// `profile.firstName` and `profile.lastName` (`users::check_profile`).
 pub fn profile_name_schema() -> ObjectBuilder {
-    trimmed(0, Some(50), "At most 50 characters after trimming.", true)
+    trimmed(
+        0,
+        Some(MAX_NAME_CHARS),
+        &format!("At most {MAX_NAME_CHARS} characters after trimming."),
+        true,
+    )
 }
 
 /// `profile.avatar` and `profile.bio` (`users::check_profile`).
 pub fn profile_text_schema() -> ObjectBuilder {
-    trimmed(0, Some(500), "At most 500 characters after trimming.", true)
+    trimmed(
+        0,
+        Some(MAX_PROFILE_TEXT_CHARS),
+        &format!("At most {MAX_PROFILE_TEXT_CHARS} characters after trimming."),
+        true,
+    )
 }
 
 /// A post title (`PostInput::validate`).
 fn title(null: bool) -> ObjectBuilder {
-    trimmed(5, Some(200), "5-200 characters after trimming.", null)
+    trimmed(
+        MIN_TITLE_CHARS,
+        Some(MAX_TITLE_CHARS),
+        &format!("{MIN_TITLE_CHARS}-{MAX_TITLE_CHARS} characters after trimming."),
+        null,
+    )
 }
 
 pub fn title_schema() -> ObjectBuilder {
@@ -258,9 +283,9 @@ pub fn title_or_null_schema() -> ObjectBuilder {
 /// A post's content (`PostInput::validate`).
 fn content(null: bool) -> ObjectBuilder {
     trimmed(
-        10,
+        MIN_CONTENT_CHARS,
         Some(MAX_CONTENT_CHARS),
-        "10-100,000 characters after trimming.",
+        &format!("{MIN_CONTENT_CHARS}-{MAX_CONTENT_CHARS} characters after trimming."),
         null,
     )
 }
@@ -279,11 +304,12 @@ pub fn content_or_null_schema() -> ObjectBuilder {
 pub fn tags_schema() -> ArrayBuilder {
     ArrayBuilder::new()
         .schema_type([Type::Array, Type::Null].into_iter().collect::<SchemaType>())
-        .description(Some(
-            "At most 10 tags of at most 50 characters each after trimming (blank tags, and a tag repeated right after itself, are dropped first).",
-        ))
-        .items(trimmed(0, Some(50), "A tag.", false))
-        .max_items(Some(10))
+        .description(Some(format!(
+            "At most {MAX_TAGS} tags of at most {MAX_TAG_CHARS} characters each after trimming (blank \
+             tags, and a tag repeated right after itself, are dropped first)."
+        )))
+        .items(trimmed(0, Some(MAX_TAG_CHARS), "A tag.", false))
+        .max_items(Some(MAX_TAGS))
 }
 
 /// A comment (`comments::validate_content`).
@@ -291,7 +317,7 @@ pub fn comment_schema() -> ObjectBuilder {
     trimmed(
         1,
         Some(MAX_COMMENT_CHARS),
-        "1-2000 characters after trimming.",
+        &format!("1-{MAX_COMMENT_CHARS} characters after trimming."),
         false,
     )
 }

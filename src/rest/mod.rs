@@ -80,7 +80,7 @@ pub async fn limit_requests(
         .extensions()
         .get::<OriginalUri>()
         .map_or(request.uri().path(), |uri| uri.0.path());
-    if path == "/api/health" {
+    if path == health::PATH {
         return next.run(request).await;
     }
     let quota = state.rest_quota();
@@ -93,11 +93,7 @@ pub async fn limit_requests(
         }
         .into_response()
     };
-    for (name, value) in decision.headers(quota) {
-        if let Ok(value) = HeaderValue::from_str(&value) {
-            response.headers_mut().insert(name, value);
-        }
-    }
+    decision.set_headers(quota, response.headers_mut());
     response
 }
 

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use crate::db::models::{Category, Role};
+use crate::domain::page::{DEFAULT_POPULAR_SIZE, MAX_PAGE_SIZE};
 use crate::domain::posts::{PostFilter, PostSort};
 use crate::domain::users::UserFilter;
 use crate::error::{AppResult, FieldErrors, Location};
@@ -26,8 +27,8 @@ impl QueryParams {
 
 /// The largest `page` accepted (larger ones are refused, as non-positive ones are).
 pub const MAX_PAGE: i64 = 1_000_000;
-/// The largest `limit` accepted, in lists and in `popular`.
-pub const MAX_LIMIT: i64 = 100;
+/// Items in a legacy list page when `limit` is not given.
+const LEGACY_PAGE_SIZE: i64 = 10;
 
 /// `page` and `limit`, with offsets for the query.
 pub struct Paging {
@@ -39,6 +40,11 @@ impl Paging {
     pub fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.limit)
     }
+}
+
+/// The legacy message for a `limit` out of range.
+fn limit_message() -> String {
+    format!("Limit must be between 1 and {MAX_PAGE_SIZE}")
 }
 
 fn paging(params: &QueryParams, errors: &mut FieldErrors) -> Paging {
@@ -53,12 +59,12 @@ fn paging(params: &QueryParams, errors: &mut FieldErrors) -> Paging {
         },
     };
     let limit = match params.get("limit") {
-        None => 10,
+        None => LEGACY_PAGE_SIZE,
         Some(raw) => match raw.parse::<i64>() {
-            Ok(l) if (1..=MAX_LIMIT).contains(&l) => l,
+            Ok(l) if (1..=MAX_PAGE_SIZE).contains(&l) => l,
             _ => {
-                errors.add_at(Location::Query, "limit", raw, "Limit must be between 1 and 100");
-                10
+                errors.add_at(Location::Query, "limit", raw, limit_message());
+                LEGACY_PAGE_SIZE
             }
         },
     };
@@ -138,14 +144,14 @@ pub fn user_list(params: &QueryParams) -> AppResult<(UserFilter, Paging)> {
 /// `GET /api/posts/popular?limit=` (1-100, default 10).
 pub fn popular_limit(params: &QueryParams) -> AppResult<i64> {
     match params.get("limit") {
-        None => Ok(10),
+        None => Ok(i64::from(DEFAULT_POPULAR_SIZE)),
         Some(raw) => match raw.parse::<i64>() {
-            Ok(l) if (1..=MAX_LIMIT).contains(&l) => Ok(l),
+            Ok(l) if (1..=MAX_PAGE_SIZE).contains(&l) => Ok(l),
             _ => Err(FieldErrors::single(
                 Location::Query,
                 "limit",
                 raw,
-                "Limit must be between 1 and 100",
+                &limit_message(),
             )),
         },
     }

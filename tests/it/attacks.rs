@@ -417,7 +417,7 @@ async fn an_apq_flood_stores_nothing() {
                 (0..200)
                     .map(|i| {
                         let document = format!("{{ junk{i} {} ", "y".repeat(30 * 1024));
-                        let hash = blog_gateway::domain::documents::sha256_hex(&document);
+                        let hash = blog_gateway::digest::sha256_hex(&document);
                         let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } });
                         let (_, answer) =
                             graphql(address, &json!({ "query": document, "extensions": extensions }));

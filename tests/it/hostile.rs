@@ -133,7 +133,7 @@ async fn comments_of_a_post_unpublished_after_subscribing_stop_reaching_others()
 /// 7 days). Only a document that ran is stored, and only up to 32 KiB.
 #[tokio::test]
 async fn only_small_documents_that_ran_are_persisted() {
-    use blog_gateway::domain::documents::sha256_hex;
+    use blog_gateway::digest::sha256_hex;
     let app = TestApp::new().await;
     let send = |query: &str, with_document: bool| {
         let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(query) } });

@@ -388,8 +388,9 @@ fn strings(values: &Value) -> Vec<&str> {
 #[tokio::test]
 async fn the_document_states_the_request_rules() {
     use blog_gateway::db::models::Category;
+    use blog_gateway::domain::page::MAX_PAGE_SIZE as MAX_LIMIT;
     use blog_gateway::rest::openapi::OPTIONAL_BODIES;
-    use blog_gateway::rest::query::{LEGACY_SORTS, MAX_LIMIT, MAX_PAGE};
+    use blog_gateway::rest::query::{LEGACY_SORTS, MAX_PAGE};
 
     let app = TestApp::new().await;
     let document = app.get("/api/openapi.json", None).await.body;

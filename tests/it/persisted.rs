@@ -1,7 +1,7 @@
 //! Automatic persisted queries (Apollo's protocol) and the trusted-documents mode.
 
 use axum::http::Method;
-use blog_gateway::domain::documents::sha256_hex;
+use blog_gateway::digest::sha256_hex;
 use serde_json::{Value, json};
 
 use crate::common::{RedisPrefix, TestApp, binary, error_code, redis_url};

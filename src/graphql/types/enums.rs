@@ -1,27 +1,13 @@
-//! GraphQL enums and their domain counterparts.
+//! GraphQL enums and their domain counterparts (`remote` derives the conversions both ways, so
+//! a variant added on one side and not the other fails to compile).
 
 use async_graphql::Enum;
 
 use crate::db::models;
 use crate::domain::posts::PostSort as DomainSort;
 
-macro_rules! mirror_enum {
-    ($gql:ident, $domain:ty, [$($variant:ident),+ $(,)?]) => {
-        impl From<$gql> for $domain {
-            fn from(value: $gql) -> Self {
-                match value { $($gql::$variant => <$domain>::$variant),+ }
-            }
-        }
-        impl From<$domain> for $gql {
-            fn from(value: $domain) -> Self {
-                match value { $(<$domain>::$variant => $gql::$variant),+ }
-            }
-        }
-    };
-}
-
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-#[graphql(name = "Category")]
+#[graphql(name = "Category", remote = "models::Category")]
 pub enum Category {
     Technology,
     Lifestyle,
@@ -29,24 +15,18 @@ pub enum Category {
     Health,
     Education,
 }
-mirror_enum!(
-    Category,
-    models::Category,
-    [Technology, Lifestyle, Business, Health, Education]
-);
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
-#[graphql(name = "Role")]
+#[graphql(name = "Role", remote = "models::Role")]
 pub enum Role {
     User,
     Moderator,
     Admin,
 }
-mirror_enum!(Role, models::Role, [User, Moderator, Admin]);
 
 /// Orders of post lists (the legacy sorts plus popularity).
 #[derive(Enum, Clone, Copy, PartialEq, Eq, Debug, Default)]
-#[graphql(name = "PostSort")]
+#[graphql(name = "PostSort", remote = "DomainSort")]
 pub enum PostSort {
     /// Newest first (legacy `-createdAt`).
     #[default]
@@ -66,17 +46,3 @@ pub enum PostSort {
     /// Best full-text match first (needs `search`).
     Relevance,
 }
-mirror_enum!(
-    PostSort,
-    DomainSort,
-    [
-        Newest,
-        Oldest,
-        UpdatedDesc,
-        UpdatedAsc,
-        TitleAsc,
-        TitleDesc,
-        Popular,
-        Relevance
-    ]
-);

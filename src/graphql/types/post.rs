@@ -11,6 +11,9 @@ use crate::domain::{comments, page};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::PostCommentsKey;
 
+/// Characters in an excerpt when `length` is not given.
+const DEFAULT_EXCERPT_CHARS: i32 = 200;
+
 #[derive(Clone)]
 pub struct PostObject {
     post: Post,
@@ -50,10 +53,14 @@ impl PostObject {
     /// The start of the content, cut at a word boundary, with an ellipsis when shortened.
     async fn excerpt(
         &self,
-        #[graphql(default = 200, validator(minimum = 1, maximum = 10000))] length: Option<i32>,
+        #[graphql(
+            default_with = "Some(DEFAULT_EXCERPT_CHARS)",
+            validator(minimum = 1, maximum = 10000)
+        )]
+        length: Option<i32>,
     ) -> String {
-        // `null` asks for the default, as an absent argument does.
-        let length = length.map_or(200, |n| usize::try_from(n).unwrap_or(200));
+        // `null` asks for the default, as an absent argument does (the validator refused < 1).
+        let length = length.unwrap_or(DEFAULT_EXCERPT_CHARS).unsigned_abs() as usize;
         excerpt(&self.post.content, length)
     }
 
@@ -106,7 +113,7 @@ impl PostObject {
     async fn comments(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: Option<i32>,
+        #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<InOrder<CommentConnection>> {
         Box::pin(self.comment_page(ctx, first, after)).await.map(InOrder)
@@ -128,7 +135,7 @@ impl PostObject {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<CommentConnection> {
-        let first = page::page_size(first, 20, "first")?;
+        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
         let page = match after {
             None => context::loaders(ctx)?
                 .post_comments

@@ -125,7 +125,7 @@ impl UserObject {
     async fn posts(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 20)] first: Option<i32>,
+        #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<InOrder<PostConnection>> {
         Box::pin(self.post_page(ctx, first, after)).await.map(InOrder)
@@ -139,7 +139,7 @@ impl UserObject {
         first: Option<i32>,
         after: Option<String>,
     ) -> async_graphql::Result<PostConnection> {
-        let first = page::page_size(first, 20, "first")?;
+        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
         let author_id = self.user_id();
         let filter = posts::author_filter(context::viewer(ctx), author_id);
         let sort = posts::PostSort::Newest;
