@@ -11,9 +11,9 @@ use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::pool::build_pool;
 use crate::db::statements::StatementCounter;
-use crate::events::EventBus;
+use crate::events::{EventBus, Relay};
+use crate::graphql::runtime::Gateway;
 use crate::graphql::{graphiql, http as graphql_http};
-use crate::relay::Relay;
 use crate::state::{AppState, StateParts};
 use crate::{http, rest};
 
@@ -71,7 +71,13 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
 
 /// The whole application router; the server and the tests use the same one.
 pub fn build_app(state: AppState) -> Router {
+    build_app_with(Gateway::new(state))
+}
+
+/// The router over a GraphQL runtime built by the caller (tests hold on to it).
+pub fn build_app_with(gateway: Gateway) -> Router {
     http::metrics::handle();
+    let state = gateway.app().clone();
     let graphql = Router::new()
         .route(
             "/graphql",
@@ -79,7 +85,8 @@ pub fn build_app(state: AppState) -> Router {
         )
         .route("/graphql/ws", get(crate::graphql::ws::graphql_ws))
         .layer(DefaultBodyLimit::max(state.config().graphql_body_limit))
-        .layer(middleware::from_fn(http::metrics::track_requests));
+        .layer(middleware::from_fn(http::metrics::track_requests))
+        .with_state(gateway);
     // Inside each router, so that the metrics see the matched route template.
     let api = rest::router()
         .layer(middleware::from_fn_with_state(

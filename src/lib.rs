@@ -15,7 +15,6 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod ratelimit;
-pub mod relay;
 pub mod rest;
 pub mod state;
 

@@ -4,18 +4,13 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
-
 use crate::auth::jwt::JwtKeys;
 use crate::cache::ResponseCache;
 use crate::config::Config;
 use crate::db::statements::StatementCounter;
 use crate::db::{DbConn, DbPool};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::events::EventBus;
-use crate::graphql::GatewaySchema;
-use crate::graphql::parsed::ParsedDocuments;
-use crate::graphql::persisted::DocumentStore;
 use crate::ratelimit::{AuthAttempt, Quota, RateLimiter};
 
 #[derive(Clone)]
@@ -38,18 +33,10 @@ struct Inner {
     redis: Option<redis::aio::ConnectionManager>,
     /// Subscription events (relayed through Redis when configured).
     events: EventBus,
-    /// Persisted and trusted GraphQL documents.
-    documents: DocumentStore,
-    /// Turns to execute a GraphQL operation (GRAPHQL_MAX_CONCURRENCY).
-    executions: Semaphore,
-    /// Parsed GraphQL documents by query text.
-    parsed: ParsedDocuments,
     /// Anonymous response cache (Redis when configured, else in process).
     cache: ResponseCache,
     /// Shared rate limits (Redis when configured, else in process).
     limiter: RateLimiter,
-    /// The executable GraphQL schema.
-    schema: GatewaySchema,
     /// When the process started (for health `uptime`).
     started: Instant,
 }
@@ -67,15 +54,12 @@ pub struct StateParts {
 
 impl AppState {
     pub fn new(parts: StateParts) -> Self {
-        let schema = crate::graphql::build_schema(&parts.config);
         let limiter = RateLimiter::new(parts.redis.clone(), &parts.config.redis_prefix);
-        let documents = DocumentStore::new(parts.redis.clone(), &parts.config.redis_prefix);
         let cache = ResponseCache::new(
             parts.redis.clone(),
             &parts.config.redis_prefix,
             std::time::Duration::from_secs(parts.config.cache_ttl_secs),
         );
-        let executions = Semaphore::new(execution_slots(&parts.config));
         Self {
             inner: Arc::new(Inner {
                 config: parts.config,
@@ -87,10 +71,6 @@ impl AppState {
                 events: parts.events,
                 limiter,
                 cache,
-                documents,
-                parsed: ParsedDocuments::default(),
-                executions,
-                schema,
                 started: Instant::now(),
             }),
         }
@@ -128,30 +108,6 @@ impl AppState {
     /// The response cache. Writes always invalidate it; reads use it only when CACHE_ENABLED.
     pub fn cache(&self) -> &ResponseCache {
         &self.inner.cache
-    }
-
-    /// Waits for a turn to execute a GraphQL operation (the turn ends when the permit drops), at
-    /// most EXECUTION_WAIT: a caller that holds every turn with slow operations gets others a
-    /// quick 503, not a queue that lasts until the request timeout.
-    pub async fn execution_turn(&self) -> AppResult<SemaphorePermit<'_>> {
-        match tokio::time::timeout(EXECUTION_WAIT, self.inner.executions.acquire()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            // The semaphore is never closed; a timeout is the only way here.
-            Ok(Err(_)) | Err(_) => Err(AppError::Busy),
-        }
-    }
-
-    /// Turns free right now.
-    pub fn free_execution_turns(&self) -> usize {
-        self.inner.executions.available_permits()
-    }
-
-    pub fn parsed_documents(&self) -> &ParsedDocuments {
-        &self.inner.parsed
-    }
-
-    pub fn documents(&self) -> &DocumentStore {
-        &self.inner.documents
     }
 
     /// Whether anonymous reads may be answered from (and stored in) the cache.
@@ -199,22 +155,7 @@ impl AppState {
         }
     }
 
-    pub fn schema(&self) -> &GatewaySchema {
-        &self.inner.schema
-    }
-
     pub fn uptime_secs(&self) -> f64 {
         self.inner.started.elapsed().as_secs_f64()
     }
-}
-
-/// Longest wait for a GraphQL execution turn.
-const EXECUTION_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// GRAPHQL_MAX_CONCURRENCY, or three operations per CPU core: enough to keep the cores busy
-/// while some operations wait for Postgres.
-fn execution_slots(config: &Config) -> usize {
-    config
-        .graphql_max_concurrency
-        .unwrap_or_else(|| 3 * std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get))
 }

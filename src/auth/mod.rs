@@ -1,8 +1,4 @@
-//! Authentication: access tokens, password hashing, and who is calling.
+//! Authentication primitives: access tokens and password hashing.
 
-pub mod extract;
 pub mod jwt;
 pub mod password;
-pub mod viewer;
-
-pub use viewer::Viewer;

@@ -6,10 +6,10 @@ use uuid::Uuid;
 
 use super::page::{Cursor, CursorKey, Page};
 use super::validate::{char_len, check_no_nul};
-use crate::auth::Viewer;
 use crate::db::first_per_key::FirstCommentsOfPosts;
 use crate::db::models::{Comment, NewComment, Post, UserByline};
 use crate::db::schema::{comments, posts};
+use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
 use crate::events::{Event, EventBus};
 

@@ -4,9 +4,9 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::auth::Viewer;
 use crate::db::models::{NewLike, Post};
 use crate::db::schema::{post_likes, posts};
+use crate::domain::viewer::Viewer;
 use crate::error::AppResult;
 
 /// Which of `post_ids` the user has liked (for the `viewerHasLiked` loader).

@@ -1,6 +1,7 @@
 //! The service layer: every rule (validation, permissions, business logic) and every query,
 //! shared by the GraphQL and REST doors. Functions take a connection and plain inputs.
 
+pub mod accounts;
 pub mod comments;
 pub mod documents;
 pub mod likes;
@@ -10,3 +11,4 @@ pub mod sessions;
 pub mod time;
 pub mod users;
 pub mod validate;
+pub mod viewer;

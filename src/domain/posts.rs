@@ -12,13 +12,13 @@ use uuid::Uuid;
 
 use super::page::{Cursor, CursorKey, Page};
 use super::validate::{char_len, check_lookup_text, check_no_nul, cut_short};
-use crate::auth::Viewer;
 use crate::db::first_per_key::FirstPostsOfAuthors;
 use crate::db::models::{Category, NewPost, Post, User};
 use crate::db::schema::{post_search_terms, posts, users};
 use crate::db::sql::{
     EvaluatedOnce, LiteralLimit, LongestLexeme, Matches, search_query, ts_match_vq, ts_rank,
 };
+use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
 use crate::events::{CategoryLabel, Event, EventBus};
 

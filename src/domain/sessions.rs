@@ -12,17 +12,18 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use rand::RngCore;
 use uuid::Uuid;
 
-use super::users::{
-    ProfileInput, check_distinct_username, check_email, check_profile, check_username, nonblank,
+use super::accounts::{
+    ProfileInput, check_distinct_username, check_email, check_password, check_profile, check_username,
+    nonblank,
 };
-use super::validate::{char_len, check_lookup_text};
-use crate::auth::Viewer;
+use super::validate::check_lookup_text;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::{hash_password, verify_password};
 use crate::db::DbPool;
 use crate::db::models::{NewRefreshToken, NewUser, RefreshToken, Role, User};
 use crate::db::schema::{refresh_tokens, users};
 use crate::db::sql::username_key;
+use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AppResult, AuthFailure, Denial, FieldErrors, Location};
 use crate::ratelimit::AuthAttempt;
 
@@ -58,28 +59,6 @@ pub struct Registration {
     pub email: String,
     pub password: String,
     pub profile: Option<ProfileInput>,
-}
-
-/// Shortest password, in characters (the legacy model).
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Longest password, in bytes of UTF-8 (argon2 hashes whatever it is given).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
-
-fn check_password(errors: &mut FieldErrors, field: &str, password: &str) {
-    if char_len(password) < MIN_PASSWORD_CHARS {
-        // The legacy error echoed the value; a password is never echoed.
-        errors.add(
-            field,
-            "",
-            format!("Password must be at least {MIN_PASSWORD_CHARS} characters"),
-        );
-    } else if password.len() > MAX_PASSWORD_BYTES {
-        errors.add(
-            field,
-            "",
-            format!("Password cannot exceed {MAX_PASSWORD_BYTES} bytes"),
-        );
-    }
 }
 
 /// A refresh token as stored: only its hash, so a leaked table signs no one in.

@@ -8,9 +8,9 @@ use uuid::Uuid;
 
 use super::loaders::{LoadError, Loaders};
 use super::types::{InOrder, UserObject};
-use crate::auth::Viewer;
 use crate::db::DbConn;
 use crate::db::models::{User, UserByline};
+use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AuthFailure, Resource};
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;

@@ -19,9 +19,10 @@ use super::json;
 use super::limits::selected_operation;
 use super::persisted;
 use super::pipeline::{Caller, Outcome, refusal_response, run_one};
-use crate::auth::extract::viewer_from_headers;
+use super::runtime::Gateway;
 use crate::cache::{CachedResponse, cache_key};
 use crate::error::{AppError, RequestRejection};
+use crate::http::caller::viewer_from_headers;
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 
@@ -86,7 +87,7 @@ fn refusal(error: &AppError, media: Media) -> Response {
 
 /// `POST /graphql`.
 pub async fn graphql_post(
-    State(state): State<AppState>,
+    State(gateway): State<Gateway>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -97,7 +98,7 @@ pub async fn graphql_post(
         Err(rejection) => {
             let rejection = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 RequestRejection::TooLarge {
-                    limit: state.config().graphql_body_limit,
+                    limit: gateway.app().config().graphql_body_limit,
                 }
             } else {
                 RequestRejection::Unreadable
@@ -133,7 +134,7 @@ pub async fn graphql_post(
         return refusal(&AppError::Request(RequestRejection::NoDocument), media);
     }
     if let BatchRequest::Batch(requests) = &batch {
-        let max = state.config().graphql_max_batch as usize;
+        let max = gateway.app().config().graphql_max_batch as usize;
         if requests.len() > max {
             let got = requests.len();
             return refusal(
@@ -145,12 +146,12 @@ pub async fn graphql_post(
             return refusal(&AppError::Request(RequestRejection::EmptyBatch), media);
         }
     }
-    execute(state, &headers, ip, batch, Door::Post(media)).await
+    execute(gateway, &headers, ip, batch, Door::Post(media)).await
 }
 
 /// `GET /graphql`: GraphiQL for browsers, otherwise a query from the URL (never a mutation).
 pub async fn graphql_get(
-    State(state): State<AppState>,
+    State(gateway): State<Gateway>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
@@ -170,7 +171,7 @@ pub async fn graphql_get(
         Err(message) => return refusal(&AppError::Request(RequestRejection::BadUrl(message)), media),
     };
     execute(
-        state,
+        gateway,
         &headers,
         ip,
         BatchRequest::Single(request),
@@ -243,25 +244,26 @@ fn operation_type(request: &mut Request) -> Option<OperationType> {
 }
 
 async fn execute(
-    state: AppState,
+    gateway: Gateway,
     headers: &HeaderMap,
     ip: IpAddr,
     batch: BatchRequest,
     door: Door,
 ) -> Response {
+    let state = gateway.app();
     let media = door.media();
-    let viewer = match viewer_from_headers(&state, headers).await {
+    let viewer = match viewer_from_headers(state, headers).await {
         Ok(viewer) => viewer,
         Err(error) => return refusal(&error, media),
     };
     let caller = Caller { ip, viewer };
     match batch {
         BatchRequest::Single(mut request) => {
-            let pending = match persisted::resolve(&state, &mut request).await {
+            let pending = match persisted::resolve(state, gateway.documents(), &mut request).await {
                 Ok(pending) => pending,
                 Err(refused) => return refusal(&AppError::Document(refused), media),
             };
-            let new_document = state.parsed_documents().attach(&mut request);
+            let new_document = gateway.parsed_documents().attach(&mut request);
             if matches!(door, Door::Get(_)) && operation_type(&mut request) == Some(OperationType::Mutation) {
                 return refusal(&AppError::Request(RequestRejection::MutationOverGet), media);
             }
@@ -269,7 +271,7 @@ async fn execute(
             // stored by a browser or a proxy.
             let private =
                 caller.viewer.is_some() || operation_type(&mut request) == Some(OperationType::Mutation);
-            let cache_key = shared_cache_key(&state, &caller, headers, &mut request);
+            let cache_key = shared_cache_key(state, &caller, headers, &mut request);
             let mut generation = None;
             if let Some(key) = &cache_key {
                 let (found, seen) = state.cache().lookup(key).await;
@@ -282,7 +284,7 @@ async fn execute(
                 }
                 generation = seen;
             }
-            let (response, outcome) = run_one(&state, &caller, request, new_document, pending).await;
+            let (response, outcome) = run_one(&gateway, &caller, request, new_document, pending).await;
             let Outcome {
                 executed,
                 busy,
@@ -325,15 +327,15 @@ async fn execute(
         BatchRequest::Batch(requests) => {
             let mut responses = Vec::with_capacity(requests.len());
             for mut request in requests {
-                let pending = match persisted::resolve(&state, &mut request).await {
+                let pending = match persisted::resolve(state, gateway.documents(), &mut request).await {
                     Ok(pending) => pending,
                     Err(refused) => {
                         responses.push(refusal_response(&AppError::Document(refused)));
                         continue;
                     }
                 };
-                let new_document = state.parsed_documents().attach(&mut request);
-                let (response, _) = run_one(&state, &caller, request, new_document, pending).await;
+                let new_document = gateway.parsed_documents().attach(&mut request);
+                let (response, _) = run_one(&gateway, &caller, request, new_document, pending).await;
                 responses.push(response);
             }
             let body = json::batch_to_vec(&responses);

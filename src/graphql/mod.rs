@@ -1,4 +1,5 @@
-//! The GraphQL door: schema, resolvers, loaders, limits and the HTTP handler.
+//! The GraphQL door: schema, resolvers, loaders, limits, the execution pipeline and its two
+//! transports (HTTP and WebSocket), over a runtime of its own ([`runtime::Gateway`]).
 
 pub mod batch;
 pub mod context;
@@ -13,6 +14,7 @@ pub mod parsed;
 pub mod persisted;
 pub mod pipeline;
 pub mod query;
+pub mod runtime;
 pub mod subscription;
 pub mod types;
 pub mod ws;

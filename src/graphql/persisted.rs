@@ -187,10 +187,13 @@ fn persisted_hash(request: &Request) -> Result<Option<String>, DocumentRefusal> 
 ///
 /// A document sent with its hash comes back as [`Pending`]: the pipeline stores it once it has
 /// run.
-pub async fn resolve(state: &AppState, request: &mut Request) -> Result<Option<Pending>, DocumentRefusal> {
+pub async fn resolve(
+    state: &AppState,
+    store: &DocumentStore,
+    request: &mut Request,
+) -> Result<Option<Pending>, DocumentRefusal> {
     let hash = persisted_hash(request)?;
     let trusted_only = state.config().trusted_documents;
-    let store = state.documents();
     let has_document = !request.query.trim().is_empty();
     match (hash, has_document) {
         (Some(hash), false) => {

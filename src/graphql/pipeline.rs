@@ -14,10 +14,10 @@ use super::limits::{RateLimitKey, prepare};
 use super::loaders::Loaders;
 use super::parsed::NewDocument;
 use super::persisted::Pending;
-use crate::auth::Viewer;
+use super::runtime::Gateway;
+use crate::domain::viewer::Viewer;
 use crate::error::{AppError, label_argument_errors, label_refusals};
 use crate::ratelimit::{ClientIp, Decision, Quota};
-use crate::state::AppState;
 
 /// Who sent a request: resolved by the transport for every operation (HTTP per request, a
 /// WebSocket per message), never cached for the life of a connection.
@@ -63,10 +63,11 @@ fn refusal_error(error: &AppError) -> ServerError {
 /// Admits a subscription through the same limits and rate limit as any operation, then starts
 /// its event stream (long-lived: it holds no execution turn).
 pub async fn subscribe(
-    state: &AppState,
+    gateway: &Gateway,
     caller: &Caller,
     mut request: Request,
 ) -> Result<BoxStream<'static, GqlResponse>, GqlResponse> {
+    let state = gateway.app();
     if let Some(refusal) = prepare(state, &mut request, &caller.rate_limit_key())
         .await
         .refusal
@@ -80,7 +81,7 @@ pub async fn subscribe(
         .data(RequestViewer(viewer))
         .data(ClientIp(caller.ip))
         .data(loaders);
-    Ok(state
+    Ok(gateway
         .schema()
         .execute_stream(request)
         .map(|mut response| {
@@ -97,12 +98,13 @@ pub async fn subscribe(
 /// execution. `new_document` (parsed for this request) is kept for later requests once it has
 /// run.
 pub async fn run_one(
-    state: &AppState,
+    gateway: &Gateway,
     caller: &Caller,
     request: Request,
     new_document: Option<NewDocument>,
     pending: Option<Pending>,
 ) -> (GqlResponse, Outcome) {
+    let state = gateway.app();
     let operation_name = request.operation_name.clone();
     let queue = BatchQueue::default();
     let viewer = caller.viewer.clone();
@@ -116,7 +118,7 @@ pub async fn run_one(
     };
     // The operation's recorded duration includes the wait for a turn: the client sees it too.
     let turn = match admission.refusal {
-        None => state.execution_turn().await.map_err(|busy| {
+        None => gateway.execution_turn().await.map_err(|busy| {
             outcome.busy = true;
             refusal_error(&busy)
         }),
@@ -143,7 +145,7 @@ pub async fn run_one(
         .data(ClientIp(caller.ip))
         .data(ResponseBudget::new(state.config().graphql_max_response_bytes))
         .data(loaders);
-    let mut response = queue.drive(state.schema().execute(request)).await;
+    let mut response = queue.drive(gateway.schema().execute(request)).await;
     drop(turn);
     if admission.changes_content {
         state.cache().invalidate().await;
@@ -152,7 +154,7 @@ pub async fn run_one(
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
     outcome.executed = executed;
     if let (true, Some(new)) = (executed, new_document) {
-        state.parsed_documents().remember(new);
+        gateway.parsed_documents().remember(new);
     }
     if let (true, Some(pending)) = (executed, pending) {
         // Storing a document costs its caller a point per KiB, on top of the operation.
@@ -161,7 +163,7 @@ pub async fn run_one(
                 .charge(&limit_key.0, state.graphql_quota(), pending.points())
                 .await;
         }
-        state.documents().save(pending).await;
+        gateway.documents().save(pending).await;
     }
     if executed {
         label_argument_errors(&mut response.errors);

@@ -30,12 +30,12 @@ use tokio::sync::watch;
 use super::limits::selected_operation;
 use super::persisted;
 use super::pipeline::{self, Caller};
-use crate::auth::Viewer;
-use crate::auth::extract::viewer_from_token;
+use super::runtime::Gateway;
+use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AuthFailure};
 use crate::events::Event;
+use crate::http::caller::viewer_from_token;
 use crate::ratelimit::ClientIp;
-use crate::state::AppState;
 
 /// The close code and reason of a socket whose session ended.
 const SESSION_ENDED: (u16, &str) = (
@@ -45,7 +45,7 @@ const SESSION_ENDED: (u16, &str) = (
 
 /// `GET /graphql/ws`. Messages are bounded like HTTP bodies (`GRAPHQL_BODY_LIMIT`).
 pub async fn graphql_ws(
-    State(state): State<AppState>,
+    State(gateway): State<Gateway>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
@@ -66,12 +66,12 @@ pub async fn graphql_ws(
         )
             .into_response();
     };
-    let limit = state.config().graphql_body_limit;
+    let limit = gateway.app().config().graphql_body_limit;
     upgrade
         .max_message_size(limit)
         .max_frame_size(limit)
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| serve(socket, Session::new(state, ip), protocol))
+        .on_upgrade(move |socket| serve(socket, Session::new(gateway, ip), protocol))
 }
 
 /// Where a socket stands.
@@ -87,7 +87,7 @@ enum Status {
 /// One socket's caller: the token of its `connection_init`, and the viewer it resolved to then
 /// (the role a later operation must still have).
 struct Session {
-    state: AppState,
+    gateway: Gateway,
     ip: IpAddr,
     token: Mutex<Option<String>>,
     signed_in_as: Mutex<Option<Viewer>>,
@@ -106,9 +106,9 @@ impl Drop for OpenSubscription {
 }
 
 impl Session {
-    fn new(state: AppState, ip: IpAddr) -> Arc<Self> {
+    fn new(gateway: Gateway, ip: IpAddr) -> Arc<Self> {
         Arc::new(Self {
-            state,
+            gateway,
             ip,
             token: Mutex::new(None),
             signed_in_as: Mutex::new(None),
@@ -136,7 +136,7 @@ impl Session {
     async fn resolve(&self) -> Result<Option<Viewer>, AppError> {
         let token = self.token.lock().ok().and_then(|t| t.clone());
         match token {
-            Some(token) => viewer_from_token(&self.state, &token).await.map(Some),
+            Some(token) => viewer_from_token(self.gateway.app(), &token).await.map(Some),
             None => Ok(None),
         }
     }
@@ -186,14 +186,15 @@ impl Session {
     async fn watch(self: Arc<Self>, viewer: Viewer) {
         let token = self.token.lock().ok().and_then(|t| t.clone()).unwrap_or_default();
         let expires_in = self
-            .state
+            .gateway
+            .app()
             .jwt()
             .verify(&token)
             .map(|claims| claims.exp - chrono::Utc::now().timestamp())
             .unwrap_or(0);
         let expiry = tokio::time::sleep(Duration::from_secs(u64::try_from(expires_in).unwrap_or(0)));
         tokio::pin!(expiry);
-        let mut events = self.state.events().subscribe();
+        let mut events = self.gateway.app().events().subscribe();
         let mut status = self.status.subscribe();
         loop {
             let changed = tokio::select! {
@@ -223,18 +224,19 @@ impl Session {
             Err(error) => return single(pipeline::refusal_response(&error)),
         };
         let caller = Caller { ip: self.ip, viewer };
-        let state = &self.state;
-        let pending = match persisted::resolve(state, &mut request).await {
+        let gateway = &self.gateway;
+        let state = gateway.app();
+        let pending = match persisted::resolve(state, gateway.documents(), &mut request).await {
             Ok(pending) => pending,
             Err(refused) => return single(pipeline::refusal_response(&AppError::Document(refused))),
         };
-        let new_document = state.parsed_documents().attach(&mut request);
+        let new_document = gateway.parsed_documents().attach(&mut request);
         let operation_name = request.operation_name.clone();
         let is_subscription = request.parsed_query().ok().and_then(|document| {
             selected_operation(document, operation_name.as_deref()).map(|op| op.node.ty)
         }) == Some(OperationType::Subscription);
         if !is_subscription {
-            let (response, _) = pipeline::run_one(state, &caller, request, new_document, pending).await;
+            let (response, _) = pipeline::run_one(gateway, &caller, request, new_document, pending).await;
             return single(response);
         }
         let max = usize::try_from(state.config().graphql_max_subscriptions_per_socket).unwrap_or(usize::MAX);
@@ -244,7 +246,7 @@ impl Session {
             return single(pipeline::refusal_response(&AppError::TooManySubscriptions));
         }
         let open = OpenSubscription(self.clone());
-        match pipeline::subscribe(state, &caller, request).await {
+        match pipeline::subscribe(gateway, &caller, request).await {
             Ok(events) => {
                 let session = self.clone();
                 events
@@ -334,5 +336,5 @@ fn token_of_init(payload: &serde_json::Value) -> Option<String> {
         .or_else(|| text(headers.and_then(|h| h.get("authorization"))))
         .or_else(|| text(payload.get("authToken")))
         .or_else(|| text(payload.get("token")))?;
-    crate::auth::viewer::bearer_token(Some(value)).map(str::to_owned)
+    crate::http::caller::bearer_token(Some(value)).map(str::to_owned)
 }

@@ -1,6 +1,8 @@
-//! HTTP plumbing shared by both doors: middleware and health.
+//! HTTP plumbing shared by both doors: the caller of a request, middleware, cache, metrics and
+//! health.
 
 pub mod cache;
+pub mod caller;
 pub mod client_ip;
 pub mod health;
 pub mod metrics;

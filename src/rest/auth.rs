@@ -5,12 +5,12 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 
 use super::body::JsonBody;
+use super::dto::LegacyErrors;
 use super::dto::{LegacyTokens, Message, SessionEnvelope, TokensEnvelope};
-use super::openapi::LegacyErrors;
 use super::requests::{LoginBody, LogoutBody, RefreshBody, RegisterBody};
-use crate::auth::extract::CurrentUser;
 use crate::domain::sessions;
 use crate::error::{AppError, AppResult, AuthFailure};
+use crate::http::caller::CurrentUser;
 use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 

@@ -12,13 +12,13 @@ use utoipa::{PartialSchema, ToSchema};
 
 use super::query::LEGACY_SORTS;
 use crate::db::models::{Category, Role};
+use crate::domain::accounts::{
+    MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MAX_PROFILE_TEXT_CHARS, MAX_USERNAME_CHARS,
+    MIN_PASSWORD_CHARS, MIN_USERNAME_CHARS,
+};
 use crate::domain::comments::MAX_COMMENT_CHARS;
 use crate::domain::posts::{
     MAX_CONTENT_CHARS, MAX_TAG_CHARS, MAX_TAGS, MAX_TITLE_CHARS, MIN_CONTENT_CHARS, MIN_TITLE_CHARS,
-};
-use crate::domain::sessions::{MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS};
-use crate::domain::users::{
-    MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_PROFILE_TEXT_CHARS, MAX_USERNAME_CHARS, MIN_USERNAME_CHARS,
 };
 use crate::domain::validate::MAX_LOOKUP_CHARS;
 
@@ -178,7 +178,7 @@ fn trimmed(min: usize, max: Option<usize>, description: &str, null: bool) -> Obj
         .min_length((min > 0).then_some(min))
 }
 
-/// The legacy username rule (`users::check_username`).
+/// The legacy username rule (`accounts::check_username`).
 fn username(null: bool) -> ObjectBuilder {
     trimmed(
         MIN_USERNAME_CHARS,
@@ -201,7 +201,7 @@ pub fn username_or_null_schema() -> ObjectBuilder {
     username(true)
 }
 
-/// The legacy email rule (`users::check_email`), checked trimmed and lowercased: `local@domain.tld`
+/// The legacy email rule (`accounts::check_email`), checked trimmed and lowercased: `local@domain.tld`
 /// of ASCII letters, digits and `._+-` (the local part neither starts nor ends with a dot), a
 /// top-level domain of 2+ letters, at most 254 characters. `maxLength` counts the surrounding
 /// whitespace the server trims, so it is stricter than the server for padded addresses (a
@@ -227,7 +227,7 @@ pub fn email_or_null_schema() -> ObjectBuilder {
     email(true)
 }
 
-/// The legacy password rule (`sessions::check_password`): 8 characters, at most 1024 bytes.
+/// The legacy password rule (`accounts::check_password`): 8 characters, at most 1024 bytes.
 /// JSON Schema counts characters, not bytes: `maxLength: 1024` is exact for ASCII and looser
 /// than the server for longer characters.
 pub fn password_schema() -> ObjectBuilder {
@@ -242,7 +242,7 @@ pub fn password_schema() -> ObjectBuilder {
         .examples(["password123"])
 }
 
-/// `profile.firstName` and `profile.lastName` (`users::check_profile`).
+/// `profile.firstName` and `profile.lastName` (`accounts::check_profile`).
 pub fn profile_name_schema() -> ObjectBuilder {
     trimmed(
         0,
@@ -252,7 +252,7 @@ pub fn profile_name_schema() -> ObjectBuilder {
     )
 }
 
-/// `profile.avatar` and `profile.bio` (`users::check_profile`).
+/// `profile.avatar` and `profile.bio` (`accounts::check_profile`).
 pub fn profile_text_schema() -> ObjectBuilder {
     trimmed(
         0,
@@ -327,9 +327,9 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::domain::accounts::{ProfileInput, check_profile, check_username};
     use crate::domain::comments::validate_content;
     use crate::domain::posts::PostInput;
-    use crate::domain::users::{ProfileInput, check_profile, check_username};
     use crate::domain::validate::check_lookup_text;
     use crate::error::{FieldErrors, Location};
 
@@ -364,7 +364,7 @@ mod tests {
         assert!(!check(10, None, "  123456789  "));
     }
 
-    /// Every text that the email pattern accepts passes `users::check_email` once trimmed and
+    /// Every text that the email pattern accepts passes `accounts::check_email` once trimmed and
     /// lowercased, and the other way round, on a few edge cases.
     #[test]
     fn the_email_pattern_is_the_legacy_rule() {
@@ -386,7 +386,7 @@ mod tests {
             "ann@.com",
         ] {
             let mut errors = crate::error::FieldErrors::new();
-            crate::domain::users::check_email(&mut errors, "email", &text.trim().to_lowercase());
+            crate::domain::accounts::check_email(&mut errors, "email", &text.trim().to_lowercase());
             assert_eq!(pattern.is_match(text), errors.is_empty(), "{text:?}");
         }
     }

@@ -5,14 +5,15 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use utoipa::ToSchema;
+use utoipa::{IntoResponses, ToSchema};
 use uuid::Uuid;
 
 use super::contract::{CategoryName, RoleName};
-use crate::auth::Viewer;
 use crate::db::models::{Comment, Post, User};
 use crate::domain::sessions::{Session, Tokens};
 use crate::domain::users;
+use crate::domain::viewer::Viewer;
+use crate::error::ErrorBody;
 
 fn iso(time: DateTime<Utc>) -> String {
     crate::domain::time::rfc3339_millis(time)
@@ -399,4 +400,37 @@ pub struct TokensEnvelope {
 pub struct LikeState {
     pub likes: i32,
     pub liked: bool,
+}
+
+/// The error answers every route can give (legacy bodies, `{success: false, message}`).
+#[derive(IntoResponses)]
+#[allow(dead_code)] // describes responses; never constructed
+pub enum LegacyErrors {
+    /// Validation failed (with `errors`), malformed JSON, or a duplicate registration.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No token, a bad or expired token, or wrong credentials.
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The caller may not do this (role, ownership, deactivated account).
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// Unknown route, record, or malformed id ("Resource not found").
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The body is over 10 MB.
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorBody),
+    /// The body is not JSON.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
+    /// Rate limited; see Retry-After.
+    #[response(status = 429)]
+    TooManyRequests(ErrorBody),
+    /// An unexpected failure (never with details).
+    #[response(status = 500)]
+    Internal(ErrorBody),
+    /// The database is unreachable.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
 }

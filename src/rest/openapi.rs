@@ -5,43 +5,10 @@ use axum::Json;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{RefOr, Required};
-use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa::{Modify, OpenApi};
 
 use super::contract::{CategoryName, RoleName, SearchText, SortName, TagFilter};
 use crate::error::ErrorBody;
-
-/// The error answers every route can give (legacy bodies, `{success: false, message}`).
-#[derive(IntoResponses)]
-#[allow(dead_code)] // describes responses; never constructed
-pub enum LegacyErrors {
-    /// Validation failed (with `errors`), malformed JSON, or a duplicate registration.
-    #[response(status = 400)]
-    BadRequest(ErrorBody),
-    /// No token, a bad or expired token, or wrong credentials.
-    #[response(status = 401)]
-    Unauthorized(ErrorBody),
-    /// The caller may not do this (role, ownership, deactivated account).
-    #[response(status = 403)]
-    Forbidden(ErrorBody),
-    /// Unknown route, record, or malformed id ("Resource not found").
-    #[response(status = 404)]
-    NotFound(ErrorBody),
-    /// The body is over 10 MB.
-    #[response(status = 413)]
-    PayloadTooLarge(ErrorBody),
-    /// The body is not JSON.
-    #[response(status = 415)]
-    UnsupportedMediaType(ErrorBody),
-    /// Rate limited; see Retry-After.
-    #[response(status = 429)]
-    TooManyRequests(ErrorBody),
-    /// An unexpected failure (never with details).
-    #[response(status = 500)]
-    Internal(ErrorBody),
-    /// The database is unreachable.
-    #[response(status = 503)]
-    Unavailable(ErrorBody),
-}
 
 struct BearerAuth;
 

@@ -9,20 +9,20 @@ use uuid::Uuid;
 
 use super::body::{JsonBody, put_id};
 use super::contract::{CategoryName, SearchText, SortName, TagFilter};
+use super::dto::LegacyErrors;
 use super::dto::{
     AuthorDetail, AuthorSummary, Envelope, LegacyComment, LikeState, Message, Paged, Pagination, PostDetail,
     PostItem, popular_items, post_items,
 };
-use super::openapi::LegacyErrors;
 use super::query::{self, QueryParams};
 use super::requests::{CommentBody, CreatePostBody, UpdatePostBody, decode_post};
-use crate::auth::Viewer;
-use crate::auth::extract::{CurrentUser, MaybeUser};
 use crate::db::DbConn;
 use crate::db::models::{Post, User};
 use crate::domain::validate::parse_id_or_not_found;
+use crate::domain::viewer::Viewer;
 use crate::domain::{comments, likes, posts, users};
 use crate::error::{AppResult, Resource};
+use crate::http::caller::{CurrentUser, MaybeUser};
 use crate::state::AppState;
 
 /// Loads the users with the given ids, once each.

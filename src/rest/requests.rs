@@ -9,9 +9,10 @@ use utoipa::ToSchema;
 use super::body::Fields;
 use super::contract::{self, CategoryName};
 use crate::db::models::Category;
+use crate::domain::accounts::ProfileInput;
 use crate::domain::posts::PostInput;
 use crate::domain::sessions::Registration;
-use crate::domain::users::{ProfileInput, UserChanges};
+use crate::domain::users::UserChanges;
 use crate::error::FieldErrors;
 
 type Body = Map<String, Value>;

@@ -5,14 +5,14 @@ use axum::extract::{Path, RawQuery, State};
 
 use super::body::{JsonBody, put_id};
 use super::contract::{RoleName, SearchText};
+use super::dto::LegacyErrors;
 use super::dto::{Envelope, LegacyUser, Paged, Pagination};
-use super::openapi::LegacyErrors;
 use super::query::{self, QueryParams};
 use super::requests::UserUpdateBody;
-use crate::auth::extract::{CurrentUser, MaybeUser};
 use crate::domain::users;
 use crate::domain::validate::parse_id_or_not_found;
 use crate::error::{AppError, AppResult, Resource};
+use crate::http::caller::{CurrentUser, MaybeUser};
 use crate::state::AppState;
 
 #[utoipa::path(get, operation_id = "getCurrentUser", path = "/api/users/me", tag = "users", security(("bearer" = [])),

@@ -11,6 +11,7 @@ use blog_gateway::config::Config;
 use blog_gateway::db::models::Role;
 use blog_gateway::db::pool::{quote_ident, run_migrations};
 use blog_gateway::db::statements::StatementCounts;
+use blog_gateway::graphql::runtime::Gateway;
 use blog_gateway::state::AppState;
 use clap::Parser;
 use diesel::prelude::*;
@@ -239,6 +240,8 @@ static CLIENT_ADDRESS: AtomicU64 = AtomicU64::new(1);
 pub struct TestApp {
     pub db: std::sync::Arc<TestDb>,
     pub state: AppState,
+    /// The GraphQL runtime the router serves (execution turns, schema).
+    pub gateway: Gateway,
     router: Router,
 }
 
@@ -281,8 +284,14 @@ impl TestApp {
         // A distinct client address per app keeps per-IP limits of parallel tests apart.
         let n = CLIENT_ADDRESS.fetch_add(1, Ordering::Relaxed);
         let address = SocketAddr::from(([10, 0, (n / 250) as u8, (n % 250) as u8 + 1], 40000));
-        let router = blog_gateway::build_app(state.clone()).layer(MockConnectInfo(address));
-        Self { db, state, router }
+        let gateway = Gateway::new(state.clone());
+        let router = blog_gateway::app::build_app_with(gateway.clone()).layer(MockConnectInfo(address));
+        Self {
+            db,
+            state,
+            gateway,
+            router,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
@@ -539,7 +548,7 @@ impl TestApp {
     pub async fn serve(&self) -> LiveServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
-        let app = blog_gateway::build_app(self.state.clone());
+        let app = blog_gateway::app::build_app_with(self.gateway.clone());
         let task = tokio::spawn(async move {
             let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
         });

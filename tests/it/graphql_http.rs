@@ -294,8 +294,8 @@ async fn the_standard_introspection_query_passes_and_can_be_turned_off() {
 #[tokio::test]
 async fn operations_wait_for_a_free_execution_turn() {
     let app = TestApp::with_flags(&["--graphql-max-concurrency", "1"]).await;
-    assert_eq!(app.state.free_execution_turns(), 1);
-    let held = app.state.execution_turn().await.expect("a free turn");
+    assert_eq!(app.gateway.free_execution_turns(), 1);
+    let held = app.gateway.execution_turn().await.expect("a free turn");
     let waiting = app.graphql("{ posts(first: 1) { nodes { id } } }", json!({}), None);
     tokio::pin!(waiting);
     let early = tokio::time::timeout(std::time::Duration::from_millis(300), &mut waiting).await;
@@ -306,7 +306,7 @@ async fn operations_wait_for_a_free_execution_turn() {
         .expect("runs once the turn is free");
     assert_eq!(response.status, StatusCode::OK, "{}", response.text);
     assert!(response.body.get("errors").is_none(), "{}", response.text);
-    assert_eq!(app.state.free_execution_turns(), 1, "the turn is given back");
+    assert_eq!(app.gateway.free_execution_turns(), 1, "the turn is given back");
 }
 
 /// A caller that keeps every execution turn busy gets others a quick 503, not a queue that
@@ -314,7 +314,7 @@ async fn operations_wait_for_a_free_execution_turn() {
 #[tokio::test]
 async fn a_request_that_waits_too_long_for_a_turn_is_answered_503() {
     let app = TestApp::with_flags(&["--graphql-max-concurrency", "1"]).await;
-    let _held = app.state.execution_turn().await.expect("a free turn");
+    let _held = app.gateway.execution_turn().await.expect("a free turn");
     let started = std::time::Instant::now();
     let response = app
         .graphql("{ posts(first: 1) { nodes { id } } }", json!({}), None)

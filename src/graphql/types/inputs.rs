@@ -3,9 +3,10 @@
 use async_graphql::InputObject;
 
 use super::enums::Category;
+use crate::domain::accounts::ProfileInput as DomainProfile;
 use crate::domain::posts::PostInput;
 use crate::domain::sessions::Registration;
-use crate::domain::users::{ProfileInput as DomainProfile, UserChanges};
+use crate::domain::users::UserChanges;
 
 #[derive(InputObject, Default)]
 pub struct ProfileInput {

@@ -8,6 +8,9 @@ use uuid::Uuid;
 
 use crate::db::models::Category;
 
+mod relay;
+pub use relay::Relay;
+
 /// How many events a slow subscriber may lag behind before it skips some.
 const CAPACITY: usize = 1024;
 
@@ -53,11 +56,11 @@ mod category_label {
 #[derive(Clone)]
 pub struct EventBus {
     local: broadcast::Sender<Event>,
-    relay: Option<crate::relay::Relay>,
+    relay: Option<Relay>,
 }
 
 impl EventBus {
-    pub fn new(relay: Option<crate::relay::Relay>) -> Self {
+    pub fn new(relay: Option<Relay>) -> Self {
         let (local, _) = broadcast::channel(CAPACITY);
         Self { local, relay }
     }

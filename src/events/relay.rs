@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use crate::events::{Event, EventBus};
+use super::{Event, EventBus};
 
 /// How long a publish may wait for Redis before the event is delivered locally only.
 const PUBLISH_TIMEOUT: Duration = Duration::from_millis(200);

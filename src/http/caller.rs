@@ -1,15 +1,31 @@
-//! Resolving the caller of a request, for both doors, and the axum extractors built on it.
+//! Resolving the caller of a request, for both doors (HTTP headers, a WebSocket's token), and
+//! the axum extractors built on it.
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
-use super::Viewer;
-use super::viewer::bearer_token;
 use crate::domain::users;
+use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::state::AppState;
+
+/// Extracts the token of an `Authorization` header value; `None` when no token is given.
+/// Like the legacy service, a bare token without the `Bearer ` prefix is accepted.
+pub fn bearer_token(header: Option<&str>) -> Option<&str> {
+    let value = header?.trim();
+    let token = match value.get(..6) {
+        Some(scheme)
+            if scheme.eq_ignore_ascii_case("bearer")
+                && value[6..].chars().next().is_none_or(char::is_whitespace) =>
+        {
+            value[6..].trim()
+        }
+        _ => value,
+    };
+    (!token.is_empty()).then_some(token)
+}
 
 /// The active user behind the request's token; `None` only when no token was sent. A token that
 /// is present but invalid, expired, or belongs to a deactivated user fails the request.
@@ -67,3 +83,17 @@ impl FromRequestParts<AppState> for CurrentUser {
 /// The viewer once resolved for a request, so later extractors and middleware reuse it.
 #[derive(Clone)]
 pub struct ResolvedViewer(pub Option<Viewer>);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens_are_extracted() {
+        assert_eq!(bearer_token(None), None);
+        assert_eq!(bearer_token(Some("")), None);
+        assert_eq!(bearer_token(Some("Bearer ")), None);
+        assert_eq!(bearer_token(Some("Bearer abc")), Some("abc"));
+        assert_eq!(bearer_token(Some("abc")), Some("abc"));
+    }
+}
