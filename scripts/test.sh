@@ -20,4 +20,16 @@ export TEST_DATABASE_URL="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:543
 stage build cargo test --all-targets --no-run --quiet "$@"
 # The attack suite (tests/it/attacks.rs) runs against the release binary.
 stage release-build cargo build --release --quiet
-stage cargo-test cargo test --all-targets "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+stage cargo-test bash -c 'set -o pipefail; cargo test --all-targets "$@" 2>&1 | tee "$0"' "$log" "$@"
+# Every test binary's summary line, added up; the number may only grow (.ci/test-floor). A plain
+# `cargo test` skips the tests whose tools are missing and names them; here they all run.
+run=$(grep -Eo '^test result: ok\. [0-9]+ passed' "$log" | awk '{ n += $4 } END { print n + 0 }')
+skipped=$(grep -c '^SKIPPED ' "$log" || true)
+floor=$(cat .ci/test-floor)
+echo "tests run: $run (floor $floor), skipped: $skipped"
+if [ $# -eq 0 ] && { [ "$run" -lt "$floor" ] || [ "$skipped" -gt 0 ]; }; then
+  echo "fewer tests ran than .ci/test-floor says, or some were skipped: a test was lost or a tool is missing" >&2
+  exit 1
+fi

@@ -132,11 +132,6 @@ impl<'a> Fields<'a> {
             }
         }
     }
-
-    /// The raw value of a field, for error echoes.
-    pub fn raw(&self, field: &str) -> Value {
-        self.map.get(field).cloned().unwrap_or(Value::Null)
-    }
 }
 
 /// The `:id` of a legacy PUT: a malformed one is reported with the body's validation errors

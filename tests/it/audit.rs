@@ -7,7 +7,7 @@ use std::process::Command;
 
 use blog_gateway::db::models::Role;
 
-use crate::common::TestApp;
+use crate::common::{TestApp, on_path, tool_ready};
 
 /// How many audits graphql-http 1.23.1 (tests/audit/package.json) has: fewer would mean some
 /// did not run.
@@ -16,10 +16,13 @@ const AUDITS: u32 = 61;
 #[tokio::test]
 async fn graphql_over_http_audits_pass() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    assert!(
-        root.join("tests/audit/node_modules/graphql-http").is_dir(),
-        "tests/audit/node_modules/graphql-http is missing: run scripts/audit-deps.sh"
-    );
+    if !tool_ready(
+        "audit::graphql_over_http_audits_pass",
+        on_path("node") && root.join("tests/audit/node_modules/graphql-http").is_dir(),
+        "node or tests/audit/node_modules/graphql-http is missing: run scripts/audit-deps.sh",
+    ) {
+        return;
+    }
     let app = TestApp::new().await;
     let ann = app.user("ann", Role::User).await;
     app.post(&ann, "Audited post", true).await;

