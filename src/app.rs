@@ -12,8 +12,9 @@ use crate::config::Config;
 use crate::db::pool::build_pool;
 use crate::db::statements::StatementCounter;
 use crate::events::{EventBus, Relay};
+use crate::graphql::graphiql;
 use crate::graphql::runtime::Gateway;
-use crate::graphql::{graphiql, http as graphql_http};
+use crate::graphql::transport::http as graphql_http;
 use crate::state::{AppState, StateParts};
 use crate::{http, rest};
 
@@ -83,7 +84,7 @@ pub fn build_app_with(gateway: Gateway) -> Router {
             "/graphql",
             get(graphql_http::graphql_get).post(graphql_http::graphql_post),
         )
-        .route("/graphql/ws", get(crate::graphql::ws::graphql_ws))
+        .route("/graphql/ws", get(crate::graphql::transport::ws::graphql_ws))
         .layer(DefaultBodyLimit::max(state.config().graphql_body_limit))
         .layer(middleware::from_fn(http::metrics::track_requests))
         .with_state(gateway);
@@ -91,7 +92,7 @@ pub fn build_app_with(gateway: Gateway) -> Router {
     let api = rest::router()
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            http::cache::rest_cache,
+            http::rest_cache::rest_cache,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

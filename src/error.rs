@@ -191,6 +191,11 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// Whether `field` already failed (so a later rule does not report it twice).
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
+
     /// `Ok(())` when nothing failed, else the validation error.
     pub fn into_result(self) -> Result<(), AppError> {
         if self.is_empty() {

@@ -4,7 +4,6 @@
 
 pub mod app;
 pub mod auth;
-pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -15,6 +14,7 @@ pub mod events;
 pub mod graphql;
 pub mod http;
 pub mod ratelimit;
+pub mod response_cache;
 pub mod rest;
 pub mod state;
 

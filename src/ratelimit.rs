@@ -42,10 +42,6 @@ pub struct Decision {
     pub reset: Duration,
 }
 
-/// The client address a request is limited by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ClientIp(pub IpAddr);
-
 /// A login or register attempt, limited per client IP and per account against brute force.
 pub struct AuthAttempt<'a> {
     /// `None` when rate limits are disabled.

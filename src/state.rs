@@ -5,13 +5,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::auth::jwt::JwtKeys;
-use crate::cache::ResponseCache;
 use crate::config::Config;
 use crate::db::statements::StatementCounter;
 use crate::db::{DbConn, DbPool};
 use crate::error::AppResult;
 use crate::events::EventBus;
 use crate::ratelimit::{AuthAttempt, Quota, RateLimiter};
+use crate::response_cache::ResponseCache;
 
 #[derive(Clone)]
 pub struct AppState {

@@ -40,13 +40,6 @@ pub fn check_no_nul(errors: &mut FieldErrors, field: &str, value: &str) -> bool 
     }
 }
 
-impl FieldErrors {
-    /// Whether `field` already failed (so a later rule does not report it twice).
-    pub fn has(&self, field: &str) -> bool {
-        self.0.iter().any(|e| e.field == field)
-    }
-}
-
 /// Text used to look rows up (search, tag, username, email): Postgres cannot hold NUL bytes, so
 /// such text is refused as bad input instead of failing the query.
 pub fn check_lookup_text(location: Location, field: &str, value: &str) -> Result<(), AppError> {

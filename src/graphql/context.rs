@@ -12,7 +12,7 @@ use crate::db::DbConn;
 use crate::db::models::{User, UserByline};
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AuthFailure, Resource};
-use crate::ratelimit::ClientIp;
+use crate::http::client_ip::ClientIp;
 use crate::state::AppState;
 
 /// The caller of one GraphQL request (`None` when anonymous).

@@ -1,13 +1,12 @@
 //! The GraphQL door: schema, resolvers, loaders, limits, the execution pipeline and its two
 //! transports (HTTP and WebSocket), over a runtime of its own ([`runtime::Gateway`]).
 
+pub mod admission;
 pub mod batch;
 pub mod context;
 pub mod fanout;
 pub mod graphiql;
-pub mod http;
 pub mod json;
-pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod parsed;
@@ -16,8 +15,8 @@ pub mod pipeline;
 pub mod query;
 pub mod runtime;
 pub mod subscription;
+pub mod transport;
 pub mod types;
-pub mod ws;
 
 use async_graphql::Schema;
 

@@ -8,16 +8,17 @@ use std::net::IpAddr;
 use async_graphql::{Request, Response as GqlResponse, ServerError};
 use futures_util::stream::{BoxStream, StreamExt};
 
+use super::admission::{RateLimitKey, prepare};
 use super::batch::BatchQueue;
 use super::context::{RequestViewer, ResponseBudget};
-use super::limits::{RateLimitKey, prepare};
 use super::loaders::Loaders;
 use super::parsed::NewDocument;
 use super::persisted::Pending;
 use super::runtime::Gateway;
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, label_argument_errors, label_refusals};
-use crate::ratelimit::{ClientIp, Decision, Quota};
+use crate::http::client_ip::ClientIp;
+use crate::ratelimit::{Decision, Quota};
 
 /// Who sent a request: resolved by the transport for every operation (HTTP per request, a
 /// WebSocket per message), never cached for the life of a connection.

@@ -7,8 +7,11 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use crate::ratelimit::ClientIp;
 use crate::state::AppState;
+
+/// The client address of a request (rate limits, the GraphQL context), set by [`resolve`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientIp(pub IpAddr);
 
 fn forwarded_for(request: &Request) -> Option<IpAddr> {
     let header = request.headers().get("x-forwarded-for")?.to_str().ok()?;

@@ -1,10 +1,10 @@
 //! HTTP plumbing shared by both doors: the caller of a request, middleware, cache, metrics and
 //! health.
 
-pub mod cache;
 pub mod caller;
 pub mod client_ip;
 pub mod health;
 pub mod metrics;
 pub mod middleware;
+pub mod rest_cache;
 pub mod server;

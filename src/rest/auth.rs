@@ -11,7 +11,7 @@ use super::requests::{LoginBody, LogoutBody, RefreshBody, RegisterBody};
 use crate::domain::sessions;
 use crate::error::{AppError, AppResult, AuthFailure};
 use crate::http::caller::CurrentUser;
-use crate::ratelimit::ClientIp;
+use crate::http::client_ip::ClientIp;
 use crate::state::AppState;
 
 #[utoipa::path(post, operation_id = "register", path = "/api/auth/register", tag = "auth", request_body = RegisterBody,

@@ -21,8 +21,8 @@ use serde_json::json;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::error::AppError;
+use crate::http::client_ip::ClientIp;
 use crate::http::health;
-use crate::ratelimit::ClientIp;
 use crate::state::AppState;
 
 /// The legacy body limit (express.json's `10mb`).

@@ -8,8 +8,8 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::cache::{CachedResponse, cache_key, route_keeps_cache};
 use crate::http::health;
+use crate::response_cache::{CachedResponse, cache_key, route_keeps_cache};
 use crate::state::AppState;
 
 /// Largest answer buffered for an ETag or the cache.

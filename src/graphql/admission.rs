@@ -1,18 +1,20 @@
-//! Static limits checked after parsing and before validation or execution (by the HTTP handler,
-//! not an async-graphql extension: an extension would wrap every field resolution): depth, cost
-//! and aliases, counted through fragments. The cost model: every object counts 1, a list or
-//! connection multiplies its items' cost by its size argument (or its default), scalars and
-//! introspection count 0. The cost is reported in `extensions.cost`.
+//! Admitting an operation before it runs (`prepare`, called by the pipeline for both
+//! transports, not an async-graphql extension: an extension would wrap every field resolution):
+//! the static limits (depth, cost, aliases, fields, introspection, counted through fragments),
+//! the charge of its cost to the caller's rate limit, and whether it is a write that empties the
+//! response cache. The cost model: every object counts 1, a list or connection multiplies its
+//! items' cost by its size argument (or its default), scalars count 0, introspection has a fixed
+//! cost. The cost is reported in `extensions.cost`.
 
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{ExecutableDocument, FragmentDefinition, Selection, SelectionSet};
 use async_graphql::{Name, Value, Variables};
 
-use crate::cache::mutation_keeps_cache;
 use crate::domain::page::{DEFAULT_PAGE_SIZE, DEFAULT_POPULAR_SIZE};
 use crate::error::{AppError, Limit};
 use crate::ratelimit::{Decision, Quota};
+use crate::response_cache::mutation_keeps_cache;
 use crate::state::AppState;
 
 /// Fields whose items are multiplied by a size argument, with the argument and its default

@@ -14,16 +14,16 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::graphiql;
-use super::json;
-use super::limits::selected_operation;
-use super::persisted;
-use super::pipeline::{Caller, Outcome, refusal_response, run_one};
-use super::runtime::Gateway;
-use crate::cache::{CachedResponse, cache_key};
 use crate::error::{AppError, RequestRejection};
+use crate::graphql::admission::selected_operation;
+use crate::graphql::graphiql;
+use crate::graphql::json;
+use crate::graphql::persisted;
+use crate::graphql::pipeline::{Caller, Outcome, refusal_response, run_one};
+use crate::graphql::runtime::Gateway;
 use crate::http::caller::viewer_from_headers;
-use crate::ratelimit::ClientIp;
+use crate::http::client_ip::ClientIp;
+use crate::response_cache::{CachedResponse, cache_key};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -146,7 +146,7 @@ pub async fn graphql_post(
             return refusal(&AppError::Request(RequestRejection::EmptyBatch), media);
         }
     }
-    execute(gateway, &headers, ip, batch, Door::Post(media)).await
+    execute(gateway, &headers, ip, batch, RequestMethod::Post(media)).await
 }
 
 /// `GET /graphql`: GraphiQL for browsers, otherwise a query from the URL (never a mutation).
@@ -175,22 +175,22 @@ pub async fn graphql_get(
         &headers,
         ip,
         BatchRequest::Single(request),
-        Door::Get(media),
+        RequestMethod::Get(media),
     )
     .await
 }
 
 /// The method a request came with: GET may only run queries.
 #[derive(Clone, Copy)]
-enum Door {
+enum RequestMethod {
     Get(Media),
     Post(Media),
 }
 
-impl Door {
+impl RequestMethod {
     fn media(self) -> Media {
         match self {
-            Door::Get(media) | Door::Post(media) => media,
+            RequestMethod::Get(media) | RequestMethod::Post(media) => media,
         }
     }
 }
@@ -248,10 +248,10 @@ async fn execute(
     headers: &HeaderMap,
     ip: IpAddr,
     batch: BatchRequest,
-    door: Door,
+    method: RequestMethod,
 ) -> Response {
     let state = gateway.app();
-    let media = door.media();
+    let media = method.media();
     let viewer = match viewer_from_headers(state, headers).await {
         Ok(viewer) => viewer,
         Err(error) => return refusal(&error, media),
@@ -264,7 +264,9 @@ async fn execute(
                 Err(refused) => return refusal(&AppError::Document(refused), media),
             };
             let new_document = gateway.parsed_documents().attach(&mut request);
-            if matches!(door, Door::Get(_)) && operation_type(&mut request) == Some(OperationType::Mutation) {
+            if matches!(method, RequestMethod::Get(_))
+                && operation_type(&mut request) == Some(OperationType::Mutation)
+            {
                 return refusal(&AppError::Request(RequestRejection::MutationOverGet), media);
             }
             // A signed-in caller's answer, or a mutation's (it may carry tokens), is never

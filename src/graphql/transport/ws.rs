@@ -27,15 +27,15 @@ use futures_util::stream::{BoxStream, StreamExt};
 use futures_util::{SinkExt, future};
 use tokio::sync::watch;
 
-use super::limits::selected_operation;
-use super::persisted;
-use super::pipeline::{self, Caller};
-use super::runtime::Gateway;
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AuthFailure};
 use crate::events::Event;
+use crate::graphql::admission::selected_operation;
+use crate::graphql::persisted;
+use crate::graphql::pipeline::{self, Caller};
+use crate::graphql::runtime::Gateway;
 use crate::http::caller::viewer_from_token;
-use crate::ratelimit::ClientIp;
+use crate::http::client_ip::ClientIp;
 
 /// The close code and reason of a socket whose session ended.
 const SESSION_ENDED: (u16, &str) = (
