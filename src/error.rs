@@ -155,7 +155,9 @@ pub struct FieldError {
     pub message: String,
     /// The rejected value, echoed back by the legacy error shape.
     pub value: Value,
-    pub location: Location,
+    /// Where the REST door read the field (`None` from the service layer, which knows fields,
+    /// not transports: the door places them, [`AppError::placed_in`]; unplaced ones read as body).
+    pub location: Option<Location>,
 }
 
 /// Every failing field of one input, collected before any write.
@@ -167,11 +169,12 @@ impl FieldErrors {
         Self::default()
     }
 
-    /// Records a failure of a body field.
+    /// Records a failure of an input field (the service layer's words: no transport).
     pub fn add(&mut self, field: impl Into<String>, value: impl Into<Value>, message: impl Into<String>) {
-        self.add_at(Location::Body, field, value, message);
+        self.push(None, field.into(), value.into(), message.into());
     }
 
+    /// Records a failure of a field the REST door read from `location` itself.
     pub fn add_at(
         &mut self,
         location: Location,
@@ -179,12 +182,24 @@ impl FieldErrors {
         value: impl Into<Value>,
         message: impl Into<String>,
     ) {
+        self.push(Some(location), field.into(), value.into(), message.into());
+    }
+
+    fn push(&mut self, location: Option<Location>, field: String, value: Value, message: String) {
         self.0.push(FieldError {
-            field: field.into(),
-            message: message.into(),
-            value: value.into(),
+            field,
+            message,
+            value,
             location,
         });
+    }
+
+    /// The door's own decoding failures first, then the service layer's for the other fields
+    /// (a field that failed to decode is not reported again as missing).
+    pub fn merged(mut self, later: FieldErrors) -> FieldErrors {
+        let fresh: Vec<FieldError> = later.0.into_iter().filter(|e| !self.has(&e.field)).collect();
+        self.0.extend(fresh);
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -206,9 +221,9 @@ impl FieldErrors {
     }
 
     /// A single-field validation error.
-    pub fn single(location: Location, field: &str, value: impl Into<Value>, message: &str) -> AppError {
+    pub fn single(field: &str, value: impl Into<Value>, message: &str) -> AppError {
         let mut errors = Self::new();
-        errors.add_at(location, field, value, message);
+        errors.add(field, value, message);
         AppError::Validation(errors)
     }
 }
@@ -477,6 +492,20 @@ impl AppError {
         }
     }
 
+    /// The error with the fields the service layer reported placed in `location` (the REST door
+    /// knows where it read them: a list's filters are query parameters).
+    pub fn placed_in(self, location: Location) -> Self {
+        match self {
+            AppError::Validation(mut errors) => {
+                for error in &mut errors.0 {
+                    error.location.get_or_insert(location);
+                }
+                AppError::Validation(errors)
+            }
+            other => other,
+        }
+    }
+
     /// Wraps any unexpected failure; it is logged once where it is rendered.
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(error.into())
@@ -503,7 +532,7 @@ impl AppError {
                         value: e.value.clone(),
                         msg: e.message.clone(),
                         path: e.field.clone(),
-                        location: e.location,
+                        location: e.location.unwrap_or(Location::Body),
                     })
                     .collect(),
             ),

@@ -5,7 +5,8 @@
 //!   children do not count, since `mod x; pub use x::Y` is how a folder exposes its parts);
 //! - `state.rs` (what both doors share) imports nothing from `graphql/`;
 //! - the service layer (`domain/`) imports no door (`graphql/`, `rest/`, `http/`);
-//! - no GraphQL error code is written outside `error.rs`.
+//! - no GraphQL error code is written outside `error.rs`;
+//! - `domain/` names no REST `Location`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -306,4 +307,20 @@ fn graphql_error_codes_are_written_in_error_rs_only() {
         }
     }
     assert!(written.is_empty(), "GraphQL codes outside error.rs: {written:?}");
+}
+
+/// The service layer knows fields, not transports: where a field was read (query, body, path)
+/// is the REST door's word, placed at its edge.
+#[test]
+fn the_service_layer_names_no_rest_location() {
+    let krate = read_crate();
+    let location = Regex::new(r"\bLocation\b").unwrap();
+    let named: Vec<String> = krate
+        .files
+        .iter()
+        .filter(|(module, _)| module.first().is_some_and(|s| s == "domain"))
+        .filter(|(_, file)| location.is_match(&code_of(file)))
+        .map(|(module, _)| name(module))
+        .collect();
+    assert!(named.is_empty(), "Location in {named:?}");
 }

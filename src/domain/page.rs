@@ -5,7 +5,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Datelike, Utc};
 use uuid::Uuid;
 
-use crate::error::{AppError, FieldErrors, Location};
+use crate::error::{AppError, FieldErrors};
 
 /// Largest page a client may ask for (both doors).
 pub const MAX_PAGE_SIZE: i64 = 100;
@@ -20,7 +20,6 @@ pub fn page_size(first: Option<i32>, default: i32, field: &str) -> Result<i64, A
         None => Ok(i64::from(default)),
         Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => Ok(i64::from(n)),
         Some(n) => Err(FieldErrors::single(
-            Location::Query,
             field,
             n,
             &format!("{field} must be between 0 and {MAX_PAGE_SIZE}"),
@@ -59,7 +58,6 @@ impl Cursor {
     pub fn decode(raw: &str, tag: &'static str, field: &str) -> Result<Self, AppError> {
         let invalid = || {
             FieldErrors::single(
-                Location::Query,
                 field,
                 raw,
                 "Invalid cursor: pass an endCursor returned by the same field and sort order",

@@ -19,7 +19,7 @@ use crate::db::sql::{
     EvaluatedOnce, LiteralLimit, LongestLexeme, Matches, search_query, ts_match_vq, ts_rank,
 };
 use crate::domain::viewer::Viewer;
-use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
+use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
 use crate::events::{CategoryLabel, Event, EventBus};
 
 /// Sort orders of post lists; every one ends with the id so that ties have a stable order.
@@ -107,7 +107,7 @@ impl PostFilter {
     fn check(&self) -> AppResult<()> {
         for (field, value) in [("tag", &self.tag), ("search", &self.search)] {
             if let Some(value) = value {
-                check_lookup_text(Location::Query, field, value)?;
+                check_lookup_text(field, value)?;
             }
         }
         Ok(())
@@ -307,7 +307,6 @@ async fn list_ranked(
 ) -> AppResult<Vec<(Post, f32)>> {
     let Some(text) = filter.search.clone() else {
         return Err(FieldErrors::single(
-            Location::Query,
             "sort",
             "RELEVANCE",
             "Sorting by relevance needs a search",
@@ -468,14 +467,34 @@ pub struct PostInput {
     pub is_published: Option<bool>,
 }
 
-/// A validated post input (only [`PostInput::validate`] makes one).
+/// What a post input is checked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Create,
+    Update,
+}
+
+/// A validated post input (only [`PostInput::validate_new`] and
+/// [`PostInput::validate_changes`] make one).
 #[derive(Debug, Clone)]
 pub struct ValidPostInput(PostInput);
 
 impl PostInput {
-    /// Checks the legacy rules: title 5-200, content 10-100,000 (both trimmed), category required on
-    /// create, at most 10 tags. `errors` carries failures found while decoding (REST types).
-    pub fn validate(mut self, creating: bool, mut errors: FieldErrors) -> AppResult<ValidPostInput> {
+    /// A new post: title, content and category are required.
+    pub fn validate_new(self) -> AppResult<ValidPostInput> {
+        self.validate(Purpose::Create)
+    }
+
+    /// Changes to a post: only the fields given are checked.
+    pub fn validate_changes(self) -> AppResult<ValidPostInput> {
+        self.validate(Purpose::Update)
+    }
+
+    /// Checks the legacy rules: title 5-200, content 10-100,000 (both trimmed), category required
+    /// on create, at most 10 tags of at most 50 characters.
+    fn validate(mut self, purpose: Purpose) -> AppResult<ValidPostInput> {
+        let creating = purpose == Purpose::Create;
+        let mut errors = FieldErrors::new();
         if let Some(title) = self.title.as_mut() {
             *title = title.trim().to_owned();
             if check_no_nul(&mut errors, "title", title)
@@ -488,7 +507,7 @@ impl PostInput {
                 };
                 errors.add("title", title.as_str(), message);
             }
-        } else if creating && !errors.has("title") {
+        } else if creating {
             errors.add("title", serde_json::Value::Null, "Title is required");
         }
         if let Some(content) = self.content.as_mut() {
@@ -509,10 +528,10 @@ impl PostInput {
                     format!("Content must be at most {MAX_CONTENT_CHARS} characters (this one has {length})"),
                 );
             }
-        } else if creating && !errors.has("content") {
+        } else if creating {
             errors.add("content", serde_json::Value::Null, "Content is required");
         }
-        if creating && self.category.is_none() && !errors.has("category") {
+        if creating && self.category.is_none() {
             errors.add("category", serde_json::Value::Null, "Category is required");
         }
         if let Some(tags) = self.tags.as_mut() {

@@ -24,7 +24,7 @@ use crate::db::models::{NewRefreshToken, NewUser, RefreshToken, Role, User};
 use crate::db::schema::{refresh_tokens, users};
 use crate::db::sql::username_key;
 use crate::domain::viewer::Viewer;
-use crate::error::{AppError, AppResult, AuthFailure, Denial, FieldErrors, Location};
+use crate::error::{AppError, AppResult, AuthFailure, Denial, FieldErrors};
 use crate::ratelimit::AuthAttempt;
 
 /// How long a refresh token stays valid without use.
@@ -98,6 +98,23 @@ async fn issue_tokens(
     })
 }
 
+/// Checks and normalizes a registration (trimmed, the email lowercased) without writing
+/// anything: [`register`] runs it, and a door that found errors of its own while decoding runs it
+/// to report every failing field at once.
+pub fn check_registration(input: &mut Registration) -> AppResult<()> {
+    let mut errors = FieldErrors::new();
+    input.username = input.username.trim().to_owned();
+    input.email = input.email.trim().to_lowercase();
+    check_username(&mut errors, "username", &input.username);
+    if !errors.has("username") {
+        check_distinct_username(&mut errors, "username", &input.username);
+    }
+    check_email(&mut errors, "email", &input.email);
+    check_password(&mut errors, "password", &input.password);
+    check_profile(&mut errors, input.profile.get_or_insert_with(Default::default));
+    errors.into_result()
+}
+
 /// Registers a user (role `user`) and signs them in.
 #[tracing::instrument(skip_all)]
 pub async fn register(
@@ -105,26 +122,10 @@ pub async fn register(
     keys: &JwtKeys,
     attempt: &AuthAttempt<'_>,
     mut input: Registration,
-    mut errors: FieldErrors,
 ) -> AppResult<Session> {
     attempt.check(&input.email).await?;
-    input.username = input.username.trim().to_owned();
-    input.email = input.email.trim().to_lowercase();
-    if !errors.has("username") {
-        check_username(&mut errors, "username", &input.username);
-    }
-    if !errors.has("username") {
-        check_distinct_username(&mut errors, "username", &input.username);
-    }
-    if !errors.has("email") {
-        check_email(&mut errors, "email", &input.email);
-    }
-    if !errors.has("password") {
-        check_password(&mut errors, "password", &input.password);
-    }
-    let mut profile = input.profile.take().unwrap_or_default();
-    check_profile(&mut errors, &mut profile);
-    errors.into_result()?;
+    check_registration(&mut input)?;
+    let profile = input.profile.take().unwrap_or_default();
 
     let taken: bool = diesel::select(diesel::dsl::exists(
         users::table.filter(
@@ -179,7 +180,7 @@ pub async fn login(
     password: &str,
 ) -> AppResult<Session> {
     attempt.check(email).await?;
-    check_lookup_text(Location::Body, "email", email)?;
+    check_lookup_text("email", email)?;
     let email = email.trim().to_lowercase();
     let found: Option<(User, String)> = users::table
         .filter(users::email.eq(&email))
@@ -345,7 +346,6 @@ pub async fn change_password(
         .map_err(AppError::internal)?
     {
         return Err(FieldErrors::single(
-            crate::error::Location::Body,
             "currentPassword",
             "",
             "Current password is incorrect",

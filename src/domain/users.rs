@@ -14,7 +14,7 @@ use super::validate::check_lookup_text;
 use crate::db::models::{Role, User, UserByline};
 use crate::db::schema::users;
 use crate::domain::viewer::Viewer;
-use crate::error::{AppError, AppResult, Denial, FieldErrors, Location, Resource};
+use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
 use crate::events::{Event, EventBus};
 
 const CURSOR_TAG: &str = "users";
@@ -47,7 +47,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<Us
 }
 
 pub async fn find_by_username(conn: &mut AsyncPgConnection, username: &str) -> AppResult<Option<User>> {
-    check_lookup_text(Location::Query, "username", username)?;
+    check_lookup_text("username", username)?;
     Ok(users::table
         .filter(users::username.eq(username))
         .select(User::as_select())
@@ -116,7 +116,7 @@ impl UserFilter {
 
 fn check_filter(filter: &UserFilter) -> AppResult<()> {
     match &filter.search {
-        Some(search) => check_lookup_text(Location::Query, "search", search),
+        Some(search) => check_lookup_text("search", search),
         None => Ok(()),
     }
 }
@@ -240,10 +240,40 @@ pub async fn update(
     viewer: &Viewer,
     id: Uuid,
     mut changes: UserChanges,
-    mut errors: FieldErrors,
 ) -> AppResult<User> {
-    // Validation first, as the legacy service's validators ran before its handler: a malformed
-    // id (reported by the REST door in `errors`) is a 400, never a 403 for the nil id.
+    // Validation first, as the legacy service's validators ran before its handler.
+    check_changes(conn, id, &mut changes).await?;
+    if !viewer.sees_private_of(id) {
+        return Err(AppError::Forbidden(Denial::UpdateUser));
+    }
+    let profile = changes.profile.unwrap_or_default();
+    let row = UserRowChanges {
+        username: changes.username,
+        email: changes.email,
+        first_name: profile.first_name.map(nonblank),
+        last_name: profile.last_name.map(nonblank),
+        avatar: profile.avatar.map(nonblank),
+        bio: profile.bio.map(nonblank),
+        updated_at: Utc::now(),
+    };
+    diesel::update(users::table.find(id))
+        .set(&row)
+        .returning(User::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or(AppError::NotFound(Resource::User))
+}
+
+/// Checks and normalizes changes to user `id`'s account (trimmed, the email lowercased) without
+/// writing anything: [`update`] runs it first, and a door that found errors of its own while
+/// decoding runs it to report every failing field at once.
+pub async fn check_changes(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &mut UserChanges,
+) -> AppResult<()> {
+    let mut errors = FieldErrors::new();
     if let Some(username) = changes.username.as_mut() {
         *username = username.trim().to_owned();
         check_username(&mut errors, "username", username);
@@ -261,28 +291,10 @@ pub async fn update(
         *email = email.trim().to_lowercase();
         check_email(&mut errors, "email", email);
     }
-    let mut profile = changes.profile.unwrap_or_default();
-    check_profile(&mut errors, &mut profile);
-    errors.into_result()?;
-    if !viewer.sees_private_of(id) {
-        return Err(AppError::Forbidden(Denial::UpdateUser));
+    if let Some(profile) = changes.profile.as_mut() {
+        check_profile(&mut errors, profile);
     }
-    let row = UserRowChanges {
-        username: changes.username,
-        email: changes.email,
-        first_name: profile.first_name.map(nonblank),
-        last_name: profile.last_name.map(nonblank),
-        avatar: profile.avatar.map(nonblank),
-        bio: profile.bio.map(nonblank),
-        updated_at: Utc::now(),
-    };
-    diesel::update(users::table.find(id))
-        .set(&row)
-        .returning(User::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?
-        .ok_or(AppError::NotFound(Resource::User))
+    errors.into_result()
 }
 
 /// Whether user `id` is named exactly `username` now.

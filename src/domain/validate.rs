@@ -2,18 +2,12 @@
 
 use uuid::Uuid;
 
-use crate::error::{AppError, FieldErrors, Location, Resource};
+use crate::error::{AppError, FieldErrors, Resource};
 
 /// Parses an id from a client. A malformed id is a BAD_USER_INPUT on `field`.
 pub fn parse_id(raw: &str, field: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| {
-        FieldErrors::single(
-            Location::Params,
-            field,
-            raw,
-            &format!("Invalid {field}: expected a UUID"),
-        )
-    })
+    Uuid::parse_str(raw.trim())
+        .map_err(|_| FieldErrors::single(field, raw, &format!("Invalid {field}: expected a UUID")))
 }
 
 /// Parses an id where a malformed one should read as "no such record" (legacy cast errors).
@@ -42,17 +36,15 @@ pub fn check_no_nul(errors: &mut FieldErrors, field: &str, value: &str) -> bool 
 
 /// Text used to look rows up (search, tag, username, email): Postgres cannot hold NUL bytes, so
 /// such text is refused as bad input instead of failing the query.
-pub fn check_lookup_text(location: Location, field: &str, value: &str) -> Result<(), AppError> {
+pub fn check_lookup_text(field: &str, value: &str) -> Result<(), AppError> {
     if value.contains('\0') {
         Err(FieldErrors::single(
-            location,
             field,
             value.replace('\0', "\\u0000"),
             &format!("{field} must not contain NUL characters"),
         ))
     } else if char_len(value) > MAX_LOOKUP_CHARS {
         Err(FieldErrors::single(
-            location,
             field,
             cut_short(value),
             &format!("{field} must be at most {MAX_LOOKUP_CHARS} characters"),

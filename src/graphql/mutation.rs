@@ -11,7 +11,6 @@ use super::types::{CommentObject, InOrder, PostObject, UserObject};
 use crate::domain::users::UserChanges;
 use crate::domain::validate::parse_id;
 use crate::domain::{comments, likes, posts, sessions, users};
-use crate::error::FieldErrors;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
@@ -29,14 +28,7 @@ impl SessionMutation {
     ) -> async_graphql::Result<InOrder<AuthPayload>> {
         let state = context::state(ctx)?;
         let attempt = state.auth_attempt(context::client_ip(ctx));
-        let session = sessions::register(
-            state.pool(),
-            state.jwt(),
-            &attempt,
-            input.into(),
-            FieldErrors::new(),
-        )
-        .await?;
+        let session = sessions::register(state.pool(), state.jwt(), &attempt, input.into()).await?;
         Ok(InOrder(session.into()))
     }
 
@@ -117,14 +109,7 @@ impl AccountMutation {
             profile: Some(input.into()),
             ..UserChanges::default()
         };
-        let user = users::update(
-            &mut *context::db(ctx).await?,
-            viewer,
-            viewer.id,
-            changes,
-            FieldErrors::new(),
-        )
-        .await?;
+        let user = users::update(&mut *context::db(ctx).await?, viewer, viewer.id, changes).await?;
         Ok(InOrder(UserObject::Whole(user.into())))
     }
 
@@ -137,14 +122,7 @@ impl AccountMutation {
     ) -> async_graphql::Result<InOrder<UserObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
-        let user = users::update(
-            &mut *context::db(ctx).await?,
-            viewer,
-            id,
-            input.into(),
-            FieldErrors::new(),
-        )
-        .await?;
+        let user = users::update(&mut *context::db(ctx).await?, viewer, id, input.into()).await?;
         Ok(InOrder(UserObject::Whole(user.into())))
     }
 
@@ -200,7 +178,7 @@ impl PostMutation {
         input: CreatePostInput,
     ) -> async_graphql::Result<InOrder<PostObject>> {
         let viewer = context::require_viewer(ctx)?;
-        let input = posts::PostInput::from(input).validate(true, FieldErrors::new())?;
+        let input = posts::PostInput::from(input).validate_new()?;
         let state = context::state(ctx)?;
         let post = posts::create(&mut *state.db().await?, state.events(), viewer, input).await?;
         Ok(InOrder(PostObject::new(post)))
@@ -215,7 +193,7 @@ impl PostMutation {
     ) -> async_graphql::Result<InOrder<PostObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
-        let input = posts::PostInput::from(input).validate(false, FieldErrors::new())?;
+        let input = posts::PostInput::from(input).validate_changes()?;
         let state = context::state(ctx)?;
         let post = posts::update(&mut *state.db().await?, state.events(), viewer, id, input).await?;
         Ok(InOrder(PostObject::new(post)))

@@ -10,7 +10,7 @@ use crate::domain::page;
 use crate::domain::posts::{self, PostFilter};
 use crate::domain::users::{self, UserFilter};
 use crate::domain::validate::parse_id;
-use crate::error::{FieldErrors, Location};
+use crate::error::FieldErrors;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
@@ -55,7 +55,6 @@ impl UserQuery {
                 .map(Into::into),
             _ => {
                 return Err(FieldErrors::single(
-                    Location::Query,
                     "id",
                     serde_json::Value::Null,
                     "Pass exactly one of id or username",

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 
-use super::body::JsonBody;
+use super::body::{JsonBody, validated};
 use super::dto::LegacyErrors;
 use super::dto::{LegacyTokens, Message, SessionEnvelope, TokensEnvelope};
 use super::requests::{LoginBody, LogoutBody, RefreshBody, RegisterBody};
@@ -21,9 +21,13 @@ pub async fn register(
     Extension(ClientIp(ip)): Extension<ClientIp>,
     JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<SessionEnvelope>)> {
-    let (registration, errors) = RegisterBody::decode(&body);
+    let (mut registration, decoded) = RegisterBody::decode(&body);
+    if !decoded.is_empty() {
+        // Every failing field at once, and nothing registered.
+        validated(decoded, sessions::check_registration(&mut registration))?;
+    }
     let attempt = state.auth_attempt(ip);
-    let session = sessions::register(state.pool(), state.jwt(), &attempt, registration, errors).await?;
+    let session = sessions::register(state.pool(), state.jwt(), &attempt, registration).await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionEnvelope::new(session, "User registered successfully")),

@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
 use serde_json::{Map, Value};
 
-use crate::error::{AppError, BodyRejection, FieldErrors};
+use crate::error::{AppError, AppResult, BodyRejection, FieldErrors};
 use crate::state::AppState;
 
 /// A JSON object body (an absent body reads as `{}`, as express.json left it).
@@ -131,6 +131,19 @@ impl<'a> Fields<'a> {
                 None
             }
         }
+    }
+}
+
+/// The service layer's validation of a body this door decoded, as one answer: the door's own
+/// decoding failures first, then the service layer's for the other fields (the legacy service
+/// reported every failing field at once). Validation is pure: nothing is written either way.
+pub fn validated<T>(decoded: FieldErrors, checked: AppResult<T>) -> AppResult<T> {
+    if decoded.is_empty() {
+        return checked;
+    }
+    match checked {
+        Err(AppError::Validation(found)) => Err(AppError::Validation(decoded.merged(found))),
+        _ => Err(AppError::Validation(decoded)),
     }
 }
 

@@ -331,7 +331,7 @@ mod tests {
     use crate::domain::comments::validate_content;
     use crate::domain::posts::PostInput;
     use crate::domain::validate::check_lookup_text;
-    use crate::error::{FieldErrors, Location};
+    use crate::error::FieldErrors;
 
     /// The trimmed-length patterns agree with the rules they describe on edge cases (the
     /// `regex` crate reads these patterns as ECMA-262 and Python's `re` do).
@@ -436,7 +436,7 @@ mod tests {
             tags: Some(tags),
             is_published: None,
         };
-        input.validate(true, FieldErrors::new()).is_ok()
+        input.validate_new().is_ok()
     }
 
     /// Text around the length limits: whitespace that `str::trim` removes around a core of
@@ -487,7 +487,7 @@ mod tests {
             prop_assert_eq!(tag.is_match(&text), accepted, "tag {:?}", text);
 
             // A blank search or tag is no filter; any other is looked up, within limits.
-            let lookup = |value: &str| check_lookup_text(Location::Query, "search", value).is_ok();
+            let lookup = |value: &str| check_lookup_text("search", value).is_ok();
             let accepted = text.trim().is_empty() || lookup(&text);
             prop_assert_eq!(search.is_match(&text), accepted, "search {:?}", text);
             let accepted = text.trim().is_empty() || lookup(text.trim());

@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use uuid::Uuid;
 
-use super::body::{JsonBody, put_id};
+use super::body::{JsonBody, put_id, validated};
 use super::contract::{CategoryName, SearchText, SortName, TagFilter};
 use super::dto::LegacyErrors;
 use super::dto::{
@@ -76,8 +76,9 @@ pub async fn list(
 ) -> AppResult<Json<Paged<PostItem<AuthorSummary>>>> {
     let (filter, sort, paging) = query::post_list(&QueryParams::parse(raw.as_deref()))?;
     let mut conn = state.db().await?;
-    let rows = posts::list_offset(&mut conn, &filter, sort, paging.limit, paging.offset()).await?;
-    let total = posts::count(&mut conn, &filter).await?;
+    let rows =
+        query::in_query(posts::list_offset(&mut conn, &filter, sort, paging.limit, paging.offset()).await)?;
+    let total = query::in_query(posts::count(&mut conn, &filter).await)?;
     let authors = users_by_id(&mut conn, rows.iter().map(|p| p.author_id)).await?;
     Ok(Json(Paged {
         success: true,
@@ -122,8 +123,8 @@ pub async fn create(
     CurrentUser(viewer): CurrentUser,
     JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<Envelope<PostItem<AuthorDetail>>>)> {
-    let (input, errors) = decode_post(&body);
-    let input = input.validate(true, errors)?;
+    let (input, decoded) = decode_post(&body);
+    let input = validated(decoded, input.validate_new())?;
     let mut conn = state.db().await?;
     let post = posts::create(&mut conn, state.events(), &viewer, input).await?;
     let data = render_item(&mut conn, post).await?;
@@ -143,9 +144,9 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> AppResult<Json<Envelope<PostItem<AuthorDetail>>>> {
-    let (input, mut errors) = decode_post(&body);
-    let id = put_id(&id, "Invalid post ID", &mut errors);
-    let input = input.validate(false, errors)?;
+    let (input, mut decoded) = decode_post(&body);
+    let id = put_id(&id, "Invalid post ID", &mut decoded);
+    let input = validated(decoded, input.validate_changes())?;
     let mut conn = state.db().await?;
     let post = posts::update(&mut conn, state.events(), &viewer, id, input).await?;
     let data = render_item(&mut conn, post).await?;

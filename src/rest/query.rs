@@ -42,6 +42,11 @@ impl Paging {
     }
 }
 
+/// A service-layer answer to a list's query parameters: its field errors are `query` ones.
+pub fn in_query<T>(result: AppResult<T>) -> AppResult<T> {
+    result.map_err(|error| error.placed_in(Location::Query))
+}
+
 /// The legacy message for a `limit` out of range.
 fn limit_message() -> String {
     format!("Limit must be between 1 and {MAX_PAGE_SIZE}")
@@ -147,12 +152,7 @@ pub fn popular_limit(params: &QueryParams) -> AppResult<i64> {
         None => Ok(i64::from(DEFAULT_POPULAR_SIZE)),
         Some(raw) => match raw.parse::<i64>() {
             Ok(l) if (1..=MAX_PAGE_SIZE).contains(&l) => Ok(l),
-            _ => Err(FieldErrors::single(
-                Location::Query,
-                "limit",
-                raw,
-                &limit_message(),
-            )),
+            _ => Err(FieldErrors::single("limit", raw, &limit_message())),
         },
     }
 }

@@ -251,7 +251,7 @@ mod properties {
         #[test]
         fn post_bodies_decode_and_validate_without_panics(body in body_with(&["title", "content", "category", "tags", "isPublished", "views"])) {
             let (input, errors) = decode_post(&body);
-            match input.validate(true, errors) {
+            match crate::rest::body::validated(errors, input.validate_new()) {
                 Ok(valid) => {
                     let shown = format!("{valid:?}");
                     prop_assert!(!shown.contains('\0'));

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 
-use super::body::{JsonBody, put_id};
+use super::body::{JsonBody, put_id, validated};
 use super::contract::{RoleName, SearchText};
 use super::dto::LegacyErrors;
 use super::dto::{Envelope, LegacyUser, Paged, Pagination};
@@ -52,9 +52,15 @@ pub async fn update(
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> AppResult<Json<Envelope<LegacyUser>>> {
-    let (changes, mut errors) = UserUpdateBody::decode(&body);
-    let id = put_id(&id, "Invalid user ID", &mut errors);
-    let user = users::update(&mut *state.db().await?, &viewer, id, changes, errors).await?;
+    let (mut changes, mut decoded) = UserUpdateBody::decode(&body);
+    // A malformed id is a 400 with the body's errors, never a 403 for the nil id.
+    let id = put_id(&id, "Invalid user ID", &mut decoded);
+    let mut conn = state.db().await?;
+    if !decoded.is_empty() {
+        // Every failing field at once, and nothing written.
+        validated(decoded, users::check_changes(&mut conn, id, &mut changes).await)?;
+    }
+    let user = users::update(&mut conn, &viewer, id, changes).await?;
     Ok(Json(Envelope::with_message(
         "User updated successfully",
         LegacyUser::new(&user, Some(&viewer)),
@@ -76,14 +82,16 @@ pub async fn list(
 ) -> AppResult<Json<Paged<LegacyUser>>> {
     users::require_admin(&viewer)?;
     let (filter, paging) = query::user_list(&QueryParams::parse(raw.as_deref()))?;
-    let (rows, total) = users::list_offset(
-        &mut *state.db().await?,
-        &viewer,
-        &filter,
-        paging.limit,
-        paging.offset(),
-    )
-    .await?;
+    let (rows, total) = query::in_query(
+        users::list_offset(
+            &mut *state.db().await?,
+            &viewer,
+            &filter,
+            paging.limit,
+            paging.offset(),
+        )
+        .await,
+    )?;
     Ok(Json(Paged {
         success: true,
         data: rows.iter().map(|u| LegacyUser::new(u, Some(&viewer))).collect(),

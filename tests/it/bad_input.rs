@@ -232,10 +232,11 @@ async fn hostile_search_text_and_ids_are_harmless() {
         )
         .await;
     assert_eq!(error_code(&nul), "BAD_USER_INPUT");
-    assert_eq!(
-        app.get("/api/posts?search=a%00b", None).await.status,
-        StatusCode::BAD_REQUEST
-    );
+    let rest = app.get("/api/posts?search=a%00b", None).await;
+    assert_eq!(rest.status, StatusCode::BAD_REQUEST);
+    // The service layer names the field; the REST door says where it read it.
+    assert_eq!(rest.body["errors"][0]["path"], "search", "{}", rest.text);
+    assert_eq!(rest.body["errors"][0]["location"], "query", "{}", rest.text);
     let nul_user = app
         .graphql(
             "query($u: String) { user(username: $u) { id } }",
