@@ -58,6 +58,18 @@ pub struct Analysis {
     pub introspects: bool,
 }
 
+impl Analysis {
+    /// Adds a sibling selection's figures: costs, aliases and fields add up, the depth is the
+    /// deepest.
+    fn absorb(&mut self, part: Analysis) {
+        self.cost = self.cost.saturating_add(part.cost);
+        self.depth = self.depth.max(part.depth);
+        self.aliases = self.aliases.saturating_add(part.aliases);
+        self.fields = self.fields.saturating_add(part.fields);
+        self.introspects |= part.introspects;
+    }
+}
+
 /// What the checks before execution found about one operation: the facts the pipeline and the
 /// transports need afterwards, and the refusal to answer instead of running it, if any.
 #[derive(Debug, Default)]
@@ -161,11 +173,7 @@ impl Walker<'_> {
                 Selection::InlineFragment(fragment) => self.selection_set(&fragment.node.selection_set.node),
                 Selection::FragmentSpread(spread) => self.fragment(&spread.node.fragment_name.node),
             };
-            total.cost = total.cost.saturating_add(part.cost);
-            total.depth = total.depth.max(part.depth);
-            total.aliases = total.aliases.saturating_add(part.aliases);
-            total.fields = total.fields.saturating_add(part.fields);
-            total.introspects |= part.introspects;
+            total.absorb(part);
         }
         total
     }
@@ -239,11 +247,7 @@ impl Walker<'_> {
                         Selection::InlineFragment(f) => self.selection_set(&f.node.selection_set.node),
                         Selection::FragmentSpread(s) => self.fragment(&s.node.fragment_name.node),
                     };
-                    result.cost = result.cost.saturating_add(part.cost);
-                    result.depth = result.depth.max(part.depth);
-                    result.aliases = result.aliases.saturating_add(part.aliases);
-                    result.fields = result.fields.saturating_add(part.fields);
-                    result.introspects |= part.introspects;
+                    result.absorb(part);
                 }
                 result.depth += 1;
             }
