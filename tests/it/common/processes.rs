@@ -1,0 +1,109 @@
+//! What runs beside a test: a live server on a socket, the binary as its own process, a Redis
+//! key prefix of its own, and the external tools some tests need.
+
+use std::net::SocketAddr;
+
+use blog_gateway::config::Config;
+use uuid::Uuid;
+
+use super::app::TestApp;
+
+/// A server on a real socket (for WebSockets), serving the app's router until dropped.
+pub struct LiveServer {
+    pub address: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TestApp {
+    pub async fn serve(&self) -> LiveServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let app = blog_gateway::app::build_app_with(self.gateway.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await;
+        });
+        LiveServer { address, task }
+    }
+}
+
+impl Drop for LiveServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// A Redis key prefix of one test, so that tests sharing the Redis server never see each other's
+/// keys or channels; its keys are deleted when it is dropped.
+pub struct RedisPrefix(pub String);
+
+impl RedisPrefix {
+    pub fn new() -> Self {
+        RedisPrefix(format!("bgtest:{}:", Uuid::new_v4().simple()))
+    }
+}
+
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
+}
+
+impl Drop for RedisPrefix {
+    fn drop(&mut self) {
+        let pattern = format!("{}*", self.0);
+        let _ = std::thread::spawn(move || {
+            let Ok(client) = redis::Client::open(redis_url()) else {
+                return;
+            };
+            let Ok(mut conn) = client.get_connection() else {
+                return;
+            };
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(&pattern)
+                .query(&mut conn)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
+            }
+        })
+        .join();
+    }
+}
+
+/// The real binary, with none of the configuration variables of the environment leaking in.
+pub fn binary() -> std::process::Command {
+    binary_at(std::path::Path::new(env!("CARGO_BIN_EXE_blog-gateway")))
+}
+
+/// The binary at `path` (a release build, say), configured like [`binary`].
+pub fn binary_at(path: &std::path::Path) -> std::process::Command {
+    let mut command = std::process::Command::new(path);
+    let config = <Config as clap::Args>::augment_args(clap::Command::new("config"));
+    for env in config.get_arguments().filter_map(|arg| arg.get_env()) {
+        command.env_remove(env);
+    }
+    command.env_remove("HEALTHCHECK_URL").env("RUST_LOG", "warn");
+    command
+}
+
+/// Whether the external tool a test needs (Node packages, Chromium, schemathesis, the release
+/// binary) is installed. Under `CI=true` a missing one fails the test: `.ci/run` installs every
+/// tool, so a missing one there is a broken step. Elsewhere the test is skipped and says so on
+/// stderr, written past the test harness's capture so that a plain `cargo test` names it.
+pub fn tool_ready(test: &str, ready: bool, install: &str) -> bool {
+    if ready {
+        return true;
+    }
+    let message = format!("SKIPPED {test}: {install}");
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{message} (CI=true runs every test)"
+    );
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
+    false
+}
+
+/// Whether `program` is on the PATH.
+pub fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
