@@ -1,7 +1,7 @@
 //! Deterministic DataLoader batching without a timer.
 //!
 //! Measured gain: a nested page (q2) in 3 statements instead of 4, whatever the page size or the
-//! worker count (`cargo test --test it graphql_posts` asserts the statement counts).
+//! worker count (`cargo test --test it execution` asserts the statement counts).
 //!
 //! A loader does not spawn its fetch onto the runtime (where another worker could run it before
 //! the rest of the resolver tree has enqueued its keys); it hands it to this request's queue.

@@ -618,3 +618,81 @@ async fn profiles_are_updated_by_their_owner_or_an_admin() {
         .await;
     assert_eq!(by_name["user"]["id"], bob.id.to_string());
 }
+
+#[tokio::test]
+async fn legacy_should_register_a_new_user_successfully() {
+    let app = TestApp::new().await;
+    let body = json!({ "username": "testuser", "email": "test@example.com", "password": "password123",
+                       "profile": { "firstName": "Test", "lastName": "User" } });
+    let response = app
+        .call(Method::POST, "/api/auth/register", None, Some(body))
+        .await;
+    assert_eq!(response.status, StatusCode::CREATED);
+    assert_eq!(response.body["success"], true);
+    assert_eq!(response.body["user"]["email"], "test@example.com");
+    assert!(response.body["tokens"]["accessToken"].is_string());
+    assert!(response.body["tokens"]["refreshToken"].is_string());
+}
+
+#[tokio::test]
+async fn legacy_should_not_register_user_with_invalid_email() {
+    let app = TestApp::new().await;
+    let body = json!({ "username": "testuser", "email": "invalid-email", "password": "password123" });
+    let response = app
+        .call(Method::POST, "/api/auth/register", None, Some(body))
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert_eq!(response.body["success"], false);
+    assert_eq!(
+        response.body["errors"][0],
+        json!({ "type": "field", "value": "invalid-email", "msg": "Invalid email", "path": "email", "location": "body" })
+    );
+}
+
+#[tokio::test]
+async fn legacy_should_not_register_user_with_duplicate_email() {
+    let app = TestApp::new().await;
+    let body = json!({ "username": "testuser", "email": "test@example.com", "password": "password123" });
+    app.call(Method::POST, "/api/auth/register", None, Some(body.clone()))
+        .await;
+    let response = app
+        .call(Method::POST, "/api/auth/register", None, Some(body))
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert_eq!(response.body["success"], false);
+    assert!(
+        response.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("already exists")
+    );
+}
+
+#[tokio::test]
+async fn legacy_should_login_with_valid_credentials_and_not_with_invalid_ones() {
+    let app = TestApp::new().await;
+    let body = json!({ "username": "testuser", "email": "test@example.com", "password": "password123" });
+    app.call(Method::POST, "/api/auth/register", None, Some(body))
+        .await;
+    let ok = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({ "email": "test@example.com", "password": "password123" })),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.body["success"], true);
+    assert!(ok.body["tokens"]["accessToken"].is_string());
+    let bad = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({ "email": "test@example.com", "password": "wrongpassword" })),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(bad.body["success"], false);
+}

@@ -1,13 +1,16 @@
 //! Test harness, by what it helps with: databases (`db`), the router and requests through it
-//! (`app`), the spec check of every GraphQL answer (`answers`), and what runs beside a test
+//! (`app`), the spec check of every GraphQL answer (`answers`), data several features build on
+//! (`fixtures`), and what runs beside a test
 //! (`processes`: live servers, the binary, Redis prefixes, external tools).
 
 mod answers;
 mod app;
 mod db;
+mod fixtures;
 mod processes;
 
 pub use answers::*;
 pub use app::*;
 pub use db::*;
+pub use fixtures::*;
 pub use processes::*;

@@ -1,59 +1,15 @@
-//! GraphQL reads of posts: the connection shape, ordering, cursors, visibility, and the
-//! statement counts that prove batching (no N+1).
+//! GraphQL execution: the statement counts that prove batching (no N+1), fields in query
+//! order through fragments, aliases and directives, bylines answering as whole users.
 
-use axum::http::StatusCode;
 use blog_gateway::db::models::Role;
-use diesel_async::RunQueryDsl;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, error_code};
-
-/// Inserts `posts` published posts by the given authors, each with `comments` comments and
-/// one like per author, in three statements.
-async fn bulk_posts(app: &TestApp, authors: &[uuid::Uuid], posts: i64, comments: i64) {
-    let mut conn = app.db.connect().await;
-    use diesel::sql_types::{Array, BigInt, Uuid as SqlUuid};
-    diesel::sql_query(
-        "INSERT INTO posts (id, author_id, title, content, category, tags, is_published, created_at, updated_at)
-         SELECT gen_random_uuid(), ($1::uuid[])[1 + i % cardinality($1::uuid[])], 'Bulk post number ' || i,
-                'Body of the bulk post ' || i || ' with enough text', 'technology', ARRAY['bulk'], true,
-                timestamptz '2025-01-01' + make_interval(mins => i::int), timestamptz '2025-01-01' + make_interval(mins => i::int)
-         FROM generate_series(1, $2) AS i",
-    )
-    .bind::<Array<SqlUuid>, _>(authors)
-    .bind::<BigInt, _>(posts)
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    diesel::sql_query(
-        "INSERT INTO comments (id, post_id, author_id, content, created_at, updated_at)
-         SELECT gen_random_uuid(), p.id, ($1::uuid[])[1 + k % cardinality($1::uuid[])], 'Comment ' || k,
-                p.created_at + make_interval(secs => k::int), p.created_at + make_interval(secs => k::int)
-         FROM posts p, generate_series(1, $2) AS k",
-    )
-    .bind::<Array<SqlUuid>, _>(authors)
-    .bind::<BigInt, _>(comments)
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    diesel::sql_query(
-        "INSERT INTO post_likes (post_id, user_id) SELECT p.id, u FROM posts p, unnest($1::uuid[]) AS u",
-    )
-    .bind::<Array<SqlUuid>, _>(authors)
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    diesel::sql_query(
-        "UPDATE posts SET likes_count = (SELECT count(*) FROM post_likes l WHERE l.post_id = posts.id),
-                          comments_count = (SELECT count(*) FROM comments c WHERE c.post_id = posts.id)",
-    )
-    .execute(&mut conn)
-    .await
-    .unwrap();
-}
+use crate::common::{TestApp, bulk_posts};
 
 const FEED: &str = "query Feed($n: Int) { posts(first: $n) { nodes { id title category tags createdAt likeCount commentCount viewerHasLiked author { id username fullName } } pageInfo { hasNextPage endCursor } } }";
+
 const NESTED: &str = "query Nested($n: Int) { posts(first: $n) { nodes { id title author { username } comments(first: 5) { nodes { id content author { username } } } } } }";
+
 const DETAIL: &str = "query Detail($id: ID!) { post(id: $id) { id title content views likeCount commentCount author { id username fullName } comments(first: 20) { nodes { id content createdAt author { id username fullName } } } } }";
 
 /// Every object of a NESTED answer lists its fields in the order the query asks for them
@@ -76,6 +32,37 @@ fn assert_fields_in_query_order(text: &str) {
                 );
             }
             (None, None) => {}
+        }
+    }
+}
+
+/// An answer read with its objects' keys in the order it writes them (`serde_json::Value`
+/// sorts them).
+struct Ordered(async_graphql::Value);
+
+impl Ordered {
+    fn get(&self, path: &[&str]) -> Ordered {
+        let mut value = &self.0;
+        for key in path {
+            value = match value {
+                async_graphql::Value::Object(object) => &object[*key],
+                other => panic!("no {key} in {other}"),
+            };
+        }
+        Ordered(value.clone())
+    }
+
+    fn keys(&self) -> Vec<String> {
+        match &self.0 {
+            async_graphql::Value::Object(object) => object.keys().map(|key| key.to_string()).collect(),
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    fn items(&self) -> Vec<Ordered> {
+        match &self.0 {
+            async_graphql::Value::List(items) => items.iter().cloned().map(Ordered).collect(),
+            other => panic!("not a list: {other}"),
         }
     }
 }
@@ -145,127 +132,6 @@ async fn batched_documents_send_a_fixed_number_of_statements() {
     assert!(counts.queries <= 4, "nested with a token: {counts:?}");
 }
 
-#[tokio::test]
-async fn posts_are_published_only_newest_first_and_paginate_by_cursor() {
-    let app = TestApp::new().await;
-    let ann = app.user("ann", Role::User).await;
-    let mut created = Vec::new();
-    for i in 0..5 {
-        created.push(app.post(&ann, &format!("Published post {i}"), true).await);
-    }
-    let draft = app.post(&ann, "A private draft", false).await;
-
-    let page = |after: Value| {
-        let app = &app;
-        async move {
-            app.graphql_ok(
-                "query($after: String) { posts(first: 2, after: $after) { totalCount edges { cursor node { id } } nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
-                json!({ "after": after }),
-                None,
-            )
-            .await
-        }
-    };
-    let mut seen = Vec::new();
-    let mut after = Value::Null;
-    loop {
-        let data = page(after.clone()).await;
-        let posts = &data["posts"];
-        assert_eq!(posts["totalCount"], 5);
-        for node in posts["nodes"].as_array().unwrap() {
-            seen.push(node["id"].as_str().unwrap().to_owned());
-        }
-        assert_eq!(posts["edges"][0]["node"]["id"], posts["nodes"][0]["id"]);
-        assert_eq!(posts["pageInfo"]["hasPreviousPage"], !after.is_null());
-        if posts["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = posts["pageInfo"]["endCursor"].clone();
-    }
-    created.reverse();
-    assert_eq!(seen, created, "newest first, every published post once");
-    assert!(!seen.contains(&draft));
-}
-
-#[tokio::test]
-async fn bad_cursors_and_page_sizes_are_bad_user_input() {
-    let app = TestApp::new().await;
-    for (query, field) in [
-        ("{ posts(after: \"garbage\") { nodes { id } } }", "after"),
-        ("{ posts(first: 101) { nodes { id } } }", "first"),
-        ("{ posts(first: -1) { nodes { id } } }", "first"),
-    ] {
-        let response = app.graphql(query, json!({}), None).await;
-        assert_eq!(response.status, StatusCode::OK);
-        assert_eq!(error_code(&response), "BAD_USER_INPUT", "{}", response.text);
-        assert_eq!(
-            response.body["errors"][0]["extensions"]["fields"][0]["field"],
-            field
-        );
-    }
-    // A cursor of one sort order is refused by another.
-    let ann = app.user("ann", Role::User).await;
-    app.post(&ann, "Published post one", true).await;
-    app.post(&ann, "Published post two", true).await;
-    let data = app
-        .graphql_ok("{ posts(first: 1) { pageInfo { endCursor } } }", json!({}), None)
-        .await;
-    let cursor = data["posts"]["pageInfo"]["endCursor"].clone();
-    let response = app
-        .graphql(
-            "query($c: String) { posts(first: 1, after: $c, sort: TITLE_ASC) { nodes { id } } }",
-            json!({ "c": cursor }),
-            None,
-        )
-        .await;
-    assert_eq!(error_code(&response), "BAD_USER_INPUT");
-}
-
-#[tokio::test]
-async fn drafts_are_visible_only_to_their_author_and_admins() {
-    let app = TestApp::new().await;
-    let ann = app.user("ann", Role::User).await;
-    let bob = app.user("bob", Role::User).await;
-    let admin = app.user("root", Role::Admin).await;
-    let draft = app.post(&ann, "A private draft", false).await;
-    let query = "query($id: ID!) { post(id: $id) { id isPublished } }";
-    let vars = json!({ "id": draft });
-    assert_eq!(
-        app.graphql_ok(query, vars.clone(), None).await["post"],
-        Value::Null
-    );
-    assert_eq!(
-        app.graphql_ok(query, vars.clone(), Some(&bob.token)).await["post"],
-        Value::Null
-    );
-    assert_eq!(
-        app.graphql_ok(query, vars.clone(), Some(&ann.token)).await["post"]["id"],
-        draft.as_str()
-    );
-    assert_eq!(
-        app.graphql_ok(query, vars.clone(), Some(&admin.token)).await["post"]["id"],
-        draft.as_str()
-    );
-    // An unknown id is null too; a malformed one is BAD_USER_INPUT.
-    let unknown = app
-        .graphql_ok(query, json!({ "id": uuid::Uuid::now_v7() }), None)
-        .await;
-    assert_eq!(unknown["post"], Value::Null);
-    let malformed = app.graphql(query, json!({ "id": "nope" }), None).await;
-    assert_eq!(error_code(&malformed), "BAD_USER_INPUT");
-    // user.posts includes drafts for the author only.
-    let user_posts = "query($id: ID!) { user(id: $id) { posts { totalCount nodes { id } } } }";
-    let own = app
-        .graphql_ok(user_posts, json!({ "id": ann.id }), Some(&ann.token))
-        .await;
-    assert_eq!(own["user"]["posts"]["totalCount"], 1);
-    let other = app
-        .graphql_ok(user_posts, json!({ "id": ann.id }), Some(&bob.token))
-        .await;
-    assert_eq!(other["user"]["posts"]["totalCount"], 0);
-    assert_eq!(other["user"]["posts"]["nodes"], json!([]));
-}
-
 /// `User.posts.totalCount` is counted for every author of a page in one statement, drafts only
 /// for the author.
 #[tokio::test]
@@ -299,37 +165,6 @@ async fn author_post_counts_are_batched() {
                 10
             };
             assert_eq!(author["posts"]["totalCount"], expected, "{author}");
-        }
-    }
-}
-
-/// An answer read with its objects' keys in the order it writes them (`serde_json::Value`
-/// sorts them).
-struct Ordered(async_graphql::Value);
-
-impl Ordered {
-    fn get(&self, path: &[&str]) -> Ordered {
-        let mut value = &self.0;
-        for key in path {
-            value = match value {
-                async_graphql::Value::Object(object) => &object[*key],
-                other => panic!("no {key} in {other}"),
-            };
-        }
-        Ordered(value.clone())
-    }
-
-    fn keys(&self) -> Vec<String> {
-        match &self.0 {
-            async_graphql::Value::Object(object) => object.keys().map(|key| key.to_string()).collect(),
-            other => panic!("not an object: {other}"),
-        }
-    }
-
-    fn items(&self) -> Vec<Ordered> {
-        match &self.0 {
-            async_graphql::Value::List(items) => items.iter().cloned().map(Ordered).collect(),
-            other => panic!("not a list: {other}"),
         }
     }
 }
@@ -392,54 +227,6 @@ async fn root_fields_come_back_in_query_order() {
     assert!(response.body.get("errors").is_none(), "{}", response.text);
     let data = Ordered(serde_json::from_str(&response.text).unwrap()).get(&["data"]);
     assert_eq!(data.keys(), ["posts", "viewer", "popularPosts"]);
-}
-
-#[tokio::test]
-async fn comment_pages_know_whether_more_follow_and_page_through_all() {
-    let app = TestApp::new().await;
-    let ann = app.user("ann", Role::User).await;
-    bulk_posts(&app, &[ann.id], 2, 7).await;
-
-    const FIRST: &str = "query($n: Int) { posts(first: 2) { nodes { comments(first: $n) {
-        nodes { id } pageInfo { hasNextPage endCursor } } } } }";
-    for (n, more) in [(1, true), (5, true), (6, true), (7, false), (10, false)] {
-        let data = app.graphql_ok(FIRST, json!({ "n": n }), None).await;
-        for post in data["posts"]["nodes"].as_array().unwrap() {
-            let comments = &post["comments"];
-            assert_eq!(comments["nodes"].as_array().unwrap().len(), n.min(7), "first {n}");
-            assert_eq!(comments["pageInfo"]["hasNextPage"], more, "first {n}: {comments}");
-        }
-    }
-
-    // From the first page on through cursors: every comment once, in order.
-    const NEXT: &str = "query($id: ID!, $after: String) { post(id: $id) { comments(first: 3, after: $after) {
-        nodes { id } pageInfo { hasNextPage endCursor } } } }";
-    let post_id = app
-        .graphql_ok("{ posts(first: 1) { nodes { id } } }", json!({}), None)
-        .await["posts"]["nodes"][0]["id"]
-        .clone();
-    let (mut seen, mut after) = (Vec::new(), Value::Null);
-    for _ in 0..5 {
-        let data = app
-            .graphql_ok(NEXT, json!({ "id": post_id, "after": after }), None)
-            .await;
-        let comments = &data["post"]["comments"];
-        seen.extend(
-            comments["nodes"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["id"].clone()),
-        );
-        if comments["pageInfo"]["hasNextPage"] == false {
-            break;
-        }
-        after = comments["pageInfo"]["endCursor"].clone();
-    }
-    // Three pages (3 + 3 + 1), the last one saying nothing more follows.
-    assert_eq!(seen.len(), 7);
-    let unique: std::collections::HashSet<String> = seen.iter().map(ToString::to_string).collect();
-    assert_eq!(unique.len(), 7);
 }
 
 #[tokio::test]

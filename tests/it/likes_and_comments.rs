@@ -1,0 +1,260 @@
+//! Likes and comments through both doors side by side: idempotent likes, counters moved once,
+//! comments deleted by their author or a moderator.
+
+use axum::http::{Method, StatusCode};
+use blog_gateway::db::models::Role;
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, TestUser, create_post, error_code, valid_post};
+
+async fn counters(app: &TestApp, post_id: &str) -> (i32, i32) {
+    let mut conn = app.db.connect().await;
+    use blog_gateway::db::schema::posts;
+    posts::table
+        .find(post_id.parse::<uuid::Uuid>().unwrap())
+        .select((posts::likes_count, posts::comments_count))
+        .first(&mut conn)
+        .await
+        .unwrap()
+}
+
+async fn like(app: &TestApp, user: &TestUser, id: &str, liked: bool) -> Value {
+    let field = if liked { "likePost" } else { "unlikePost" };
+    app.graphql_ok(
+        &format!("mutation($id: ID!) {{ {field}(id: $id) {{ likeCount viewerHasLiked }} }}"),
+        json!({ "id": id }),
+        Some(&user.token),
+    )
+    .await[field]
+        .clone()
+}
+
+#[tokio::test]
+async fn likes_are_idempotent_and_counted_once() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let post = app.post(&ann, "A post to like", true).await;
+    assert_eq!(
+        like(&app, &bob, &post, true).await,
+        json!({ "likeCount": 1, "viewerHasLiked": true })
+    );
+    assert_eq!(
+        like(&app, &bob, &post, true).await,
+        json!({ "likeCount": 1, "viewerHasLiked": true }),
+        "twice is a no-op"
+    );
+    assert_eq!(like(&app, &ann, &post, true).await["likeCount"], 2);
+    assert_eq!(
+        like(&app, &bob, &post, false).await,
+        json!({ "likeCount": 1, "viewerHasLiked": false })
+    );
+    assert_eq!(
+        like(&app, &bob, &post, false).await["likeCount"],
+        1,
+        "unliking again is a no-op"
+    );
+
+    // Concurrent likes by one user count once.
+    let carol = app.user("carol", Role::User).await;
+    let attempts = (0..8).map(|_| {
+        app.graphql(
+            "mutation($id: ID!) { likePost(id: $id) { likeCount } }",
+            json!({ "id": post }),
+            Some(&carol.token),
+        )
+    });
+    for response in futures_util::future::join_all(attempts).await {
+        assert!(response.body.get("errors").is_none(), "{}", response.text);
+    }
+    assert_eq!(counters(&app, &post).await.0, 2);
+
+    let anonymous = app
+        .graphql(
+            "mutation($id: ID!) { likePost(id: $id) { id } }",
+            json!({ "id": post }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
+    let draft = app.post(&ann, "An unlikeable draft", false).await;
+    let hidden = app
+        .graphql(
+            "mutation($id: ID!) { likePost(id: $id) { id } }",
+            json!({ "id": draft }),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(error_code(&hidden), "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn comments_move_the_counter_and_are_deleted_by_author_or_moderators() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let moderator = app.user("mod", Role::Moderator).await;
+    let post = app.post(&ann, "A post to discuss", true).await;
+    let add = "mutation($p: ID!, $c: String!) { addComment(postId: $p, content: $c) { id content author { username } post { id commentCount } } }";
+    let first = app
+        .graphql_ok(add, json!({ "p": post, "c": "  First!  " }), Some(&bob.token))
+        .await;
+    assert_eq!(first["addComment"]["content"], "First!");
+    assert_eq!(first["addComment"]["post"]["commentCount"], 1);
+    let second = app
+        .graphql_ok(add, json!({ "p": post, "c": "Second" }), Some(&ann.token))
+        .await;
+    let first_id = first["addComment"]["id"].as_str().unwrap().to_owned();
+    let second_id = second["addComment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(counters(&app, &post).await.1, 2);
+
+    for (content, expected) in [
+        ("   ", "Comment content is required"),
+        (
+            &"x".repeat(2001)[..],
+            "Comment must be between 1 and 2000 characters",
+        ),
+    ] {
+        let bad = app
+            .graphql(add, json!({ "p": post, "c": content }), Some(&bob.token))
+            .await;
+        assert_eq!(error_code(&bad), "BAD_USER_INPUT");
+        assert_eq!(
+            bad.body["errors"][0]["extensions"]["fields"][0]["message"],
+            expected
+        );
+    }
+    assert_eq!(counters(&app, &post).await.1, 2, "nothing written");
+
+    let listed = app
+        .graphql_ok(
+            "query($id: ID!) { post(id: $id) { comments { totalCount nodes { id } } } }",
+            json!({ "id": post }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        listed["post"]["comments"]["nodes"][0]["id"],
+        first_id.as_str(),
+        "oldest first"
+    );
+
+    let delete = "mutation($id: ID!) { deleteComment(id: $id) }";
+    assert_eq!(
+        error_code(
+            &app.graphql(delete, json!({ "id": first_id }), Some(&ann.token))
+                .await
+        ),
+        "FORBIDDEN",
+        "the post's author is not the comment's"
+    );
+    assert_eq!(
+        app.graphql_ok(delete, json!({ "id": first_id }), Some(&bob.token))
+            .await["deleteComment"],
+        first_id.as_str()
+    );
+    assert_eq!(
+        app.graphql_ok(delete, json!({ "id": second_id }), Some(&moderator.token))
+            .await["deleteComment"],
+        second_id.as_str()
+    );
+    assert_eq!(
+        error_code(
+            &app.graphql(delete, json!({ "id": second_id }), Some(&moderator.token))
+                .await
+        ),
+        "NOT_FOUND"
+    );
+    assert_eq!(counters(&app, &post).await.1, 0);
+}
+
+#[tokio::test]
+async fn likes_and_comment_deletion() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let moderator = app.user("mod", Role::Moderator).await;
+    let id = create_post(&app, &ann, valid_post()).await.body["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let like = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{id}/like"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        like.body,
+        json!({ "success": true, "data": { "likes": 1, "liked": true } })
+    );
+    let again = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{id}/like"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(again.body["data"]["likes"], 1);
+    let unlike = app
+        .call(
+            Method::DELETE,
+            &format!("/api/posts/{id}/like"),
+            Some(&bob.token),
+            None,
+        )
+        .await;
+    assert_eq!(
+        unlike.body,
+        json!({ "success": true, "data": { "likes": 0, "liked": false } })
+    );
+    assert_eq!(
+        app.call(Method::POST, &format!("/api/posts/{id}/like"), None, None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let comment = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{id}/comments"),
+            Some(&bob.token),
+            Some(json!({ "content": "Hi" })),
+        )
+        .await;
+    let comment_id = comment.body["data"]["id"].as_str().unwrap().to_owned();
+    let empty = app
+        .call(
+            Method::POST,
+            &format!("/api/posts/{id}/comments"),
+            Some(&bob.token),
+            Some(json!({ "content": "   " })),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::BAD_REQUEST);
+    let path = format!("/api/posts/{id}/comments/{comment_id}");
+    let by_ann = app.call(Method::DELETE, &path, Some(&ann.token), None).await;
+    assert_eq!(by_ann.status, StatusCode::FORBIDDEN);
+    let wrong_post = app
+        .call(
+            Method::DELETE,
+            &format!("/api/posts/{}/comments/{comment_id}", uuid::Uuid::now_v7()),
+            Some(&moderator.token),
+            None,
+        )
+        .await;
+    assert_eq!(wrong_post.status, StatusCode::NOT_FOUND);
+    let by_mod = app
+        .call(Method::DELETE, &path, Some(&moderator.token), None)
+        .await;
+    assert_eq!(
+        by_mod.body,
+        json!({ "success": true, "message": "Comment deleted successfully" })
+    );
+}

@@ -1,0 +1,421 @@
+//! Lists of posts and users through both doors side by side: filters, sorts, search, pages
+//! and cursors, popularity.
+
+use axum::http::{Method, StatusCode};
+use blog_gateway::db::models::Role;
+use serde_json::{Value, json};
+
+use crate::common::{TestApp, bulk_posts, create_post, error_code, valid_post};
+
+#[tokio::test]
+async fn filters_sorts_and_search_combine() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let q = "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }";
+    let make = |title: &str, content: &str, category: &str, tags: Vec<&str>| json!({ "i": { "title": title, "content": content, "category": category, "tags": tags, "isPublished": true } });
+    app.graphql_ok(
+        q,
+        make(
+            "Rust ownership explained",
+            "Borrowing and lifetimes in depth",
+            "TECHNOLOGY",
+            vec!["rust"],
+        ),
+        Some(&ann.token),
+    )
+    .await;
+    app.graphql_ok(
+        q,
+        make(
+            "Morning routines",
+            "Coffee, then a walk in the garden",
+            "LIFESTYLE",
+            vec!["habits"],
+        ),
+        Some(&ann.token),
+    )
+    .await;
+    app.graphql_ok(
+        q,
+        make(
+            "Async Rust in practice",
+            "Futures, executors and the rust compiler",
+            "TECHNOLOGY",
+            vec!["rust", "async"],
+        ),
+        Some(&bob.token),
+    )
+    .await;
+
+    let titles = |data: &Value| -> Vec<String> {
+        data["posts"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["title"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let search = app
+        .graphql_ok(
+            "{ posts(search: \"rust\") { totalCount nodes { title } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(search["posts"]["totalCount"], 2);
+    let phrase = app
+        .graphql_ok(
+            "{ posts(search: \"rust -async\") { nodes { title } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&phrase), ["Rust ownership explained"]);
+    let hostile = app
+        .graphql_ok(
+            "{ posts(search: \"'; DROP TABLE posts; --\") { totalCount } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(hostile["posts"]["totalCount"], 0);
+    let combined = app
+        .graphql_ok(
+            "query($a: ID) { posts(authorId: $a, tag: \"rust\", category: TECHNOLOGY) { nodes { title } } }",
+            json!({ "a": bob.id }),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&combined), ["Async Rust in practice"]);
+    let sorted = app
+        .graphql_ok("{ posts(sort: TITLE_ASC) { nodes { title } } }", json!({}), None)
+        .await;
+    assert_eq!(
+        titles(&sorted),
+        [
+            "Async Rust in practice",
+            "Morning routines",
+            "Rust ownership explained"
+        ]
+    );
+    let oldest = app
+        .graphql_ok(
+            "{ posts(sort: OLDEST, first: 1) { nodes { title } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&oldest), ["Rust ownership explained"]);
+
+    // POPULAR: views + 2 x likes + 3 x comments, through popularPosts and the sort.
+    let morning = app
+        .graphql_ok("{ posts(category: LIFESTYLE) { nodes { id } } }", json!({}), None)
+        .await["posts"]["nodes"][0]["id"]
+        .clone();
+    app.comment(&bob, morning.as_str().unwrap(), "Nice").await;
+    let popular = app
+        .graphql_ok("{ popularPosts(limit: 2) { title popularity } }", json!({}), None)
+        .await;
+    assert_eq!(
+        popular["popularPosts"][0],
+        json!({ "title": "Morning routines", "popularity": 3 })
+    );
+    let by_sort = app
+        .graphql_ok(
+            "{ posts(sort: POPULAR, first: 1) { nodes { title } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(titles(&by_sort), ["Morning routines"]);
+}
+
+#[tokio::test]
+async fn relevance_orders_search_results_by_rank_and_pages_by_cursor() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let create = "mutation($i: CreatePostInput!) { createPost(input: $i) { id } }";
+    for (title, content) in [
+        ("Cooking notes today", "Rust appears once in this text"),
+        (
+            "Rust rust rust",
+            "All about rust: rust ownership, rust traits and rust macros",
+        ),
+        ("Gardening and rust", "Rust on tools, and how rust spreads"),
+    ] {
+        let input = json!({ "i": { "title": title, "content": content, "category": "TECHNOLOGY", "isPublished": true } });
+        app.graphql_ok(create, input, Some(&ann.token)).await;
+    }
+    let query = "query($after: String) { posts(search: \"rust\", sort: RELEVANCE, first: 1, after: $after) { nodes { title } pageInfo { hasNextPage endCursor } } }";
+    let mut titles = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = app.graphql_ok(query, json!({ "after": after }), None).await;
+        titles.push(data["posts"]["nodes"][0]["title"].as_str().unwrap().to_owned());
+        if data["posts"]["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = data["posts"]["pageInfo"]["endCursor"].clone();
+    }
+    assert_eq!(
+        titles,
+        ["Rust rust rust", "Gardening and rust", "Cooking notes today"]
+    );
+    let without_search = app
+        .graphql("{ posts(sort: RELEVANCE) { totalCount } }", json!({}), None)
+        .await;
+    assert_eq!(error_code(&without_search), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn posts_are_published_only_newest_first_and_paginate_by_cursor() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let mut created = Vec::new();
+    for i in 0..5 {
+        created.push(app.post(&ann, &format!("Published post {i}"), true).await);
+    }
+    let draft = app.post(&ann, "A private draft", false).await;
+
+    let page = |after: Value| {
+        let app = &app;
+        async move {
+            app.graphql_ok(
+                "query($after: String) { posts(first: 2, after: $after) { totalCount edges { cursor node { id } } nodes { id } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }",
+                json!({ "after": after }),
+                None,
+            )
+            .await
+        }
+    };
+    let mut seen = Vec::new();
+    let mut after = Value::Null;
+    loop {
+        let data = page(after.clone()).await;
+        let posts = &data["posts"];
+        assert_eq!(posts["totalCount"], 5);
+        for node in posts["nodes"].as_array().unwrap() {
+            seen.push(node["id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(posts["edges"][0]["node"]["id"], posts["nodes"][0]["id"]);
+        assert_eq!(posts["pageInfo"]["hasPreviousPage"], !after.is_null());
+        if posts["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = posts["pageInfo"]["endCursor"].clone();
+    }
+    created.reverse();
+    assert_eq!(seen, created, "newest first, every published post once");
+    assert!(!seen.contains(&draft));
+}
+
+#[tokio::test]
+async fn bad_cursors_and_page_sizes_are_bad_user_input() {
+    let app = TestApp::new().await;
+    for (query, field) in [
+        ("{ posts(after: \"garbage\") { nodes { id } } }", "after"),
+        ("{ posts(first: 101) { nodes { id } } }", "first"),
+        ("{ posts(first: -1) { nodes { id } } }", "first"),
+    ] {
+        let response = app.graphql(query, json!({}), None).await;
+        assert_eq!(response.status, StatusCode::OK);
+        assert_eq!(error_code(&response), "BAD_USER_INPUT", "{}", response.text);
+        assert_eq!(
+            response.body["errors"][0]["extensions"]["fields"][0]["field"],
+            field
+        );
+    }
+    // A cursor of one sort order is refused by another.
+    let ann = app.user("ann", Role::User).await;
+    app.post(&ann, "Published post one", true).await;
+    app.post(&ann, "Published post two", true).await;
+    let data = app
+        .graphql_ok("{ posts(first: 1) { pageInfo { endCursor } } }", json!({}), None)
+        .await;
+    let cursor = data["posts"]["pageInfo"]["endCursor"].clone();
+    let response = app
+        .graphql(
+            "query($c: String) { posts(first: 1, after: $c, sort: TITLE_ASC) { nodes { id } } }",
+            json!({ "c": cursor }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&response), "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn comment_pages_know_whether_more_follow_and_page_through_all() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    bulk_posts(&app, &[ann.id], 2, 7).await;
+
+    const FIRST: &str = "query($n: Int) { posts(first: 2) { nodes { comments(first: $n) {
+        nodes { id } pageInfo { hasNextPage endCursor } } } } }";
+    for (n, more) in [(1, true), (5, true), (6, true), (7, false), (10, false)] {
+        let data = app.graphql_ok(FIRST, json!({ "n": n }), None).await;
+        for post in data["posts"]["nodes"].as_array().unwrap() {
+            let comments = &post["comments"];
+            assert_eq!(comments["nodes"].as_array().unwrap().len(), n.min(7), "first {n}");
+            assert_eq!(comments["pageInfo"]["hasNextPage"], more, "first {n}: {comments}");
+        }
+    }
+
+    // From the first page on through cursors: every comment once, in order.
+    const NEXT: &str = "query($id: ID!, $after: String) { post(id: $id) { comments(first: 3, after: $after) {
+        nodes { id } pageInfo { hasNextPage endCursor } } } }";
+    let post_id = app
+        .graphql_ok("{ posts(first: 1) { nodes { id } } }", json!({}), None)
+        .await["posts"]["nodes"][0]["id"]
+        .clone();
+    let (mut seen, mut after) = (Vec::new(), Value::Null);
+    for _ in 0..5 {
+        let data = app
+            .graphql_ok(NEXT, json!({ "id": post_id, "after": after }), None)
+            .await;
+        let comments = &data["post"]["comments"];
+        seen.extend(
+            comments["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].clone()),
+        );
+        if comments["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = comments["pageInfo"]["endCursor"].clone();
+    }
+    // Three pages (3 + 3 + 1), the last one saying nothing more follows.
+    assert_eq!(seen.len(), 7);
+    let unique: std::collections::HashSet<String> = seen.iter().map(ToString::to_string).collect();
+    assert_eq!(unique.len(), 7);
+}
+
+#[tokio::test]
+async fn legacy_should_get_all_posts_and_filter_by_category() {
+    let app = TestApp::new().await;
+    let user = app.user("testuser", Role::User).await;
+    for (title, category) in [("First Post", "technology"), ("Second Post", "lifestyle")] {
+        let body = json!({ "title": title, "content": format!("Content of {title}"), "category": category, "isPublished": true });
+        assert_eq!(create_post(&app, &user, body).await.status, StatusCode::CREATED);
+    }
+    let all = app.get("/api/posts", None).await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert_eq!(all.body["success"], true);
+    assert_eq!(all.body["data"].as_array().unwrap().len(), 2);
+    assert_eq!(all.body["pagination"]["total"], 2);
+    let tech = app.get("/api/posts?category=technology", None).await;
+    assert_eq!(tech.body["data"].as_array().unwrap().len(), 1);
+    assert_eq!(tech.body["data"][0]["category"], "technology");
+}
+
+#[tokio::test]
+async fn list_items_have_the_legacy_shape_and_pagination() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    for i in 0..3 {
+        let body = json!({ "title": format!("Post number {i}"), "content": "Content long enough", "category": "business", "tags": ["x"], "isPublished": true });
+        create_post(&app, &ann, body).await;
+    }
+    create_post(
+        &app,
+        &ann,
+        json!({ "title": "Draft post", "content": "Content long enough", "category": "business" }),
+    )
+    .await;
+    let page = app.get("/api/posts?page=2&limit=2&sort=title", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.body["pagination"],
+        json!({ "page": 2, "limit": 2, "total": 3, "pages": 2 })
+    );
+    let item = &page.body["data"][0];
+    assert_eq!(item["title"], "Post number 2");
+    let keys: Vec<&str> = item.as_object().unwrap().keys().map(String::as_str).collect();
+    for key in [
+        "_id",
+        "id",
+        "title",
+        "content",
+        "category",
+        "tags",
+        "isPublished",
+        "views",
+        "likes",
+        "commentCount",
+        "author",
+        "createdAt",
+        "updatedAt",
+    ] {
+        assert!(keys.contains(&key), "{key} in {keys:?}");
+    }
+    assert_eq!(item["_id"], item["id"]);
+    assert_eq!(
+        item["author"],
+        json!({ "_id": ann.id, "id": ann.id, "username": "ann", "profile": { "firstName": "Test", "lastName": "ann" } })
+    );
+    assert!(item["createdAt"].as_str().unwrap().ends_with('Z'));
+
+    let invalid = app.get("/api/posts?page=0&limit=500&sort=random", None).await;
+    assert_eq!(invalid.status, StatusCode::BAD_REQUEST);
+    assert_eq!(invalid.body["message"], "Validation failed");
+    let messages: Vec<&str> = invalid.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["msg"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            "Page must be a positive integer",
+            "Limit must be between 1 and 100",
+            "Invalid sort parameter"
+        ]
+    );
+    assert_eq!(invalid.body["errors"][0]["location"], "query");
+}
+
+#[tokio::test]
+async fn popular_and_users_routes() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let id = create_post(&app, &ann, valid_post()).await.body["data"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.call(
+        Method::POST,
+        &format!("/api/posts/{id}/like"),
+        Some(&bob.token),
+        None,
+    )
+    .await;
+    let popular = app.get("/api/posts/popular?limit=5", None).await;
+    assert_eq!(popular.status, StatusCode::OK);
+    assert_eq!(popular.body["data"][0]["likes"], 1);
+    assert_eq!(
+        app.get("/api/posts/popular?limit=0", None).await.status,
+        StatusCode::BAD_REQUEST
+    );
+
+    let me = app.get("/api/users/me", Some(&ann.token)).await;
+    assert_eq!(me.body["data"]["username"], "ann");
+    assert_eq!(me.body["data"]["fullName"], "Test ann");
+    assert!(me.body["data"].get("passwordHash").is_none() && !me.text.contains("argon2"));
+    assert_eq!(
+        app.get("/api/users/me", None).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let other = app.get(&format!("/api/users/{}", bob.id), None).await;
+    assert_eq!(other.body["data"]["username"], "bob");
+    assert!(other.body["data"].get("email").is_none());
+    assert_eq!(
+        app.get(&format!("/api/users/{}", uuid::Uuid::now_v7()), None)
+            .await
+            .body["message"],
+        "User not found"
+    );
+}
