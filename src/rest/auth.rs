@@ -22,11 +22,13 @@ pub async fn register(
     JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<SessionEnvelope>)> {
     let (mut registration, decoded) = RegisterBody::decode(&body);
+    let attempt = state.auth_attempt(ip);
     if !decoded.is_empty() {
-        // Every failing field at once, and nothing registered.
+        // Charged like any attempt (`register` charges the others), then every failing field
+        // at once, and nothing registered.
+        attempt.check(&registration.email).await?;
         validated(decoded, sessions::check_registration(&mut registration))?;
     }
-    let attempt = state.auth_attempt(ip);
     let session = sessions::register(state.pool(), state.jwt(), &attempt, registration).await?;
     Ok((
         StatusCode::CREATED,

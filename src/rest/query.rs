@@ -6,7 +6,7 @@ use crate::db::models::{Category, Role};
 use crate::domain::page::{DEFAULT_POPULAR_SIZE, MAX_PAGE_SIZE};
 use crate::domain::posts::{PostFilter, PostSort};
 use crate::domain::users::UserFilter;
-use crate::error::{AppResult, FieldErrors, Location};
+use crate::error::{AppError, AppResult, FieldErrors, Location};
 
 /// Decoded query string (the last value of a repeated key wins, as in express).
 pub struct QueryParams(HashMap<String, String>);
@@ -152,7 +152,11 @@ pub fn popular_limit(params: &QueryParams) -> AppResult<i64> {
         None => Ok(i64::from(DEFAULT_POPULAR_SIZE)),
         Some(raw) => match raw.parse::<i64>() {
             Ok(l) if (1..=MAX_PAGE_SIZE).contains(&l) => Ok(l),
-            _ => Err(FieldErrors::single("limit", raw, &limit_message())),
+            _ => {
+                let mut errors = FieldErrors::new();
+                errors.add_at(Location::Query, "limit", raw, limit_message());
+                Err(AppError::Validation(errors))
+            }
         },
     }
 }

@@ -634,4 +634,34 @@ async fn look_alike_rows_stored_before_the_rule_stay() {
         twin.body["message"],
         "User already exists with this email or username"
     );
+
+    // The oldest of the colliding rows holds the key; when it takes another name, the next one
+    // takes the key over, so the name stays taken.
+    let oldest = app
+        .call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({ "email": "0@example.com", "password": PASSWORD })),
+        )
+        .await;
+    let renamed = app
+        .call(
+            Method::PUT,
+            &format!("/api/users/{}", oldest.body["user"]["id"].as_str().unwrap()),
+            oldest.body["tokens"]["accessToken"].as_str(),
+            Some(json!({ "username": "renamed" })),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    let twin = register(&app, "LEGACY", "newer@example.com").await;
+    assert_eq!(twin.status, StatusCode::BAD_REQUEST, "{}", twin.text);
+    let graphql = app
+        .graphql(
+            "mutation($i: RegisterInput!) { register(input: $i) { user { id } } }",
+            json!({ "i": { "username": "legacY", "email": "g2@example.com", "password": PASSWORD } }),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&graphql), "CONFLICT", "{}", graphql.text);
 }

@@ -396,10 +396,9 @@ async fn popular_and_users_routes() {
     let popular = app.get("/api/posts/popular?limit=5", None).await;
     assert_eq!(popular.status, StatusCode::OK);
     assert_eq!(popular.body["data"][0]["likes"], 1);
-    assert_eq!(
-        app.get("/api/posts/popular?limit=0", None).await.status,
-        StatusCode::BAD_REQUEST
-    );
+    let zero = app.get("/api/posts/popular?limit=0", None).await;
+    assert_eq!(zero.status, StatusCode::BAD_REQUEST);
+    assert_eq!(zero.body["errors"][0]["location"], "query", "{}", zero.text);
 
     let me = app.get("/api/users/me", Some(&ann.token)).await;
     assert_eq!(me.body["data"]["username"], "ann");

@@ -164,3 +164,28 @@ async fn graphql_requests_are_charged_their_cost() {
         .await;
     assert_eq!(cheap.status, StatusCode::OK, "{}", cheap.text);
 }
+
+/// A registration refused for its body still spends the address's attempts: a client cannot
+/// probe with malformed bodies for free, and one already limited is told 429, not 400.
+#[tokio::test]
+async fn malformed_registrations_count_against_the_auth_limit() {
+    let app = TestApp::with_flags(&["--rate-limit-enabled", "true", "--auth-rate-limit-max", "1"]).await;
+    let malformed = app
+        .call(
+            Method::POST,
+            "/api/auth/register",
+            None,
+            Some(json!({ "username": "probe", "email": "probe@example.com", "password": 12345678 })),
+        )
+        .await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST, "{}", malformed.text);
+    let valid = app
+        .call(
+            Method::POST,
+            "/api/auth/register",
+            None,
+            Some(json!({ "username": "later", "email": "later@example.com", "password": PASSWORD })),
+        )
+        .await;
+    assert_eq!(valid.status, StatusCode::TOO_MANY_REQUESTS, "{}", valid.text);
+}
