@@ -54,7 +54,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
                 redis::aio::ConnectionManager::new_lazy_with_config(client.clone(), manager_config)?;
             let relay = Relay::new(client, manager.clone(), &config.redis_prefix);
             let events = EventBus::new(Some(relay.clone()));
-            relay.spawn_listener(events.clone());
+            let bus = events.clone();
+            relay.spawn_listener(move |event| bus.deliver_locally(event));
             (Some(manager), events)
         }
         None => (None, EventBus::new(None)),

@@ -1,8 +1,11 @@
 //! The layout rules of `src/`, read from the source itself (no tool beyond this test):
 //!
 //! - no import circle among the files of `src/` (a file's dependencies are the `use crate::`,
-//!   `use super::` and inline `crate::`/`super::` paths it names; a module's own declared
-//!   children do not count, since `mod x; pub use x::Y` is how a folder exposes its parts);
+//!   `use super::`, `use self::` and `use child::` paths it names, and its inline `crate::` and
+//!   `super::` paths, each resolved through re-exports to the file that defines the name; a
+//!   folder's `pub use child::Y` counts only when the folder's own code uses `Y`, since
+//!   `mod x; pub use x::Y` alone is how a folder exposes its parts; the schema's object types in
+//!   `graphql/types/` are one unit, since they refer to each other as the schema does);
 //! - `state.rs` (what both doors share) imports nothing from `graphql/`;
 //! - the service layer (`domain/`) imports no door (`graphql/`, `rest/`, `http/`);
 //! - no GraphQL error code is written outside `error.rs`;
@@ -36,8 +39,12 @@ fn module_of(src: &Path, file: &Path) -> Module {
     if parts.last().is_some_and(|p| p == "mod") {
         parts.pop();
     }
-    if parts == ["lib"] || parts == ["main"] {
+    if parts == ["lib"] {
         parts.clear();
+    }
+    if parts == ["main"] {
+        // The binary is a crate of its own; it has a name here so that its file is read too.
+        parts = vec!["<main>".to_owned()];
     }
     parts
 }
@@ -81,16 +88,35 @@ fn expand(tree: &str) -> Vec<String> {
         .collect()
 }
 
-/// The longest prefix of `path` that is a module of the crate.
-fn resolve(modules: &BTreeSet<Module>, path: &[String]) -> Option<Module> {
-    (1..=path.len())
-        .rev()
-        .map(|n| path[..n].to_vec())
-        .find(|candidate| modules.contains(candidate))
+/// Names a module re-exports from its children (`pub use child::Name`), with the path they
+/// stand for.
+type Reexports = BTreeMap<Module, BTreeMap<String, Vec<String>>>;
+
+/// The module that defines what `path` names: the longest prefix that is a module of the
+/// crate, followed through re-exports (`crate::events::Relay` is `events::relay`).
+fn resolve(modules: &BTreeSet<Module>, reexports: &Reexports, path: &[String]) -> Option<Module> {
+    let mut path = path.to_vec();
+    for _ in 0..8 {
+        let found = (1..=path.len())
+            .rev()
+            .map(|n| path[..n].to_vec())
+            .find(|candidate| modules.contains(candidate))?;
+        let next = path.get(found.len());
+        match next.and_then(|name| reexports.get(&found)?.get(name)) {
+            Some(target) => {
+                let mut followed = target.clone();
+                followed.extend(path[found.len() + 1..].iter().cloned());
+                path = followed;
+            }
+            None => return Some(found),
+        }
+    }
+    None
 }
 
-/// `crate::a::b` or `super::a::b` seen from `module`, as segments from the crate root.
-fn absolute(module: &Module, path: &str) -> Option<Vec<String>> {
+/// `crate::a::b`, `super::a::b`, `self::a` or `child::a` seen from `module`, as segments from
+/// the crate root (`None` for another crate's path).
+fn absolute(modules: &BTreeSet<Module>, module: &Module, path: &str) -> Option<Vec<String>> {
     let path = path.split(" as ").next().unwrap_or(path);
     let mut segments: Vec<String> = path
         .split("::")
@@ -104,6 +130,13 @@ fn absolute(module: &Module, path: &str) -> Option<Vec<String>> {
         "crate" => Vec::new(),
         "self" => module.clone(),
         "super" => module[..module.len().saturating_sub(1)].to_vec(),
+        child if modules.contains(&[module.clone(), vec![child.to_owned()]].concat()) => {
+            let mut base = module.clone();
+            base.push(child.to_owned());
+            segments.remove(0);
+            base.extend(segments);
+            return Some(base);
+        }
         _ => return None,
     };
     segments.remove(0);
@@ -129,27 +162,79 @@ fn read_crate() -> Crate {
         .map(|file| (module_of(&src, &file), file))
         .collect();
     let modules: BTreeSet<Module> = files.keys().cloned().collect();
-    let use_statement = Regex::new(r"(?m)^\s*(?:pub(?:\([\w:]+\))?\s+)?use\s+([^;]+);").unwrap();
+    let use_statement = Regex::new(r"(?m)^\s*(pub(?:\([^)]*\))?\s+)?use\s+([^;]+);").unwrap();
     let inline = Regex::new(r"(?:^|[^:\w])((?:crate|super)(?:::\w+)+)").unwrap();
+    let codes: BTreeMap<Module, String> = files.iter().map(|(m, f)| (m.clone(), code_of(f))).collect();
+
+    // What each module re-exports from its children, and the names its own code uses.
+    let mut reexports: Reexports = BTreeMap::new();
+    for (module, code) in &codes {
+        for statement in use_statement.captures_iter(code).filter(|c| c.get(1).is_some()) {
+            for path in expand(&statement[2]) {
+                let (path, alias) = match path.split_once(" as ") {
+                    Some((path, alias)) => (path.trim().to_owned(), Some(alias.trim().to_owned())),
+                    None => (path.trim().to_owned(), None),
+                };
+                let Some(target) = absolute(&modules, module, &path) else {
+                    continue;
+                };
+                if target.len() > module.len() && target.starts_with(module) {
+                    let name = alias.unwrap_or_else(|| target.last().cloned().unwrap_or_default());
+                    reexports.entry(module.clone()).or_default().insert(name, target);
+                }
+            }
+        }
+    }
+
     let mut dependencies = BTreeMap::new();
-    for (module, file) in &files {
-        let code = code_of(file);
-        let mut paths: Vec<String> = use_statement
-            .captures_iter(&code)
-            .flat_map(|c| expand(&c[1]))
-            .collect();
-        let without_uses = use_statement.replace_all(&code, "");
-        paths.extend(inline.captures_iter(&without_uses).map(|c| c[1].to_owned()));
-        let found: BTreeSet<Module> = paths
-            .iter()
-            .filter_map(|path| absolute(module, path))
-            .filter_map(|path| resolve(&modules, &path))
-            // A module's own children are declared by it, not imported.
-            .filter(|target| !target.starts_with(module))
-            .collect();
-        dependencies.insert(module.clone(), found);
+    for (module, code) in &codes {
+        let mut found = BTreeSet::new();
+        let without_uses = use_statement.replace_all(code, "");
+        for statement in use_statement.captures_iter(code) {
+            let reexport = statement.get(1).is_some();
+            for path in expand(&statement[2]) {
+                let (path, alias) = match path.split_once(" as ") {
+                    Some((path, alias)) => (path.trim().to_owned(), Some(alias.trim().to_owned())),
+                    None => (path.trim().to_owned(), None),
+                };
+                let Some(absolute) = absolute(&modules, module, &path) else {
+                    continue;
+                };
+                if reexport && absolute.len() > module.len() && absolute.starts_with(module) {
+                    // Exposing a child's name is no dependency; using it in this file is.
+                    let name = alias.unwrap_or_else(|| absolute.last().cloned().unwrap_or_default());
+                    let used = Regex::new(&format!(r"\b{}\b", regex::escape(&name))).unwrap();
+                    if !used.is_match(&without_uses) {
+                        continue;
+                    }
+                }
+                found.extend(resolve(&modules, &reexports, &absolute));
+            }
+        }
+        for path in inline.captures_iter(&without_uses) {
+            if let Some(absolute) = absolute(&modules, module, &path[1]) {
+                found.extend(resolve(&modules, &reexports, &absolute));
+            }
+        }
+        let unit_of_module = unit(module);
+        let found: BTreeSet<Module> = found.iter().map(unit).filter(|d| d != &unit_of_module).collect();
+        dependencies
+            .entry(unit_of_module)
+            .or_insert_with(BTreeSet::new)
+            .extend(found);
     }
     Crate { files, dependencies }
+}
+
+/// The object types of the GraphQL schema (`graphql/types/`) refer to each other as the schema
+/// does (`Post.author` is a `User`, `User.posts` are `Post`s): that folder is one unit for the
+/// circle rule. Every other file is its own.
+fn unit(module: &Module) -> Module {
+    if module.starts_with(&["graphql".to_owned(), "types".to_owned()]) {
+        vec!["graphql".to_owned(), "types".to_owned()]
+    } else {
+        module.clone()
+    }
 }
 
 fn name(module: &Module) -> String {
@@ -256,10 +341,15 @@ fn the_circle_finder_finds_circles() {
         expand("crate::a::{b, c::{d, e as f}}"),
         ["crate::a::b", "crate::a::c::d", "crate::a::c::e as f"]
     );
+    let modules = BTreeSet::from([m("x"), m("x::y"), m("x::z"), m("x::z::w")]);
     assert_eq!(
-        absolute(&m("x::y"), "super::z::W"),
+        absolute(&modules, &m("x::y"), "super::z::W"),
         Some(vec!["x".to_owned(), "z".to_owned(), "W".to_owned()])
     );
+    // A name re-exported by a folder is its child's: `x::W` is `x::z::w`.
+    let reexports: Reexports =
+        BTreeMap::from([(m("x"), BTreeMap::from([("W".to_owned(), m("x::z::w::W"))]))]);
+    assert_eq!(resolve(&modules, &reexports, &m("x::W")), Some(m("x::z::w")));
 }
 
 #[test]

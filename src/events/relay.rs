@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 
-use super::{Event, EventBus};
+use super::event::Event;
 
 /// How long a publish may wait for Redis before the event is delivered locally only.
 const PUBLISH_TIMEOUT: Duration = Duration::from_millis(200);
@@ -50,7 +50,7 @@ impl Relay {
     }
 
     /// Forwards events from Redis to this process' subscribers, reconnecting after failures.
-    pub fn spawn_listener(&self, bus: EventBus) {
+    pub fn spawn_listener(&self, deliver: impl Fn(Event) + Send + 'static) {
         let client = self.client.clone();
         let channel = self.channel.clone();
         tokio::spawn(async move {
@@ -66,7 +66,7 @@ impl Relay {
                                     continue;
                                 };
                                 match serde_json::from_str::<Event>(&payload) {
-                                    Ok(event) => bus.deliver_locally(event),
+                                    Ok(event) => deliver(event),
                                     Err(error) => tracing::warn!(%error, "event relay: unreadable event"),
                                 }
                             }

@@ -7,7 +7,6 @@ use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 
 use super::loaders::{LoadError, Loaders};
-use super::types::{InOrder, UserObject};
 use crate::db::DbConn;
 use crate::db::models::{User, UserByline};
 use crate::domain::viewer::Viewer;
@@ -70,34 +69,12 @@ pub async fn db(ctx: &Context<'_>) -> async_graphql::Result<DbConn> {
     Ok(state(ctx)?.db().await?)
 }
 
-/// The author of a post or comment: the one the statement that read it read too, when that
-/// answers the selection; otherwise through the request's loaders, only the byline when the
-/// selection asks no more of the author.
-///
-/// A byline read along and a whole row loaded for the same author come from two statements: a
-/// profile changed between them shows in the whole row's fields only, as it would between two
-/// requests.
-pub async fn author(
-    ctx: &Context<'_>,
-    read_along: Option<&UserObject>,
-    author_id: Uuid,
-) -> async_graphql::Result<InOrder<UserObject>> {
-    let author = match read_along {
-        Some(whole @ UserObject::Whole(_)) => whole.clone(),
-        Some(byline @ UserObject::Byline(_)) if UserObject::byline_suffices(ctx) => byline.clone(),
-        Some(UserObject::Byline(_)) => UserObject::Whole(user(ctx, author_id).await?),
-        None if UserObject::byline_suffices(ctx) => UserObject::Byline(byline(ctx, author_id).await?),
-        None => UserObject::Whole(user(ctx, author_id).await?),
-    };
-    Ok(InOrder(author))
-}
-
 /// A user's whole row through the request's user loader; NOT_FOUND when there is none.
 pub async fn user(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Arc<User>> {
     existing_user(&loaders(ctx)?.users, id).await
 }
 
-async fn byline(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Arc<UserByline>> {
+pub async fn byline(ctx: &Context<'_>, id: Uuid) -> async_graphql::Result<Arc<UserByline>> {
     existing_user(&loaders(ctx)?.user_bylines, id).await
 }
 

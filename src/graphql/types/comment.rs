@@ -49,7 +49,7 @@ impl CommentObject {
     }
 
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<UserObject>> {
-        context::author(ctx, self.author.as_ref(), self.comment.author_id).await
+        super::user::author_of(ctx, self.author.as_ref(), self.comment.author_id).await
     }
 
     async fn post(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<PostObject>> {

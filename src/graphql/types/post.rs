@@ -106,7 +106,7 @@ impl PostObject {
     }
 
     async fn author(&self, ctx: &Context<'_>) -> async_graphql::Result<InOrder<UserObject>> {
-        context::author(ctx, self.author.as_ref(), self.post.author_id).await
+        super::user::author_of(ctx, self.author.as_ref(), self.post.author_id).await
     }
 
     /// Comments, oldest first.

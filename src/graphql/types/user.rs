@@ -175,6 +175,30 @@ impl UserObject {
     }
 }
 
+/// The author of a post or comment: the one the statement that read it read too, when that
+/// answers the selection; otherwise through the request's loaders, only the byline when the
+/// selection asks no more of the author.
+///
+/// A byline read along and a whole row loaded for the same author come from two statements: a
+/// profile changed between them shows in the whole row's fields only, as it would between two
+/// requests.
+pub async fn author_of(
+    ctx: &Context<'_>,
+    read_along: Option<&UserObject>,
+    author_id: uuid::Uuid,
+) -> async_graphql::Result<InOrder<UserObject>> {
+    let author = match read_along {
+        Some(whole @ UserObject::Whole(_)) => whole.clone(),
+        Some(byline @ UserObject::Byline(_)) if UserObject::byline_suffices(ctx) => byline.clone(),
+        Some(UserObject::Byline(_)) => UserObject::Whole(context::user(ctx, author_id).await?),
+        None if UserObject::byline_suffices(ctx) => {
+            UserObject::Byline(context::byline(ctx, author_id).await?)
+        }
+        None => UserObject::Whole(context::user(ctx, author_id).await?),
+    };
+    Ok(InOrder(author))
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
