@@ -374,15 +374,24 @@ pub async fn prepare(
     request: &mut async_graphql::Request,
     key: &RateLimitKey,
 ) -> Admission {
-    let variables = request.variables.clone();
-    let operation_name = request.operation_name.clone();
-    let Ok(document) = request.parsed_query() else {
+    // The document is read while the variables and operation name are lent out (no copy of
+    // either per request: `parsed_query` borrows the whole request).
+    let variables = std::mem::take(&mut request.variables);
+    let operation_name = request.operation_name.take();
+    let found = request.parsed_query().ok().map(|document| {
+        (
+            analyze(document, &variables),
+            changes_content(document, operation_name.as_deref()),
+        )
+    });
+    request.variables = variables;
+    request.operation_name = operation_name;
+    let Some((analysis, changes_content)) = found else {
         return Admission::default();
     };
-    let analysis = analyze(document, &variables);
     let mut admission = Admission {
         cost: Some(analysis.cost),
-        changes_content: changes_content(document, operation_name.as_deref()),
+        changes_content,
         ..Admission::default()
     };
     if let Err(refusal) = Limits::from_config(state.config()).check(&analysis) {

@@ -264,16 +264,17 @@ async fn execute(
                 Err(refused) => return refusal(&AppError::Document(refused), media),
             };
             let new_document = gateway.parsed_documents().attach(&mut request);
-            if matches!(method, RequestMethod::Get(_))
-                && operation_type(&mut request) == Some(OperationType::Mutation)
-            {
+            let operation = operation_type(&mut request);
+            let mutation = operation == Some(OperationType::Mutation);
+            if matches!(method, RequestMethod::Get(_)) && mutation {
                 return refusal(&AppError::Request(RequestRejection::MutationOverGet), media);
             }
             // A signed-in caller's answer, or a mutation's (it may carry tokens), is never
             // stored by a browser or a proxy.
-            let private =
-                caller.viewer.is_some() || operation_type(&mut request) == Some(OperationType::Mutation);
-            let cache_key = shared_cache_key(state, &caller, headers, &mut request);
+            let private = caller.viewer.is_some() || mutation;
+            let cache_key = (operation == Some(OperationType::Query))
+                .then(|| shared_cache_key(state, &caller, headers, &request))
+                .flatten();
             let mut generation = None;
             if let Some(key) = &cache_key {
                 let (found, seen) = state.cache().lookup(key).await;
@@ -350,20 +351,12 @@ async fn execute(
     }
 }
 
-/// The shared-cache key of an anonymous query (never of a mutation, a subscription, or a
-/// signed-in caller): a hash of the document as sent, operation name and variables. Never a
+/// The shared-cache key of an anonymous query (the caller passes queries only: never a
+/// mutation or a subscription; never for a signed-in caller): a hash of the document as sent, operation name and variables. Never a
 /// lossy rewrite of the text: collapsing whitespace made `"a  b"` and `"a b"` (inside string
 /// literals) one entry, so one client could fill the answer another then read.
-fn shared_cache_key(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    request: &mut Request,
-) -> Option<String> {
+fn shared_cache_key(state: &AppState, caller: &Caller, headers: &HeaderMap, request: &Request) -> Option<String> {
     if !state.cache_reads() || caller.viewer.is_some() || headers.contains_key(header::AUTHORIZATION) {
-        return None;
-    }
-    if operation_type(request) != Some(OperationType::Query) {
         return None;
     }
     let variables = serde_json::to_vec(&request.variables).ok()?;
