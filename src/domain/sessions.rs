@@ -98,10 +98,12 @@ async fn issue_tokens(
     })
 }
 
-/// Checks and normalizes a registration (trimmed, the email lowercased) without writing
-/// anything: [`register`] runs it, and a door that found errors of its own while decoding runs it
-/// to report every failing field at once.
-pub fn check_registration(input: &mut Registration) -> AppResult<()> {
+/// Charges a registration attempt to its address and account (against brute force), then
+/// checks and normalizes it (trimmed, the email lowercased), writing nothing: [`register`] runs
+/// it, and a door that found errors of its own while decoding runs it to report every failing
+/// field at once, charged like any attempt.
+pub async fn check_registration(attempt: &AuthAttempt<'_>, input: &mut Registration) -> AppResult<()> {
+    attempt.check(&input.email).await?;
     let mut errors = FieldErrors::new();
     input.username = input.username.trim().to_owned();
     input.email = input.email.trim().to_lowercase();
@@ -123,8 +125,7 @@ pub async fn register(
     attempt: &AuthAttempt<'_>,
     mut input: Registration,
 ) -> AppResult<Session> {
-    attempt.check(&input.email).await?;
-    check_registration(&mut input)?;
+    check_registration(attempt, &mut input).await?;
     let profile = input.profile.take().unwrap_or_default();
 
     let taken: bool = diesel::select(diesel::dsl::exists(

@@ -24,10 +24,8 @@ pub async fn register(
     let (mut registration, decoded) = RegisterBody::decode(&body);
     let attempt = state.auth_attempt(ip);
     if !decoded.is_empty() {
-        // Charged like any attempt (`register` charges the others), then every failing field
-        // at once, and nothing registered.
-        attempt.check(&registration.email).await?;
-        validated(decoded, sessions::check_registration(&mut registration))?;
+        // Every failing field at once, and nothing registered.
+        validated(decoded, sessions::check_registration(&attempt, &mut registration).await)?;
     }
     let session = sessions::register(state.pool(), state.jwt(), &attempt, registration).await?;
     Ok((

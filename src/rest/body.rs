@@ -137,13 +137,15 @@ impl<'a> Fields<'a> {
 /// The service layer's validation of a body this door decoded, as one answer: the door's own
 /// decoding failures first, then the service layer's for the other fields (the legacy service
 /// reported every failing field at once). Validation is pure: nothing is written either way.
+/// Any other refusal of the check (a rate limit, the database down) stands as it is.
 pub fn validated<T>(decoded: FieldErrors, checked: AppResult<T>) -> AppResult<T> {
     if decoded.is_empty() {
         return checked;
     }
     match checked {
         Err(AppError::Validation(found)) => Err(AppError::Validation(decoded.merged(found))),
-        _ => Err(AppError::Validation(decoded)),
+        Err(other) => Err(other),
+        Ok(_) => Err(AppError::Validation(decoded)),
     }
 }
 
