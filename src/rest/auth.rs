@@ -25,7 +25,10 @@ pub async fn register(
     let attempt = state.auth_attempt(ip);
     if !decoded.is_empty() {
         // Every failing field at once, and nothing registered.
-        validated(decoded, sessions::check_registration(&attempt, &mut registration).await)?;
+        validated(
+            decoded,
+            sessions::check_registration(&attempt, &mut registration).await,
+        )?;
     }
     let session = sessions::register(state.pool(), state.jwt(), &attempt, registration).await?;
     Ok((

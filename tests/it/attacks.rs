@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{RedisPrefix, TestDb, binary, binary_at, redis_url, tool_ready};
+use crate::common::{RedisPrefix, TABLES, TestDb, binary, binary_at, redis_url, tool_ready};
 
 /// Peak resident memory any attack may take the process to.
 const MAX_PEAK_RSS_KIB: u64 = 192 * 1024;
@@ -211,14 +211,7 @@ impl Gateway {
         }
         let mut conn = self.db.connect().await;
         let mut counts = Vec::new();
-        for table in [
-            "users",
-            "posts",
-            "comments",
-            "post_likes",
-            "refresh_tokens",
-            "trusted_documents",
-        ] {
+        for table in TABLES {
             let sql = format!("SELECT count(*) AS n FROM {table}");
             counts.push(
                 diesel::sql_query(sql)

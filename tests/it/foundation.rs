@@ -7,7 +7,7 @@ use blog_gateway::db::pool::{revert_all_migrations, run_migrations};
 use diesel_async::RunQueryDsl;
 use serde_json::json;
 
-use crate::common::{TestApp, TestDb, binary, test_config};
+use crate::common::{TABLES, TestApp, TestDb, binary, test_config};
 
 #[tokio::test]
 async fn health_reports_ok_with_the_legacy_shape() {
@@ -77,14 +77,7 @@ async fn migrations_apply_revert_and_apply_again() {
     let db = TestDb::empty().await;
     run_migrations(&db.url).await.unwrap();
     let mut conn = db.connect().await;
-    for table in [
-        "users",
-        "posts",
-        "comments",
-        "post_likes",
-        "refresh_tokens",
-        "trusted_documents",
-    ] {
+    for table in TABLES {
         diesel::sql_query(format!("SELECT 1 FROM {table} LIMIT 1"))
             .execute(&mut conn)
             .await

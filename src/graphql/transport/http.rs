@@ -355,7 +355,12 @@ async fn execute(
 /// mutation or a subscription; never for a signed-in caller): a hash of the document as sent, operation name and variables. Never a
 /// lossy rewrite of the text: collapsing whitespace made `"a  b"` and `"a b"` (inside string
 /// literals) one entry, so one client could fill the answer another then read.
-fn shared_cache_key(state: &AppState, caller: &Caller, headers: &HeaderMap, request: &Request) -> Option<String> {
+fn shared_cache_key(
+    state: &AppState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    request: &Request,
+) -> Option<String> {
     if !state.cache_reads() || caller.viewer.is_some() || headers.contains_key(header::AUTHORIZATION) {
         return None;
     }

@@ -8,6 +8,16 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use tokio::sync::OnceCell;
 use uuid::Uuid;
 
+/// Every table the migrations create.
+pub const TABLES: &[&str] = &[
+    "users",
+    "posts",
+    "comments",
+    "post_likes",
+    "refresh_tokens",
+    "trusted_documents",
+];
+
 /// The server the tests use; each test gets its own database on it.
 pub fn server_url() -> String {
     std::env::var("TEST_DATABASE_URL")
