@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod http;
+pub mod memory_cache;
 pub mod ratelimit;
 pub mod response_cache;
 pub mod rest;

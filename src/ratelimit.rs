@@ -2,16 +2,22 @@
 //! when REDIS_URL is set (so every instance shares the counters), in process otherwise, and in
 //! process as a fallback while Redis fails.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use moka::Expiry;
+use moka::ops::compute::Op;
+use moka::sync::Cache;
+
 use crate::error::whole_seconds;
+use crate::memory_cache;
 
 /// How long a limit check may wait for Redis before the in-process limiter decides.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
+/// Most bytes of keys the in-process limiter holds (about 100 000 keys). A key leaves as soon
+/// as its quota is whole again, so only keys charged within their window take room.
+const LOCAL_BUDGET_BYTES: usize = 32 * 1024 * 1024;
 
 /// `limit` units per `window`; a full quota may be spent at once.
 #[derive(Debug, Clone, Copy)]
@@ -92,7 +98,8 @@ return {1, '0', string.format('%.0f', new_tat - now)}
 pub struct RateLimiter {
     redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
     prefix: String,
-    local: Mutex<HashMap<String, u64>>,
+    /// Without Redis (or while it fails): the TAT of each key, in microseconds since `epoch`.
+    local: Cache<String, u64>,
     epoch: Instant,
     /// Checks decided in process because Redis failed.
     fallbacks: AtomicU64,
@@ -100,11 +107,14 @@ pub struct RateLimiter {
 
 impl RateLimiter {
     pub fn new(redis: Option<redis::aio::ConnectionManager>, prefix: &str) -> Self {
+        let epoch = Instant::now();
         Self {
             redis: redis.map(|r| (r, redis::Script::new(GCRA_SCRIPT))),
             prefix: prefix.to_owned(),
-            local: Mutex::new(HashMap::new()),
-            epoch: Instant::now(),
+            local: memory_cache::by_bytes(LOCAL_BUDGET_BYTES, |key: &String, _| key.len())
+                .expire_after(UntilWhole { epoch })
+                .build(),
+            epoch,
             fallbacks: AtomicU64::new(0),
         }
     }
@@ -149,20 +159,52 @@ impl RateLimiter {
         self.charge_local(key, quota, cost)
     }
 
+    /// The script's GCRA, in process: the read and the write of a key are one step (moka runs
+    /// one computation per key at a time).
     fn charge_local(&self, key: &str, quota: Quota, cost: u32) -> Decision {
         let now = self.epoch.elapsed().as_micros() as u64;
-        let mut map = self.local.lock().unwrap_or_else(|e| e.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, tat| *tat > now);
-        }
-        let tat = map.get(key).copied().unwrap_or(now).max(now);
-        let new_tat = tat + u64::from(cost) * quota.interval_micros();
-        if new_tat.saturating_sub(quota.window_micros()) > now {
-            let retry_after = new_tat - quota.window_micros() - now;
-            return decision(quota, false, retry_after, tat - now);
-        }
-        map.insert(key.to_owned(), new_tat);
-        decision(quota, true, 0, new_tat - now)
+        let mut outcome = None;
+        self.local.entry_by_ref(key).and_compute_with(|entry| {
+            let tat = entry.map_or(now, |entry| entry.into_value()).max(now);
+            let new_tat = tat + u64::from(cost) * quota.interval_micros();
+            if new_tat.saturating_sub(quota.window_micros()) > now {
+                let retry_after = new_tat - quota.window_micros() - now;
+                outcome = Some(decision(quota, false, retry_after, tat - now));
+                Op::Nop
+            } else {
+                outcome = Some(decision(quota, true, 0, new_tat - now));
+                Op::Put(new_tat)
+            }
+        });
+        outcome.expect("moka runs the computation once")
+    }
+}
+
+/// An in-process key expires when its quota is whole again (its TAT has passed): from then on
+/// it means the same as no key.
+struct UntilWhole {
+    epoch: Instant,
+}
+
+impl UntilWhole {
+    fn until(&self, tat: u64, from: Instant) -> Option<Duration> {
+        Some((self.epoch + Duration::from_micros(tat)).saturating_duration_since(from))
+    }
+}
+
+impl Expiry<String, u64> for UntilWhole {
+    fn expire_after_create(&self, _key: &String, tat: &u64, created_at: Instant) -> Option<Duration> {
+        self.until(*tat, created_at)
+    }
+
+    fn expire_after_update(
+        &self,
+        _key: &String,
+        tat: &u64,
+        updated_at: Instant,
+        _left: Option<Duration>,
+    ) -> Option<Duration> {
+        self.until(*tat, updated_at)
     }
 }
 
@@ -236,5 +278,49 @@ mod tests {
         let big = limiter.charge("cost", quota, 4).await;
         assert!(!big.allowed, "a cost above the quota never passes");
         assert!(limiter.charge("cost", quota, 3).await.allowed);
+    }
+
+    #[test]
+    fn concurrent_local_charges_never_pass_more_than_the_quota() {
+        let limiter = std::sync::Arc::new(RateLimiter::new(None, "t:"));
+        let quota = Quota {
+            limit: 50,
+            window: Duration::from_secs(600),
+        };
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let limiter = limiter.clone();
+                std::thread::spawn(move || {
+                    (0..100)
+                        .filter(|_| limiter.charge_local("shared", quota, 1).allowed)
+                        .count()
+                })
+            })
+            .collect();
+        let allowed: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(allowed, 50);
+    }
+
+    #[test]
+    fn a_local_key_leaves_once_its_quota_is_whole() {
+        let limiter = RateLimiter::new(None, "t:");
+        let quota = Quota {
+            limit: 10,
+            window: Duration::from_millis(100),
+        };
+        assert!(limiter.charge_local("brief", quota, 10).allowed);
+        assert!(!limiter.charge_local("brief", quota, 1).allowed);
+        limiter.local.run_pending_tasks();
+        assert_eq!(limiter.local.entry_count(), 1);
+        std::thread::sleep(Duration::from_millis(150));
+        assert_eq!(limiter.local.get("brief"), None, "expired with its TAT");
+        // Moka frees expired entries on its timer wheel's next tick (about a second).
+        let freed = (0..50).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            limiter.local.run_pending_tasks();
+            limiter.local.entry_count() == 0
+        });
+        assert!(freed, "an expired key still takes room");
+        assert!(limiter.charge_local("brief", quota, 10).allowed);
     }
 }

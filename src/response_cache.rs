@@ -4,18 +4,19 @@
 //! stores its answer under the generation it saw before querying, so a write racing with it
 //! cannot leave a stale entry under the new generation.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Bytes;
+use moka::sync::Cache;
 use sha2::{Digest, Sha256};
+
+use crate::memory_cache;
 
 /// How long a cache operation may wait for Redis before the request goes on uncached.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
-/// Most entries kept in process.
-const LOCAL_CAPACITY: usize = 10_000;
+/// Most bytes of answers kept in process (keys and bodies).
+const LOCAL_BUDGET_BYTES: usize = 64 * 1024 * 1024;
 
 /// One GET of the generation and of the entry under it, in a single round trip.
 const LOOKUP_SCRIPT: &str = r"
@@ -89,7 +90,8 @@ pub struct ResponseCache {
     redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
     prefix: String,
     ttl: Duration,
-    local: Mutex<HashMap<String, (Instant, CachedResponse)>>,
+    /// Without Redis: answers by `generation:key`, each for `ttl`.
+    local: Cache<String, CachedResponse>,
     local_generation: AtomicU64,
     /// A bump that could not reach Redis; retried before the next lookup.
     pending_bump: AtomicBool,
@@ -103,7 +105,11 @@ impl ResponseCache {
             redis: redis.map(|r| (r, redis::Script::new(LOOKUP_SCRIPT))),
             prefix: prefix.to_owned(),
             ttl,
-            local: Mutex::new(HashMap::new()),
+            local: memory_cache::by_bytes(LOCAL_BUDGET_BYTES, |key: &String, response: &CachedResponse| {
+                key.len() + response.content_type.len() + response.body.len()
+            })
+            .time_to_live(ttl)
+            .build(),
             local_generation: AtomicU64::new(0),
             pending_bump: AtomicBool::new(false),
             hits: AtomicU64::new(0),
@@ -167,11 +173,7 @@ impl ResponseCache {
 
     fn lookup_local(&self, key: &str) -> (Option<CachedResponse>, Option<Generation>) {
         let generation = self.local_generation.load(Ordering::Acquire);
-        let local = self.local.lock().unwrap_or_else(|e| e.into_inner());
-        let found = local
-            .get(&format!("{generation}:{key}"))
-            .filter(|(expires, _)| *expires > Instant::now())
-            .map(|(_, response)| response.clone());
+        let found = self.local.get(&format!("{generation}:{key}"));
         (found, Some(Generation(generation)))
     }
 
@@ -191,21 +193,9 @@ impl ResponseCache {
                     tracing::debug!(%error, "cache store failed");
                 }
             }
-            None => {
-                let mut local = self.local.lock().unwrap_or_else(|e| e.into_inner());
-                if local.len() >= LOCAL_CAPACITY {
-                    let now = Instant::now();
-                    let current = self.local_generation.load(Ordering::Acquire);
-                    local.retain(|k, (expires, _)| *expires > now && k.starts_with(&format!("{current}:")));
-                    if local.len() >= LOCAL_CAPACITY {
-                        local.clear();
-                    }
-                }
-                local.insert(
-                    format!("{}:{key}", generation.0),
-                    (Instant::now() + self.ttl, response.clone()),
-                );
-            }
+            None => self
+                .local
+                .insert(format!("{}:{key}", generation.0), response.clone()),
         }
     }
 
@@ -220,6 +210,8 @@ impl ResponseCache {
             }
             None => {
                 self.local_generation.fetch_add(1, Ordering::AcqRel);
+                // Entries of earlier generations are never read again: free their room now.
+                self.local.invalidate_all();
             }
         }
     }

@@ -1,32 +1,34 @@
 //! Parsed documents by query text. Clients send the same few documents over and over, and
 //! parsing one (a pest grammar) cost 15 % of the CPU of a small query; a clone of the parsed
-//! document costs a fraction of that. Bounded in entries and in document size, so clients that
-//! send ever-new documents only churn it; documents that do not parse, fail the limits or
-//! validation are never kept.
+//! document costs a fraction of that. Bounded by the bytes of query text kept
+//! ([`crate::memory_cache`]), so clients that send ever-new documents only churn it without
+//! pushing out the hot ones; documents that do not parse, fail the limits or validation are
+//! never kept.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use async_graphql::Request;
 use async_graphql::parser::types::ExecutableDocument;
+use moka::sync::Cache;
 
-/// Most distinct documents kept.
-const MAX_DOCUMENTS: usize = 512;
-/// Most query text kept, all documents together: a parsed tree is many times larger than its
-/// text (a field per few bytes), so the budget is on the text.
-const MAX_TOTAL_QUERY_BYTES: usize = 128 * 1024;
+use crate::memory_cache;
+
+/// Most bytes kept, text and entry charges together: at most 1024 documents. A parsed tree is
+/// many times larger than its text (a field per few bytes), so the budget is on the text.
+const MAX_BYTES: usize = 256 * 1024;
 /// Larger documents are parsed on every request.
 const MAX_QUERY_BYTES: usize = 8 * 1024;
 
-#[derive(Default)]
 pub struct ParsedDocuments {
-    inner: Mutex<Kept>,
+    by_query: Cache<String, Arc<ExecutableDocument>>,
 }
 
-#[derive(Default)]
-struct Kept {
-    by_query: HashMap<String, Arc<ExecutableDocument>>,
-    query_bytes: usize,
+impl Default for ParsedDocuments {
+    fn default() -> Self {
+        Self {
+            by_query: memory_cache::by_bytes(MAX_BYTES, |query: &String, _| query.len()).build(),
+        }
+    }
 }
 
 /// A document parsed for one request, to keep once it has passed validation and run.
@@ -44,8 +46,7 @@ impl ParsedDocuments {
         if request.query.len() > MAX_QUERY_BYTES {
             return None;
         }
-        let kept = self.lock().by_query.get(&request.query).cloned();
-        if let Some(document) = kept {
+        if let Some(document) = self.by_query.get(&request.query) {
             request.set_parsed_query((*document).clone());
             return None;
         }
@@ -56,39 +57,16 @@ impl ParsedDocuments {
         })
     }
 
-    /// Keeps a document that ran, making room within the budgets.
+    /// Keeps a document that ran; the cache makes room within its weight.
     pub fn remember(&self, new: NewDocument) {
-        let mut kept = self.lock();
-        if kept.by_query.contains_key(&new.query) {
-            return;
-        }
-        while kept.by_query.len() >= MAX_DOCUMENTS
-            || kept.query_bytes + new.query.len() > MAX_TOTAL_QUERY_BYTES
-        {
-            // Any entry will do: a bounded cache of hot documents refills within requests.
-            let Some(evicted) = kept.by_query.keys().next().cloned() else {
-                break;
-            };
-            kept.by_query.remove(&evicted);
-            kept.query_bytes -= evicted.len();
-        }
-        kept.query_bytes += new.query.len();
-        kept.by_query.insert(new.query, new.document);
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Kept> {
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.lock().by_query.len()
+        self.by_query.insert(new.query, new.document);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::memory_cache::ENTRY_BYTES;
 
     fn run(cache: &ParsedDocuments, query: &str) -> Request {
         let mut request = Request::new(query);
@@ -98,16 +76,23 @@ mod tests {
         request
     }
 
+    /// Entries and weight once the cache has done its pending work.
+    fn size(cache: &ParsedDocuments) -> (u64, u64) {
+        cache.by_query.run_pending_tasks();
+        (cache.by_query.entry_count(), cache.by_query.weighted_size())
+    }
+
     #[test]
     fn documents_are_parsed_once_and_bounded() {
         let cache = ParsedDocuments::default();
-        let mut first = run(&cache, "{ posts { nodes { id } } }");
-        let mut again = Request::new("{ posts { nodes { id } } }");
+        let hot = "{ posts { nodes { id } } }";
+        let mut first = run(&cache, hot);
+        let mut again = Request::new(hot);
         assert!(
             cache.attach(&mut again).is_none(),
             "the second request reuses the first parse"
         );
-        assert_eq!(cache.len(), 1);
+        assert_eq!(size(&cache).0, 1);
         assert_eq!(
             format!("{:?}", again.parsed_query().unwrap()),
             format!("{:?}", first.parsed_query().unwrap())
@@ -115,7 +100,7 @@ mod tests {
 
         let mut unremembered = Request::new("{ me { id } }");
         assert!(cache.attach(&mut unremembered).is_some());
-        assert_eq!(cache.len(), 1, "kept only when remembered (after it ran)");
+        assert_eq!(size(&cache).0, 1, "kept only when remembered (after it ran)");
 
         let mut broken = Request::new("{ posts { ");
         assert!(
@@ -124,10 +109,23 @@ mod tests {
         );
         assert!(broken.parsed_query().is_err());
 
-        for n in 0..MAX_DOCUMENTS + 10 {
+        // A flood of one-off documents, with the hot one still in use among them.
+        let most = (MAX_BYTES / ENTRY_BYTES) as u64;
+        let mut hot_misses = 0;
+        for n in 0..4 * most {
             run(&cache, &format!("{{ post(id: \"{n}\") {{ id }} }}"));
+            if n % 10 == 0 {
+                let mut request = Request::new(hot);
+                if let Some(new) = cache.attach(&mut request) {
+                    hot_misses += 1;
+                    cache.remember(new);
+                }
+            }
         }
-        assert_eq!(cache.len(), MAX_DOCUMENTS);
+        let (entries, weight) = size(&cache);
+        assert!(entries <= most, "{entries} documents kept");
+        assert!(weight <= MAX_BYTES as u64, "{weight} kept");
+        assert_eq!(hot_misses, 0, "the flood pushed out the hot document");
 
         let large = format!("{{ posts {{ nodes {{ id }} }} }}{}", " ".repeat(MAX_QUERY_BYTES));
         let mut large = Request::new(large);
@@ -142,12 +140,8 @@ mod tests {
         for n in 0..40 {
             run(&cache, &format!("{{ post(id: \"{n}\") {{ id }} }}{padding}"));
         }
-        let kept = cache.lock();
-        assert!(kept.query_bytes <= MAX_TOTAL_QUERY_BYTES);
-        assert_eq!(
-            kept.query_bytes,
-            kept.by_query.keys().map(String::len).sum::<usize>()
-        );
-        assert!(kept.by_query.len() < 40);
+        let (entries, weight) = size(&cache);
+        assert!(weight <= MAX_BYTES as u64, "{weight} kept");
+        assert!(entries < 40);
     }
 }

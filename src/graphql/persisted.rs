@@ -2,25 +2,23 @@
 //! `extensions.persistedQuery`, documents remembered in Redis or in process), and the optional
 //! trusted-documents mode, where only documents registered ahead of time may run.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use async_graphql::Request;
+use moka::sync::Cache;
 
 use crate::digest::sha256_hex;
 use crate::domain::documents;
 use crate::error::DocumentRefusal;
+use crate::memory_cache;
 use crate::state::AppState;
 
 /// How long an automatically persisted document is remembered.
 const APQ_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
-/// Most documents remembered in process.
-const LOCAL_CAPACITY: usize = 5_000;
 /// Largest document remembered by hash: a larger one runs, but is not stored (clients send it
 /// again with its hash; nothing a client can send grows the store by more than this).
 pub const APQ_MAX_DOCUMENT_BYTES: usize = 32 * 1024;
-/// Bytes of documents this process remembers at most (then it starts over).
+/// Bytes of documents this process remembers at most, of each kind.
 const LOCAL_BUDGET_BYTES: usize = 8 * 1024 * 1024;
 /// Bytes of documents stored in Redis per deployment within one `APQ_TTL` (then new ones are
 /// not stored until the window ends).
@@ -30,15 +28,16 @@ const REDIS_BUDGET_BYTES: u64 = 64 * 1024 * 1024;
 pub struct DocumentStore {
     redis: Option<redis::aio::ConnectionManager>,
     prefix: String,
-    local: Mutex<Remembered>,
-    trusted: Mutex<Remembered>,
+    /// Automatically persisted documents by hash, in front of Redis.
+    local: Cache<String, String>,
+    /// Trusted documents by hash, in front of Postgres (they are never removed there).
+    trusted: Cache<String, String>,
 }
 
-/// Documents by hash, with the bytes they hold.
-#[derive(Default)]
-struct Remembered {
-    documents: HashMap<String, String>,
-    bytes: usize,
+fn by_hash() -> moka::sync::CacheBuilder<String, String, Cache<String, String>> {
+    memory_cache::by_bytes(LOCAL_BUDGET_BYTES, |hash: &String, document: &String| {
+        hash.len() + document.len()
+    })
 }
 
 /// A document sent with its hash, to remember once it has passed the limits and validation and
@@ -60,34 +59,14 @@ impl DocumentStore {
         Self {
             redis,
             prefix: prefix.to_owned(),
-            local: Mutex::new(Remembered::default()),
-            trusted: Mutex::new(Remembered::default()),
-        }
-    }
-
-    fn remember_locally(map: &Mutex<Remembered>, hash: &str, document: &str) {
-        let mut map = map.lock().unwrap_or_else(|e| e.into_inner());
-        if map.documents.len() >= LOCAL_CAPACITY || map.bytes + document.len() > LOCAL_BUDGET_BYTES {
-            *map = Remembered::default();
-        }
-        if map
-            .documents
-            .insert(hash.to_owned(), document.to_owned())
-            .is_none()
-        {
-            map.bytes += document.len();
+            local: by_hash().time_to_live(APQ_TTL).build(),
+            trusted: by_hash().build(),
         }
     }
 
     async fn load_apq(&self, hash: &str) -> Option<String> {
-        if let Some(found) = self
-            .local
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .documents
-            .get(hash)
-        {
-            return Some(found.clone());
+        if let Some(found) = self.local.get(hash) {
+            return Some(found);
         }
         let redis = self.redis.as_ref()?;
         let mut conn = redis.clone();
@@ -98,14 +77,14 @@ impl DocumentStore {
             .await
             .ok()?
             .ok()??;
-        Self::remember_locally(&self.local, hash, &found);
+        self.local.insert(hash.to_owned(), found.clone());
         Some(found)
     }
 
     /// Remembers a document that has run (see [`Pending`]), within the budgets.
     pub async fn save(&self, pending: Pending) {
         let Pending { hash, document } = pending;
-        Self::remember_locally(&self.local, &hash, &document);
+        self.local.insert(hash.clone(), document.clone());
         let Some(redis) = &self.redis else {
             return;
         };
@@ -148,18 +127,12 @@ impl DocumentStore {
     }
 
     async fn load_trusted(&self, state: &AppState, hash: &str) -> Option<String> {
-        if let Some(found) = self
-            .trusted
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .documents
-            .get(hash)
-        {
-            return Some(found.clone());
+        if let Some(found) = self.trusted.get(hash) {
+            return Some(found);
         }
         let mut conn = state.db().await.ok()?;
         let found = documents::find(&mut conn, hash).await.ok()??;
-        Self::remember_locally(&self.trusted, hash, &found);
+        self.trusted.insert(hash.to_owned(), found.clone());
         Some(found)
     }
 }
