@@ -59,7 +59,8 @@ pub struct Config {
     #[arg(long, env = "JWT_EXPIRE", default_value = "1h", value_parser = parse_duration)]
     pub jwt_expire: Duration,
 
-    /// Comma-separated list of origins allowed by CORS.
+    /// Comma-separated list of origins allowed by CORS (in development any localhost,
+    /// 127.0.0.1 or [::1] origin as well).
     #[arg(long, env = "ALLOWED_ORIGINS", default_value = "http://localhost:3000", value_parser = parse_origins)]
     pub allowed_origins: Origins,
 

@@ -12,7 +12,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
+use crate::config::{AppEnv, Config};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -22,15 +22,27 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
                    img-src 'self' data:; font-src 'self' data:; connect-src 'self'; \
                    frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
 
+/// The headers Apollo Client and urql add to their requests.
+const CLIENT_HEADERS: [HeaderName; 3] = [
+    HeaderName::from_static("apollographql-client-name"),
+    HeaderName::from_static("apollographql-client-version"),
+    HeaderName::from_static("apollo-require-preflight"),
+];
+
 fn cors(config: &Config) -> CorsLayer {
-    let origins: Vec<HeaderValue> = config
+    let listed: Vec<HeaderValue> = config
         .allowed_origins
         .0
         .iter()
         .filter_map(|o| HeaderValue::from_str(o).ok())
         .collect();
+    // A front end under development runs on whatever port its tool picked (Vite 5173, Next
+    // 3000, ...): in development every local origin may call, in production only the list.
+    let any_local = config.app_env == AppEnv::Development;
     CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::predicate(move |origin, _| {
+            listed.contains(origin) || (any_local && is_local_origin(origin))
+        }))
         .allow_credentials(true)
         .allow_methods([
             Method::GET,
@@ -44,9 +56,29 @@ fn cors(config: &Config) -> CorsLayer {
             header::CONTENT_TYPE,
             header::ACCEPT,
             REQUEST_ID,
+            CLIENT_HEADERS[0].clone(),
+            CLIENT_HEADERS[1].clone(),
+            CLIENT_HEADERS[2].clone(),
         ])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))
+}
+
+/// An http(s) origin on `localhost`, `127.0.0.1` or `[::1]`, any port, written as a browser
+/// writes an origin (nothing before or after it).
+fn is_local_origin(origin: &HeaderValue) -> bool {
+    let Some(url) = origin.to_str().ok().and_then(|text| url::Url::parse(text).ok()) else {
+        return false;
+    };
+    let local = match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
+        Some(url::Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
+        None => false,
+    };
+    local
+        && matches!(url.scheme(), "http" | "https")
+        && url.origin().ascii_serialization().as_bytes() == origin.as_bytes()
 }
 
 /// The headers helmet set on every legacy response.

@@ -161,3 +161,101 @@ async fn prometheus_metrics_describe_traffic_pool_cache_and_errors() {
         );
     }
 }
+
+/// The `Access-Control-Allow-Origin` a GET from `origin` gets, if any.
+async fn allowed_origin(app: &TestApp, origin: &str) -> Option<String> {
+    let answer = app
+        .call_with(Method::GET, "/api/posts", None, None, &[("origin", origin)])
+        .await;
+    answer
+        .headers
+        .get("access-control-allow-origin")
+        .map(|value| value.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn development_allows_any_local_origin_and_production_only_the_list() {
+    let development = TestApp::with_flags(&["--app-env", "development"]).await;
+    for origin in [
+        "http://localhost:5173",
+        "http://127.0.0.1:8080",
+        "https://localhost",
+        "http://[::1]:4000",
+        "http://localhost:3000",
+    ] {
+        assert_eq!(
+            allowed_origin(&development, origin).await.as_deref(),
+            Some(origin),
+            "{origin} in development"
+        );
+    }
+    for origin in [
+        "http://localhost.evil.example",
+        "http://127.0.0.2:5173",
+        "http://evil.example:5173",
+        "file://localhost",
+        "null",
+    ] {
+        assert_eq!(
+            allowed_origin(&development, origin).await,
+            None,
+            "{origin} in development"
+        );
+    }
+
+    let production = TestApp::with_flags(&[
+        "--app-env",
+        "production",
+        "--jwt-secret",
+        "a-production-secret-of-at-least-32-characters",
+        "--allowed-origins",
+        "https://app.example.com",
+    ])
+    .await;
+    assert_eq!(
+        allowed_origin(&production, "https://app.example.com")
+            .await
+            .as_deref(),
+        Some("https://app.example.com")
+    );
+    for origin in ["http://localhost:5173", "http://localhost:3000"] {
+        assert_eq!(
+            allowed_origin(&production, origin).await,
+            None,
+            "{origin} in production"
+        );
+    }
+}
+
+#[tokio::test]
+async fn preflights_allow_the_headers_apollo_and_urql_send() {
+    let app = TestApp::new().await;
+    let preflight = app
+        .call_with(
+            Method::OPTIONS,
+            "/graphql",
+            None,
+            None,
+            &[
+                ("origin", "http://localhost:3000"),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "content-type,apollographql-client-name,apollographql-client-version,apollo-require-preflight",
+                ),
+            ],
+        )
+        .await;
+    assert!(preflight.status.is_success());
+    let allowed = preflight.headers["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in [
+        "apollographql-client-name",
+        "apollographql-client-version",
+        "apollo-require-preflight",
+    ] {
+        assert!(allowed.contains(header), "{header} not in {allowed}");
+    }
+}
