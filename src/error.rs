@@ -220,6 +220,25 @@ impl FieldErrors {
         }
     }
 
+    /// The GraphQL message of a validation error: the first problem, so a client that shows
+    /// only `message` shows what to fix (the legacy REST body keeps "Validation failed").
+    fn summary(&self) -> String {
+        let Some(first) = self.0.first() else {
+            return "Validation failed".to_owned();
+        };
+        match self.0.len() - 1 {
+            0 => format!("Validation failed: {}", first.message),
+            1 => format!(
+                "Validation failed: {} (1 more problem in extensions.fields)",
+                first.message
+            ),
+            more => format!(
+                "Validation failed: {} ({more} more problems in extensions.fields)",
+                first.message
+            ),
+        }
+    }
+
     /// A single-field validation error.
     pub fn single(field: &str, value: impl Into<Value>, message: &str) -> AppError {
         let mut errors = Self::new();
@@ -445,7 +464,7 @@ impl AppError {
             AppError::NotFound(_) => "NOT_FOUND",
             AppError::Forbidden(_) => "FORBIDDEN",
             AppError::Unauthenticated(_) => "UNAUTHENTICATED",
-            AppError::Validation(_) => "BAD_USER_INPUT",
+            AppError::Validation(_) => BAD_USER_INPUT,
             AppError::Conflict => "CONFLICT",
             AppError::RateLimited { .. }
             | AppError::TooManySubscriptions
@@ -571,7 +590,10 @@ impl AppError {
     /// The error as a GraphQL error with `extensions.code` (and `fields` for validation).
     pub fn to_graphql(&self) -> async_graphql::Error {
         self.log();
-        let mut error = async_graphql::Error::new(self.message());
+        let mut error = async_graphql::Error::new(match self {
+            AppError::Validation(errors) => Cow::Owned(errors.summary()),
+            _ => self.message(),
+        });
         let code = self.code();
         let limit = match self {
             AppError::LimitExceeded { limit, value, max } => Some((limit.name(), *value, *max)),
@@ -721,6 +743,117 @@ mod tests {
             assert_eq!(error.status().as_u16(), status);
             assert_eq!(error.legacy_body().message, message);
         }
+    }
+
+    /// One error of each variant (the match below stops compiling when a variant is added).
+    fn one_of_each() -> Vec<AppError> {
+        let second = Duration::from_secs(1);
+        let all = vec![
+            AppError::NotFound(Resource::Post),
+            AppError::Forbidden(Denial::UpdatePost),
+            AppError::Unauthenticated(AuthFailure::MissingToken),
+            FieldErrors::single("title", "x", "Title is required"),
+            AppError::Conflict,
+            AppError::RateLimited { retry_after: second },
+            AppError::Unavailable,
+            AppError::Busy,
+            AppError::ResponseTooLarge,
+            AppError::TooManySubscriptions,
+            AppError::CostRateLimited {
+                retry_after: second,
+                points: 2,
+                budget: 1,
+            },
+            AppError::LimitExceeded {
+                limit: Limit::Depth,
+                value: 20,
+                max: 10,
+            },
+            AppError::Body(BodyRejection::NotJson),
+            AppError::Request(RequestRejection::NoDocument),
+            AppError::Document(DocumentRefusal::NotFound),
+            AppError::Document(DocumentRefusal::HashMismatch),
+            AppError::Document(DocumentRefusal::NotTrusted),
+            AppError::Document(DocumentRefusal::Unsupported),
+            AppError::internal(anyhow::anyhow!("a bug")),
+        ];
+        for error in &all {
+            match error {
+                AppError::NotFound(_)
+                | AppError::Forbidden(_)
+                | AppError::Unauthenticated(_)
+                | AppError::Validation(_)
+                | AppError::Conflict
+                | AppError::RateLimited { .. }
+                | AppError::Unavailable
+                | AppError::Busy
+                | AppError::ResponseTooLarge
+                | AppError::TooManySubscriptions
+                | AppError::CostRateLimited { .. }
+                | AppError::LimitExceeded { .. }
+                | AppError::Body(_)
+                | AppError::Request(_)
+                | AppError::Document(
+                    DocumentRefusal::NotFound
+                    | DocumentRefusal::HashMismatch
+                    | DocumentRefusal::NotTrusted
+                    | DocumentRefusal::Unsupported,
+                )
+                | AppError::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn the_readme_lists_every_code_a_client_can_receive() {
+        let readme = include_str!("../README.md");
+        // The rows of the table headed `| code | when |`.
+        let listed: Vec<&str> = readme
+            .lines()
+            .map(str::trim)
+            .skip_while(|line| *line != "| code | when |")
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .filter_map(|line| line.strip_prefix("| `")?.split('`').next())
+            .collect();
+        assert!(!listed.is_empty(), "the README has no table of codes");
+        let codes = one_of_each()
+            .iter()
+            .map(AppError::code)
+            .chain([VALIDATION_FAILED, BAD_USER_INPUT])
+            .collect::<std::collections::BTreeSet<_>>();
+        for code in &codes {
+            assert!(listed.contains(code), "the README's table of codes lacks {code}");
+        }
+        for code in &listed {
+            assert!(
+                codes.contains(code),
+                "the README lists {code}, which no error carries"
+            );
+        }
+    }
+
+    #[test]
+    fn a_graphql_validation_message_names_the_first_problem() {
+        let mut errors = FieldErrors::new();
+        errors.add("title", "x", "Title must be between 5 and 200 characters");
+        let one = AppError::Validation(errors.clone());
+        assert_eq!(
+            one.to_graphql().message,
+            "Validation failed: Title must be between 5 and 200 characters"
+        );
+        assert_eq!(
+            one.legacy_body().message,
+            "Validation failed",
+            "REST keeps the legacy body"
+        );
+        errors.add("content", "", "Content is required");
+        errors.add("category", "", "Category is required");
+        assert_eq!(
+            AppError::Validation(errors).to_graphql().message,
+            "Validation failed: Title must be between 5 and 200 characters (2 more problems in extensions.fields)"
+        );
     }
 
     #[test]

@@ -527,7 +527,7 @@ async fn graphql_error_bodies() {
                   "line": 1
                 }
               ],
-              "message": "Validation failed",
+              "message": "Validation failed: first must be between 0 and 100",
               "path": [
                 "posts"
               ]
@@ -833,7 +833,7 @@ async fn graphql_error_bodies() {
                   "line": 1
                 }
               ],
-              "message": "Validation failed",
+              "message": "Validation failed: Title must be between 5 and 200 characters (1 more problem in extensions.fields)",
               "path": [
                 "createPost"
               ]
