@@ -151,6 +151,17 @@ pub async fn find_with_post(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult
         .optional()?)
 }
 
+/// Comments by id with their posts, in one statement, in any order, whoever asks (batch
+/// loaders; the caller applies [`visible`]).
+pub async fn by_ids_with_post(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<Vec<(Comment, Post)>> {
+    Ok(comments::table
+        .inner_join(posts::table)
+        .filter(comments::id.eq_any(ids))
+        .select((Comment::as_select(), Post::as_select()))
+        .load(conn)
+        .await?)
+}
+
 /// The comment, when `viewer` may see it: a comment is visible exactly when its post is (a post
 /// unpublished after the comment was written takes its comments with it).
 pub fn visible((comment, post): (Comment, Post), viewer: Option<&Viewer>) -> Option<Comment> {

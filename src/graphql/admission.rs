@@ -17,13 +17,24 @@ use crate::ratelimit::{Decision, Quota};
 use crate::response_cache::mutation_keeps_cache;
 use crate::state::AppState;
 
+/// How a sized field holds its items.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// A connection: its `nodes` or `edges` are the items, also inside its fragments.
+    Connection,
+    /// A plain list: the field's own selection is one item.
+    List,
+}
+
 /// Fields whose items are multiplied by a size argument, with the argument and its default
-/// (the schema's, the same constants the resolvers declare).
-const SIZED_FIELDS: &[(&str, &str, u64)] = &[
-    ("posts", "first", DEFAULT_PAGE_SIZE as u64),
-    ("comments", "first", DEFAULT_PAGE_SIZE as u64),
-    ("users", "first", DEFAULT_PAGE_SIZE as u64),
-    ("popularPosts", "limit", DEFAULT_POPULAR_SIZE as u64),
+/// (the schema's, the same constants the resolvers declare). A list argument counts its
+/// entries (`nodes(ids:)`).
+const SIZED_FIELDS: &[(&str, &str, u64, Shape)] = &[
+    ("posts", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
+    ("comments", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
+    ("users", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
+    ("popularPosts", "limit", DEFAULT_POPULAR_SIZE as u64, Shape::List),
+    ("nodes", "ids", 1, Shape::List),
 ];
 
 /// What introspecting the whole schema costs (about the objects the standard introspection
@@ -133,6 +144,8 @@ struct Walker<'a> {
     fragments: &'a HashMap<Name, async_graphql::Positioned<FragmentDefinition>>,
     variables: &'a Variables,
     memo: HashMap<Name, Analysis>,
+    /// Fragments spread directly inside a connection, by name and page size.
+    connection_memo: HashMap<(Name, u64), Analysis>,
     in_progress: Vec<Name>,
 }
 
@@ -157,6 +170,7 @@ impl Walker<'_> {
             .and_then(|v| match v {
                 // Past 32 bits the value is no Int: variable coercion refuses the request.
                 Value::Number(n) => n.as_u64().filter(|&n| n <= i32::MAX as u64),
+                Value::List(items) => Some(items.len() as u64),
                 _ => None,
             });
         // A negative, non-numeric or out-of-range size is rejected later by validation; count
@@ -222,37 +236,19 @@ impl Walker<'_> {
                 ..Analysis::default()
             };
         }
-        let sized = SIZED_FIELDS.iter().find(|(field_name, _, _)| *field_name == name);
+        let sized = SIZED_FIELDS.iter().find(|(field_name, ..)| *field_name == name);
         let mut result = Analysis {
             aliases,
             fields: 1,
             ..Analysis::default()
         };
         match sized {
-            // A connection: its nodes/edges are the items, multiplied by the page size.
-            Some((_, argument, default)) if name != "popularPosts" => {
+            Some((_, argument, default, Shape::Connection)) => {
                 let size = self.size_argument(field, argument, *default);
-                for selection in &field.selection_set.node.items {
-                    let part = match &selection.node {
-                        Selection::Field(child)
-                            if CONNECTION_ITEMS.contains(&child.node.name.node.as_str()) =>
-                        {
-                            let items = self.items(&child.node);
-                            Analysis {
-                                cost: items.cost.saturating_mul(size),
-                                ..items
-                            }
-                        }
-                        Selection::Field(child) => self.field(&child.node),
-                        Selection::InlineFragment(f) => self.selection_set(&f.node.selection_set.node),
-                        Selection::FragmentSpread(s) => self.fragment(&s.node.fragment_name.node),
-                    };
-                    result.absorb(part);
-                }
+                result.absorb(self.connection_set(&field.selection_set.node, size));
                 result.depth += 1;
             }
-            // A plain list of objects.
-            Some((_, argument, default)) => {
+            Some((_, argument, default, Shape::List)) => {
                 let size = self.size_argument(field, argument, *default);
                 let inner = self.selection_set(&field.selection_set.node);
                 result.cost = inner.cost.saturating_add(1).saturating_mul(size);
@@ -270,6 +266,51 @@ impl Walker<'_> {
                 result.introspects = inner.introspects;
             }
         }
+        result
+    }
+
+    /// The selection of a connection of `size` items: its `nodes` or `edges` are multiplied by
+    /// the size wherever they are selected, directly or through the connection's fragments.
+    fn connection_set(&mut self, set: &SelectionSet, size: u64) -> Analysis {
+        let mut total = Analysis::default();
+        for selection in &set.items {
+            let part = match &selection.node {
+                Selection::Field(child) if CONNECTION_ITEMS.contains(&child.node.name.node.as_str()) => {
+                    let items = self.items(&child.node);
+                    Analysis {
+                        cost: items.cost.saturating_mul(size),
+                        ..items
+                    }
+                }
+                Selection::Field(child) => self.field(&child.node),
+                Selection::InlineFragment(fragment) => {
+                    self.connection_set(&fragment.node.selection_set.node, size)
+                }
+                Selection::FragmentSpread(spread) => {
+                    self.connection_fragment(&spread.node.fragment_name.node, size)
+                }
+            };
+            total.absorb(part);
+        }
+        total
+    }
+
+    /// A fragment spread directly inside a connection (see [`Self::fragment`]).
+    fn connection_fragment(&mut self, name: &Name, size: u64) -> Analysis {
+        let key = (name.clone(), size);
+        if let Some(known) = self.connection_memo.get(&key) {
+            return *known;
+        }
+        if self.in_progress.contains(name) {
+            return Analysis::default();
+        }
+        let Some(definition) = self.fragments.get(name) else {
+            return Analysis::default();
+        };
+        self.in_progress.push(name.clone());
+        let result = self.connection_set(&definition.node.selection_set.node, size);
+        self.in_progress.pop();
+        self.connection_memo.insert(key, result);
         result
     }
 
@@ -314,6 +355,7 @@ pub fn analyze(document: &ExecutableDocument, variables: &Variables) -> Analysis
             fragments: &document.fragments,
             variables: effective.as_ref(),
             memo: HashMap::new(),
+            connection_memo: HashMap::new(),
             in_progress: Vec::new(),
         };
         let set = &operation.node.selection_set.node;
@@ -433,6 +475,53 @@ mod tests {
         assert_eq!(popular.cost, 20);
         let defaults = cost_of("{ posts { edges { cursor node { id } } } }");
         assert_eq!(defaults.cost, 20);
+    }
+
+    #[test]
+    fn a_connections_items_cost_the_same_inside_a_fragment() {
+        let plain = cost_of("{ posts(first: 50) { nodes { id author { id } } } }");
+        assert_eq!(plain.cost, 100);
+        let edges = cost_of("{ posts(first: 50) { edges { node { id author { id } } } } }");
+        assert_eq!(edges.cost, 100);
+        for (hidden, same_as) in [
+            (
+                "{ posts(first: 50) { ...on PostConnection { nodes { id author { id } } } } }",
+                plain,
+            ),
+            (
+                "{ posts(first: 50) { ...C } } fragment C on PostConnection { nodes { id author { id } } }",
+                plain,
+            ),
+            (
+                "{ posts(first: 50) { ...C } } fragment C on PostConnection { ...D } \
+                 fragment D on PostConnection { edges { node { id author { id } } } }",
+                edges,
+            ),
+        ] {
+            let analysis = cost_of(hidden);
+            assert_eq!(analysis.cost, same_as.cost, "{hidden}");
+            assert_eq!(analysis.depth, same_as.depth, "{hidden}");
+        }
+        // A fragment spread both inside and outside a connection counts as each.
+        let both = cost_of(
+            "{ posts(first: 10) { ...C } users(first: 10) { nodes { posts(first: 5) { ...C } } } } \
+             fragment C on PostConnection { nodes { id } }",
+        );
+        assert_eq!(both.cost, 10 + 10 * (1 + 5));
+    }
+
+    #[test]
+    fn nodes_cost_their_number_of_ids() {
+        assert_eq!(cost_of(r#"{ nodes(ids: ["a", "b", "c"]) { id } }"#).cost, 3);
+        assert_eq!(
+            cost_of(r#"{ nodes(ids: ["a", "b"]) { ... on Post { author { id } } } }"#).cost,
+            4
+        );
+        assert_eq!(cost_of(r#"{ node(id: "a") { id } }"#).cost, 1);
+        let doc =
+            async_graphql::parser::parse_query("query($ids: [ID!]!) { nodes(ids: $ids) { id } }").unwrap();
+        let variables = Variables::from_json(serde_json::json!({ "ids": vec!["x"; 40] }));
+        assert_eq!(analyze(&doc, &variables).cost, 40);
     }
 
     #[test]

@@ -43,6 +43,7 @@ pub struct Loaders {
     pub users: DataLoader<UserLoader, HashMapCache>,
     pub user_bylines: DataLoader<UserBylineLoader, HashMapCache>,
     pub posts: DataLoader<PostLoader, HashMapCache>,
+    pub comments: DataLoader<CommentLoader, HashMapCache>,
     pub post_comments: DataLoader<PostCommentsLoader>,
     pub author_posts: DataLoader<AuthorPostsLoader>,
     pub author_post_counts: DataLoader<AuthorPostCountLoader>,
@@ -78,6 +79,7 @@ impl Loaders {
             users: caching_loader(&deferred, UserLoader(state.clone())),
             user_bylines: caching_loader(&deferred, UserBylineLoader(state.clone())),
             posts: caching_loader(queue, PostLoader(state.clone())),
+            comments: caching_loader(queue, CommentLoader(state.clone())),
             post_comments: loader(queue, PostCommentsLoader(state.clone())),
             author_posts: loader(queue, AuthorPostsLoader(state.clone())),
             author_post_counts: loader(queue, AuthorPostCountLoader(state.clone())),
@@ -129,6 +131,20 @@ impl Loader<Uuid> for PostLoader {
         let mut conn = self.0.db().await?;
         let rows = posts::by_ids(&mut conn, keys).await?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
+    }
+}
+
+pub struct CommentLoader(AppState);
+
+/// A comment with its post (whose visibility is the comment's).
+impl Loader<Uuid> for CommentLoader {
+    type Value = (Comment, Post);
+    type Error = LoadError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, (Comment, Post)>, LoadError> {
+        let mut conn = self.0.db().await?;
+        let rows = comments::by_ids_with_post(&mut conn, keys).await?;
+        Ok(rows.into_iter().map(|row| (row.0.id, row)).collect())
     }
 }
 

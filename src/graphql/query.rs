@@ -1,20 +1,71 @@
-//! Query roots: users and posts.
+//! Query roots: users, posts, and any object by id.
 
 use async_graphql::{Context, ID, MergedObject, Object};
+use uuid::Uuid;
 
 use super::context;
 use super::types::connection::TotalCount;
 use super::types::enums::{Category, PostSort, Role};
-use super::types::{InOrder, PostConnection, PostObject, UserConnection, UserObject};
+use super::types::{InOrder, Node, PostConnection, PostObject, UserConnection, UserObject, node};
 use crate::domain::page;
 use crate::domain::posts::{self, PostFilter};
 use crate::domain::users::{self, UserFilter};
 use crate::domain::validate::parse_id;
 use crate::error::FieldErrors;
 
+/// Most ids one `nodes` call takes: a list is at most a page.
+const MAX_NODE_IDS: usize = page::MAX_PAGE_SIZE as usize;
+
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(UserQuery, PostQuery);
+pub struct QueryRoot(UserQuery, PostQuery, NodeQuery);
+
+/// Relay's Global Object Identification.
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// A user, post or comment by its id; null when there is none the viewer may see (a draft
+    /// is its author's, and so are its comments).
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        let id = parse_id(&id, "id")?;
+        Ok(node::load(ctx, &[id]).await?.remove(&id))
+    }
+
+    /// The node of each id, in the order given (at most 100, costed by their number): null
+    /// where there is none the viewer may see, and a malformed id is null with an error whose
+    /// path points at its position.
+    async fn nodes(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+    ) -> async_graphql::Result<Vec<Option<Result<Node, async_graphql::Error>>>> {
+        // The Option outside: async-graphql would write `Result<Option<Node>>` as `Node!`.
+        if ids.len() > MAX_NODE_IDS {
+            return Err(FieldErrors::single(
+                "ids",
+                ids.len(),
+                &format!("Pass at most {MAX_NODE_IDS} ids (got {})", ids.len()),
+            )
+            .into());
+        }
+        let parsed: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .map(|(at, id)| parse_id(id, &format!("ids[{at}]")))
+            .collect();
+        let valid: Vec<Uuid> = parsed.iter().filter_map(|id| id.as_ref().ok().copied()).collect();
+        let found = node::load(ctx, &valid).await?;
+        Ok(parsed
+            .into_iter()
+            .map(|id| match id {
+                Ok(id) => found.get(&id).cloned().map(Ok),
+                Err(error) => Some(Err(error.into())),
+            })
+            .collect())
+    }
+}
 
 #[derive(Default)]
 pub struct UserQuery;

@@ -790,7 +790,7 @@ async fn graphql_error_bodies() {
                   "line": 1
                 }
               ],
-              "message": "Unknown field \"nope\" on type \"Query\"."
+              "message": "Unknown field \"nope\" on type \"Query\". Did you mean \"node\"?"
             }
           ]
         },

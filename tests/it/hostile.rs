@@ -33,6 +33,31 @@ async fn a_variable_default_cannot_dodge_the_cost_limit() {
     );
 }
 
+/// Found while costing `nodes(ids:)`: a connection's items selected through a fragment on the
+/// connection were counted once, not once per item: this document cost a few points instead of
+/// 100 * (2 + 100 * 2), and ran.
+#[tokio::test]
+async fn a_fragment_on_a_connection_cannot_dodge_the_cost_limit() {
+    let app = TestApp::new().await;
+    let document = "{ posts(first: 100) { ... on PostConnection { nodes { author { ...Posts } } } } } \
+                    fragment Posts on User { posts(first: 100) { ...Items } } \
+                    fragment Items on PostConnection { nodes { id author { id } } }";
+    let response = app.graphql(document, json!({}), None).await;
+    assert!(response.body.get("data").is_none(), "{}", response.text);
+    assert_eq!(error_code(&response), "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(
+        response.body["errors"][0]["extensions"]["limit"], "cost",
+        "{}",
+        response.text
+    );
+    assert_eq!(
+        response.body["errors"][0]["extensions"]["value"],
+        json!(100 * (2 + 100 * 2)),
+        "{}",
+        response.text
+    );
+}
+
 /// Item 4: fragments that spread the next one twice, 24 levels deep: 954 bytes that validation
 /// expanded into 2^23 fields (4.7 s, 3.36 GB each). Refused before validation, at once.
 #[tokio::test]

@@ -20,6 +20,7 @@ mod hardening;
 mod hostile;
 mod likes_and_comments;
 mod lists;
+mod nodes;
 mod openapi;
 mod ordering;
 mod persisted;

@@ -11,6 +11,7 @@ pub mod connection;
 pub mod enums;
 pub mod in_order;
 pub mod inputs;
+pub mod node;
 pub mod post;
 pub mod scalars;
 pub mod user;
@@ -18,6 +19,7 @@ pub mod user;
 pub use comment::CommentObject;
 pub use connection::{CommentConnection, PostConnection, UserConnection};
 pub use in_order::InOrder;
+pub use node::Node;
 pub use post::PostObject;
 pub use user::UserObject;
 

@@ -33,6 +33,10 @@ impl PostObject {
             author: Some(author),
         }
     }
+
+    pub fn post(&self) -> &Post {
+        &self.post
+    }
 }
 
 #[Object(name = "Post")]

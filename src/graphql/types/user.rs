@@ -34,7 +34,7 @@ impl UserObject {
             .all(|field| Self::BYLINE_FIELDS.contains(&field.name()))
     }
 
-    fn user_id(&self) -> uuid::Uuid {
+    pub(super) fn user_id(&self) -> uuid::Uuid {
         match self {
             UserObject::Whole(user) => user.id,
             UserObject::Byline(byline) => byline.id,
