@@ -11,13 +11,9 @@ use moka::ops::compute::Op;
 use moka::sync::Cache;
 
 use crate::error::whole_seconds;
-use crate::memory_cache;
 
 /// How long a limit check may wait for Redis before the in-process limiter decides.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
-/// Most bytes of keys the in-process limiter holds (about 100 000 keys). A key leaves as soon
-/// as its quota is whole again, so only keys charged within their window take room.
-const LOCAL_BUDGET_BYTES: usize = 32 * 1024 * 1024;
 
 /// `limit` units per `window`; a full quota may be spent at once.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +95,10 @@ pub struct RateLimiter {
     redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
     prefix: String,
     /// Without Redis (or while it fails): the TAT of each key, in microseconds since `epoch`.
+    /// Deliberately without a capacity: an evicted (or never admitted) key would get a whole
+    /// quota again, so a flood of keys could lift the limit of another (a login's account).
+    /// A key leaves when its quota is whole, so only keys charged within a window take room,
+    /// as with the map this replaced.
     local: Cache<String, u64>,
     epoch: Instant,
     /// Checks decided in process because Redis failed.
@@ -111,9 +111,7 @@ impl RateLimiter {
         Self {
             redis: redis.map(|r| (r, redis::Script::new(GCRA_SCRIPT))),
             prefix: prefix.to_owned(),
-            local: memory_cache::by_bytes(LOCAL_BUDGET_BYTES, |key: &String, _| key.len())
-                .expire_after(UntilWhole { epoch })
-                .build(),
+            local: Cache::builder().expire_after(UntilWhole { epoch }).build(),
             epoch,
             fallbacks: AtomicU64::new(0),
         }
@@ -299,6 +297,47 @@ mod tests {
             .collect();
         let allowed: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
         assert_eq!(allowed, 50);
+    }
+
+    #[test]
+    fn a_local_key_stays_while_its_quota_is_spent() {
+        let limiter = RateLimiter::new(None, "t:");
+        let quota = Quota {
+            limit: 10,
+            window: Duration::from_secs(1),
+        };
+        assert!(limiter.charge_local("spent", quota, 10).allowed);
+        std::thread::sleep(Duration::from_millis(600));
+        limiter.local.run_pending_tasks();
+        assert!(limiter.local.get("spent").is_some(), "expired while still needed");
+        // 600 ms of a 1 s window give back 6 units (one per 100 ms), not the whole quota.
+        assert!(
+            !limiter.charge_local("spent", quota, 10).allowed,
+            "the quota came back whole too early"
+        );
+        assert!(limiter.charge_local("spent", quota, 5).allowed);
+    }
+
+    #[test]
+    fn a_flood_of_keys_does_not_lift_another_keys_limit() {
+        let limiter = RateLimiter::new(None, "t:");
+        let quota = Quota {
+            limit: 3,
+            window: Duration::from_secs(600),
+        };
+        for _ in 0..3 {
+            assert!(limiter.charge_local("auth-account:victim", quota, 1).allowed);
+        }
+        // More keys than any capacity a cache of this size would have, each charged more often
+        // than the victim (so a frequency-based admission would prefer them).
+        for n in 0..150_000 {
+            let key = format!("rest:{n}");
+            for _ in 0..4 {
+                limiter.charge_local(&key, quota, 1);
+            }
+        }
+        limiter.local.run_pending_tasks();
+        assert!(!limiter.charge_local("auth-account:victim", quota, 1).allowed);
     }
 
     #[test]

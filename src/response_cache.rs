@@ -210,8 +210,11 @@ impl ResponseCache {
             }
             None => {
                 self.local_generation.fetch_add(1, Ordering::AcqRel);
-                // Entries of earlier generations are never read again: free their room now.
+                // Entries of earlier generations are never read again: free their room now
+                // (moka drops them lazily; until it has, its admission would weigh the new
+                // generation's answers against the dead ones and turn them away).
                 self.local.invalidate_all();
+                self.local.run_pending_tasks();
             }
         }
     }

@@ -191,6 +191,11 @@ async fn development_allows_any_local_origin_and_production_only_the_list() {
     }
     for origin in [
         "http://localhost.evil.example",
+        "http://localhost:5173@evil.example",
+        "http://localhost:5173.evil.example",
+        "http://LOCALHOST:5173",
+        "http://localhost.:5173",
+        "http://[::ffff:127.0.0.1]:80",
         "http://127.0.0.2:5173",
         "http://evil.example:5173",
         "file://localhost",
