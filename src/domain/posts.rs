@@ -269,13 +269,7 @@ pub async fn list(
     filter.check()?;
     let cursor = after.map(|raw| sort.decode_cursor(raw)).transpose()?;
     let has_previous = cursor.is_some();
-    if limit == 0 {
-        return Ok(Page {
-            items: Vec::new(),
-            has_next: false,
-            has_previous,
-        });
-    }
+    // `limit + 1` rows, so that even `first: 0` reads the one row that tells whether more follow.
     let rows: Vec<(Post, f32)> = if sort == PostSort::Relevance {
         list_ranked(conn, filter, limit, cursor).await?
     } else {

@@ -418,3 +418,67 @@ async fn popular_and_users_routes() {
         "User not found"
     );
 }
+
+/// `first: 0` is an empty page that still says whether items follow (Relay's cursor
+/// connections), on every connection, first page or after a cursor.
+#[tokio::test]
+async fn first_zero_is_an_empty_page_with_an_exact_has_next_page() {
+    let app = TestApp::new().await;
+    let admin = app.user("root", Role::Admin).await;
+    let ann = app.user("ann", Role::User).await;
+    let mut posts = Vec::new();
+    for title in ["First post here", "Second post here", "Third post here"] {
+        posts.push(app.post(&ann, title, true).await);
+    }
+    for content in ["one", "two", "three"] {
+        app.comment(&ann, &posts[0], content).await;
+    }
+    let start = app
+        .graphql_ok(
+            "query($p: ID!, $u: ID!) { posts(first: 1) { pageInfo { endCursor } } \
+               post(id: $p) { comments(first: 1) { pageInfo { endCursor } } } \
+               user(id: $u) { posts(first: 1) { pageInfo { endCursor } } } }",
+            json!({ "p": posts[0], "u": ann.id }),
+            None,
+        )
+        .await;
+    let document = "query($p: ID!, $u: ID!, $a: String, $c: String, $up: String) { \
+          posts(first: 0, after: $a) { nodes { id } pageInfo { hasNextPage } } \
+          post(id: $p) { comments(first: 0, after: $c) { nodes { id } pageInfo { hasNextPage } } } \
+          user(id: $u) { posts(first: 0, after: $up) { nodes { id } pageInfo { hasNextPage } } } \
+          users(first: 0) { nodes { id } pageInfo { hasNextPage } } }";
+    for cursors in [
+        json!({}),
+        json!({
+            "a": start["posts"]["pageInfo"]["endCursor"],
+            "c": start["post"]["comments"]["pageInfo"]["endCursor"],
+            "up": start["user"]["posts"]["pageInfo"]["endCursor"],
+        }),
+    ] {
+        let mut variables = cursors.clone();
+        variables["p"] = json!(posts[0]);
+        variables["u"] = json!(ann.id);
+        let data = app.graphql_ok(document, variables, Some(&admin.token)).await;
+        for connection in [
+            &data["posts"],
+            &data["post"]["comments"],
+            &data["user"]["posts"],
+            &data["users"],
+        ] {
+            assert_eq!(connection["nodes"], json!([]), "{data}");
+            assert_eq!(connection["pageInfo"]["hasNextPage"], true, "{cursors}: {data}");
+        }
+    }
+    // The last page's cursor: nothing follows.
+    let end = app
+        .graphql_ok("{ posts(first: 3) { pageInfo { endCursor } } }", json!({}), None)
+        .await;
+    let after_last = app
+        .graphql_ok(
+            "query($a: String) { posts(first: 0, after: $a) { pageInfo { hasNextPage } } }",
+            json!({ "a": end["posts"]["pageInfo"]["endCursor"] }),
+            None,
+        )
+        .await;
+    assert_eq!(after_last["posts"]["pageInfo"]["hasNextPage"], false);
+}
