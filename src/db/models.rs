@@ -151,6 +151,10 @@ pub struct Post {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub popularity: i64,
+    /// From the title at creation, unique, kept when the title changes (set by the database).
+    pub slug: String,
+    /// When the post was first published (set by the database); `None` while it never was.
+    pub published_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Insertable)]

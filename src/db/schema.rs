@@ -62,6 +62,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         search -> Tsvector,
         popularity -> Int8,
+        slug -> Text,
+        published_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -372,6 +372,54 @@ pub async fn popular(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<Vec<
         .collect())
 }
 
+/// A post as a client names it: by id, or by the slug in its URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PostRef<'a> {
+    Id(Uuid),
+    Slug(&'a str),
+}
+
+impl From<Uuid> for PostRef<'_> {
+    fn from(id: Uuid) -> Self {
+        PostRef::Id(id)
+    }
+}
+
+impl PostRef<'_> {
+    /// The condition that picks the post; `None` for a slug no post can have (slugs are
+    /// lowercase ASCII letters, digits and hyphens), which needs no query.
+    fn condition<QS>(self) -> Option<PostCondition<QS>>
+    where
+        QS: 'static,
+        posts::id: SelectableExpression<QS>,
+        posts::slug: SelectableExpression<QS>,
+    {
+        match self {
+            PostRef::Id(id) => Some(Box::new(posts::id.eq(id))),
+            PostRef::Slug(slug) => {
+                let possible = !slug.is_empty()
+                    && slug.len() <= MAX_SLUG_BYTES
+                    && slug
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                possible.then(|| Box::new(posts::slug.eq(slug.to_owned())) as PostCondition<QS>)
+            }
+        }
+    }
+}
+
+/// Longest slug the database writes: 80 characters of title, a hyphen and a 32-digit suffix.
+const MAX_SLUG_BYTES: usize = 113;
+
+/// Words a reader reads in a minute, for `readingTimeMinutes`.
+const WORDS_PER_MINUTE: usize = 200;
+
+/// Minutes to read `content` at [`WORDS_PER_MINUTE`], rounded up, at least 1.
+pub fn reading_time_minutes(content: &str) -> i32 {
+    let words = content.split_whitespace().count();
+    i32::try_from(words.div_ceil(WORDS_PER_MINUTE).max(1)).unwrap_or(i32::MAX)
+}
+
 /// Whether `viewer` may see `post` (drafts: author and admins only).
 pub fn is_visible(post: &Post, viewer: Option<&Viewer>) -> bool {
     post.is_published || viewer.is_some_and(|v| v.sees_private_of(post.author_id))
@@ -381,17 +429,23 @@ pub fn is_visible(post: &Post, viewer: Option<&Viewer>) -> bool {
 pub async fn find_visible_with_author(
     conn: &mut AsyncPgConnection,
     viewer: Option<&Viewer>,
-    id: Uuid,
+    post: impl Into<PostRef<'_>>,
 ) -> AppResult<Option<(Post, User)>> {
-    let row = find_with_author(conn, id).await?;
+    let row = find_with_author(conn, post).await?;
     Ok(row.filter(|(post, _)| is_visible(post, viewer)))
 }
 
 /// A post with its author, whoever asks (the caller applies [`is_visible`]).
-pub async fn find_with_author(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<(Post, User)>> {
+pub async fn find_with_author(
+    conn: &mut AsyncPgConnection,
+    post: impl Into<PostRef<'_>>,
+) -> AppResult<Option<(Post, User)>> {
+    let Some(condition) = post.into().condition() else {
+        return Ok(None);
+    };
     Ok(posts::table
         .inner_join(users::table)
-        .filter(posts::id.eq(id))
+        .filter(condition)
         .select((Post::as_select(), User::as_select()))
         .first::<(Post, User)>(conn)
         .await
@@ -689,10 +743,18 @@ pub async fn delete(conn: &mut AsyncPgConnection, viewer: &Viewer, id: Uuid) -> 
 }
 
 /// Counts one view of a visible post and returns it.
-pub async fn record_view(conn: &mut AsyncPgConnection, viewer: Option<&Viewer>, id: Uuid) -> AppResult<Post> {
+pub async fn record_view(
+    conn: &mut AsyncPgConnection,
+    viewer: Option<&Viewer>,
+    post: impl Into<PostRef<'_>>,
+) -> AppResult<Post> {
     let viewer_id = viewer.map(|v| v.id);
     let is_admin = viewer.is_some_and(Viewer::is_admin);
-    let mut query = diesel::update(posts::table.find(id)).into_boxed();
+    let condition = post
+        .into()
+        .condition()
+        .ok_or(AppError::NotFound(Resource::Post))?;
+    let mut query = diesel::update(posts::table).filter(condition).into_boxed();
     if !is_admin {
         query = match viewer_id {
             Some(viewer_id) => query.filter(posts::is_published.eq(true).or(posts::author_id.eq(viewer_id))),

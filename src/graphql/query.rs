@@ -8,7 +8,7 @@ use super::types::connection::TotalCount;
 use super::types::enums::{Category, PostSort, Role};
 use super::types::{InOrder, Node, PostConnection, PostObject, UserConnection, UserObject, node};
 use crate::domain::page;
-use crate::domain::posts::{self, PostFilter};
+use crate::domain::posts::{self, PostFilter, PostRef};
 use crate::domain::users::{self, UserFilter};
 use crate::domain::validate::parse_id;
 use crate::error::FieldErrors;
@@ -149,11 +149,29 @@ pub struct PostQuery;
 
 #[Object]
 impl PostQuery {
-    /// A post by id; drafts only for their author and admins, otherwise null.
-    async fn post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<InOrder<PostObject>>> {
-        let id = parse_id(&id, "id")?;
+    /// A post by id or by slug (exactly one of the two); drafts only for their author and
+    /// admins, otherwise null.
+    async fn post(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        slug: Option<String>,
+    ) -> async_graphql::Result<Option<InOrder<PostObject>>> {
+        let post = match (&id, &slug) {
+            (Some(id), None) => PostRef::Id(parse_id(id, "id")?),
+            (None, Some(slug)) => PostRef::Slug(slug),
+            _ => {
+                return Err(FieldErrors::single(
+                    "id",
+                    serde_json::Value::Null,
+                    "Pass exactly one of id or slug",
+                )
+                .into());
+            }
+        };
         let found =
-            posts::find_visible_with_author(&mut *context::db(ctx).await?, context::viewer(ctx), id).await?;
+            posts::find_visible_with_author(&mut *context::db(ctx).await?, context::viewer(ctx), post)
+                .await?;
         Ok(found
             .map(|(post, author)| InOrder(PostObject::with_author(post, UserObject::Whole(author.into())))))
     }

@@ -15,10 +15,16 @@ use crate::state::AppState;
 /// Largest answer buffered for an ETag or the cache.
 const MAX_BUFFERED: usize = 16 * 1024 * 1024;
 
-/// `GET /api/posts/:id` counts a view: it is never served from the shared cache.
+/// `GET /api/posts/:id` and `GET /api/posts/by-slug/:slug` count a view: they are never served
+/// from the shared cache.
 fn counts_a_view(path: &str) -> bool {
-    path.strip_prefix("/api/posts/")
-        .is_some_and(|rest| !rest.is_empty() && !rest.contains('/') && rest != "popular")
+    path.strip_prefix("/api/posts/").is_some_and(|rest| {
+        let detail = !rest.is_empty() && !rest.contains('/') && rest != "popular";
+        let by_slug = rest
+            .strip_prefix("by-slug/")
+            .is_some_and(|slug| !slug.is_empty() && !slug.contains('/'));
+        detail || by_slug
+    })
 }
 
 fn etag_of(body: &[u8]) -> String {

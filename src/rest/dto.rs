@@ -209,6 +209,10 @@ pub struct PostItem<A> {
     author: Option<A>,
     created_at: String,
     updated_at: String,
+    /// From the title at creation, unique; `GET /api/posts/by-slug/{slug}` finds the post by it.
+    slug: String,
+    /// When the post was first published (ISO 8601), null while it never was.
+    published_at: Option<String>,
     /// views + 2 x likes + 3 x comments: only in `GET /api/posts/popular` (the legacy aggregate
     /// adds it).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -231,6 +235,8 @@ impl<A: Serialize> PostItem<A> {
             author,
             created_at: iso(post.created_at),
             updated_at: iso(post.updated_at),
+            slug: post.slug,
+            published_at: post.published_at.map(iso),
             popularity: None,
         }
     }

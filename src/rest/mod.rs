@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/openapi.json", get(openapi::openapi_json))
         .route("/posts", get(posts::list).post(posts::create))
         .route("/posts/popular", get(posts::popular))
+        .route("/posts/by-slug/{slug}", get(posts::detail_by_slug))
         .route(
             "/posts/{id}",
             get(posts::detail).put(posts::update).delete(posts::delete),

@@ -101,6 +101,7 @@ impl Modify for EmptyQueryValues {
         super::posts::list,
         super::posts::popular,
         super::posts::detail,
+        super::posts::detail_by_slug,
         super::posts::create,
         super::posts::update,
         super::posts::delete,

@@ -18,6 +18,7 @@ use super::query::{self, QueryParams};
 use super::requests::{CommentBody, CreatePostBody, UpdatePostBody, decode_post};
 use crate::db::DbConn;
 use crate::db::models::{Post, User};
+use crate::domain::posts::PostRef;
 use crate::domain::validate::parse_id_or_not_found;
 use crate::domain::viewer::Viewer;
 use crate::domain::{comments, likes, posts, users};
@@ -113,6 +114,19 @@ pub async fn detail(
     let id = parse_id_or_not_found(&id, Resource::Any)?;
     let mut conn = state.db().await?;
     let post = posts::record_view(&mut conn, viewer.as_ref(), id).await?;
+    Ok(Json(Envelope::data(render_detail(&mut conn, post).await?)))
+}
+
+#[utoipa::path(get, operation_id = "getPostBySlug", path = "/api/posts/by-slug/{slug}", tag = "posts",
+    params(("slug" = String, Path, description = "The post's slug (its `slug` field)")),
+    responses((status = 200, description = "The post with its author and every comment, as `GET /api/posts/{id}`; counts a view", body = Envelope<PostDetail>), LegacyErrors))]
+pub async fn detail_by_slug(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    Path(slug): Path<String>,
+) -> AppResult<Json<Envelope<PostDetail>>> {
+    let mut conn = state.db().await?;
+    let post = posts::record_view(&mut conn, viewer.as_ref(), PostRef::Slug(&slug)).await?;
     Ok(Json(Envelope::data(render_detail(&mut conn, post).await?)))
 }
 

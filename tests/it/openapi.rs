@@ -20,6 +20,7 @@ const ROUTES: &[(&str, &str, &str)] = &[
     ("post", "/api/posts", "201"),
     ("get", "/api/posts/popular", "200"),
     ("get", "/api/posts/{id}", "200"),
+    ("get", "/api/posts/by-slug/{slug}", "200"),
     ("put", "/api/posts/{id}", "200"),
     ("delete", "/api/posts/{id}", "200"),
     ("post", "/api/posts/{id}/comments", "201"),
@@ -195,6 +196,7 @@ async fn real_answers_validate_against_the_document() {
         .await;
     assert_conforms(&document, "post", "/api/posts", &created);
     let id = created.body["data"]["id"].as_str().unwrap().to_owned();
+    let slug = created.body["data"]["slug"].as_str().unwrap().to_owned();
     let comment = app
         .call(
             Method::POST,
@@ -210,6 +212,11 @@ async fn real_answers_validate_against_the_document() {
             "get",
             "/api/posts/{id}",
             app.get(&format!("/api/posts/{id}"), None).await,
+        ),
+        (
+            "get",
+            "/api/posts/by-slug/{slug}",
+            app.get(&format!("/api/posts/by-slug/{slug}"), None).await,
         ),
         (
             "get",

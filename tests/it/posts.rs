@@ -447,3 +447,190 @@ async fn create_reports_every_invalid_field_and_ignores_unknown_ones() {
     assert_eq!(sneaky.body["data"]["views"], 0);
     assert_eq!(sneaky.body["data"]["author"]["username"], "ann");
 }
+
+const BY_SLUG: &str = "query($s: String) { post(slug: $s) { id slug title publishedAt readingTimeMinutes } }";
+
+fn is_slug(slug: &str) -> bool {
+    !slug.is_empty()
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+#[tokio::test]
+async fn posts_have_stable_unique_slugs_on_both_doors() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let first = create_post(
+        &app,
+        &ann,
+        json!({ "title": "Crème Brûlée: a Recipe!", "content": "word ".repeat(401), "category": "lifestyle",
+                "isPublished": true }),
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    assert_eq!(first.body["data"]["slug"], "creme-brulee-a-recipe");
+    let first_id = first.body["data"]["id"].as_str().unwrap().to_owned();
+    // The same title again, through the other door: a short suffix.
+    let second = app.post(&ann, "Crème Brûlée: a Recipe!", true).await;
+    let found = app
+        .graphql_ok(
+            "query($id: ID!) { post(id: $id) { slug } }",
+            json!({ "id": second }),
+            None,
+        )
+        .await;
+    let second_slug = found["post"]["slug"].as_str().unwrap().to_owned();
+    assert!(second_slug.starts_with("creme-brulee-a-recipe-"), "{second_slug}");
+    assert!(is_slug(&second_slug), "{second_slug}");
+    assert!(
+        second_slug.len() <= "creme-brulee-a-recipe-".len() + 6,
+        "{second_slug}"
+    );
+
+    // Found by slug on both doors, with its publication time and reading time.
+    let by_slug = app
+        .graphql_ok(BY_SLUG, json!({ "s": "creme-brulee-a-recipe" }), None)
+        .await;
+    assert_eq!(by_slug["post"]["id"], json!(first_id));
+    assert_eq!(
+        by_slug["post"]["readingTimeMinutes"], 3,
+        "401 words at 200 a minute"
+    );
+    let published_at = by_slug["post"]["publishedAt"].as_str().unwrap().to_owned();
+    let rest = app.get("/api/posts/by-slug/creme-brulee-a-recipe", None).await;
+    assert_eq!(rest.status, StatusCode::OK, "{}", rest.text);
+    assert_eq!(rest.body["data"]["id"], json!(first_id));
+    assert_eq!(rest.body["data"]["publishedAt"], json!(published_at));
+    assert_eq!(rest.body["data"]["views"], 1, "by slug counts a view, as by id");
+    let again = app.get("/api/posts/by-slug/creme-brulee-a-recipe", None).await;
+    assert_eq!(again.body["data"]["views"], 2, "never served from the cache");
+
+    // A new title keeps the slug.
+    let renamed = app
+        .graphql_ok(
+            UPDATE,
+            json!({ "id": first_id, "input": { "title": "Another title entirely" } }),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(renamed["updatePost"]["title"], "Another title entirely");
+    let kept = app
+        .graphql_ok(BY_SLUG, json!({ "s": "creme-brulee-a-recipe" }), None)
+        .await;
+    assert_eq!(kept["post"]["title"], "Another title entirely");
+
+    // Unknown, impossible and ambiguous lookups.
+    for slug in ["no-such-post", "Not A Slug!", "nul\u{0}byte", &"a".repeat(500)] {
+        let none = app.graphql_ok(BY_SLUG, json!({ "s": slug }), None).await;
+        assert_eq!(none["post"], Value::Null, "{slug:?}");
+    }
+    let missing = app.get("/api/posts/by-slug/no-such-post", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.body["message"], "Post not found");
+    let nul = app.get("/api/posts/by-slug/nul%00byte", None).await;
+    assert_eq!(nul.status, StatusCode::NOT_FOUND, "{}", nul.text);
+    for (document, variables) in [
+        (
+            "query($s: String) { post(slug: $s) { id } }",
+            json!({ "s": null }),
+        ),
+        (
+            "query($id: ID, $s: String) { post(id: $id, slug: $s) { id } }",
+            json!({ "id": first_id, "s": "creme-brulee-a-recipe" }),
+        ),
+    ] {
+        let both = app.graphql(document, variables, None).await;
+        assert_eq!(error_code(&both), "BAD_USER_INPUT", "{}", both.text);
+    }
+}
+
+#[tokio::test]
+async fn drafts_by_slug_and_publication_times() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let draft = app.post(&ann, "Draft for later", false).await;
+    let own = app
+        .graphql_ok(BY_SLUG, json!({ "s": "draft-for-later" }), Some(&ann.token))
+        .await;
+    assert_eq!(own["post"]["id"], json!(draft));
+    assert_eq!(own["post"]["publishedAt"], Value::Null, "never published");
+    for token in [None, Some(bob.token.as_str())] {
+        let hidden = app
+            .graphql_ok(BY_SLUG, json!({ "s": "draft-for-later" }), token)
+            .await;
+        assert_eq!(hidden["post"], Value::Null);
+        let rest = app.get("/api/posts/by-slug/draft-for-later", token).await;
+        assert_eq!(rest.status, StatusCode::NOT_FOUND);
+    }
+
+    // Published later: the time of publishing, kept through unpublishing and publishing again.
+    let before = chrono::Utc::now();
+    for published in [true, false, true] {
+        app.graphql_ok(
+            UPDATE,
+            json!({ "id": draft, "input": { "isPublished": published } }),
+            Some(&ann.token),
+        )
+        .await;
+    }
+    let times = app
+        .graphql_ok(
+            "query($id: ID!) { post(id: $id) { createdAt publishedAt } }",
+            json!({ "id": draft }),
+            None,
+        )
+        .await;
+    let published_at: chrono::DateTime<chrono::Utc> =
+        times["post"]["publishedAt"].as_str().unwrap().parse().unwrap();
+    assert!(published_at >= before - chrono::Duration::seconds(1), "{times}");
+    let first_time = times["post"]["publishedAt"].clone();
+    app.graphql_ok(
+        UPDATE,
+        json!({ "id": draft, "input": { "isPublished": false } }),
+        Some(&ann.token),
+    )
+    .await;
+    app.graphql_ok(
+        UPDATE,
+        json!({ "id": draft, "input": { "isPublished": true } }),
+        Some(&ann.token),
+    )
+    .await;
+    let later = app
+        .graphql_ok(
+            "query($id: ID!) { post(id: $id) { publishedAt } }",
+            json!({ "id": draft }),
+            None,
+        )
+        .await;
+    assert_eq!(later["post"]["publishedAt"], first_time);
+
+    // Rows written by plain INSERTs (a seed script) get a slug and a publication time too.
+    let mut conn = app.db.connect().await;
+    diesel::sql_query(
+        "INSERT INTO posts (id, author_id, title, content, category, tags, is_published) \
+         VALUES (gen_random_uuid(), $1, 'Draft for later', 'Inserted by hand, not by the gateway', 'technology', '{}', true)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(ann.id)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let inserted = app
+        .graphql_ok(
+            "{ posts(first: 1) { nodes { slug createdAt publishedAt } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    let node = &inserted["posts"]["nodes"][0];
+    assert!(
+        node["slug"].as_str().unwrap().starts_with("draft-for-later-"),
+        "{inserted}"
+    );
+    assert_eq!(node["publishedAt"], node["createdAt"]);
+}

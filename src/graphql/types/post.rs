@@ -7,7 +7,7 @@ use super::connection::TotalCount;
 use super::enums::Category;
 use super::{CommentConnection, CommentObject, InOrder, UserObject, saturating_int};
 use crate::db::models::Post;
-use crate::domain::{comments, page};
+use crate::domain::{comments, page, posts};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::PostCommentsKey;
 
@@ -47,6 +47,23 @@ impl PostObject {
 
     async fn title(&self) -> &str {
         &self.post.title
+    }
+
+    /// For URLs: from the title at creation, unique, lowercase ASCII with hyphens; it stays when
+    /// the title changes. `post(slug:)` finds the post by it.
+    async fn slug(&self) -> &str {
+        &self.post.slug
+    }
+
+    /// When the post was first published; null while it never was (it stays when the post is
+    /// unpublished).
+    async fn published_at(&self) -> Option<DateTime> {
+        self.post.published_at.map(DateTime)
+    }
+
+    /// Minutes to read the content at 200 words a minute, rounded up, at least 1.
+    async fn reading_time_minutes(&self) -> i32 {
+        posts::reading_time_minutes(&self.post.content)
     }
 
     async fn content(&self, ctx: &Context<'_>) -> async_graphql::Result<&str> {
