@@ -634,3 +634,48 @@ async fn drafts_by_slug_and_publication_times() {
     );
     assert_eq!(node["publishedAt"], node["createdAt"]);
 }
+
+#[tokio::test]
+async fn post_counts_are_published_posts_read_in_one_statement() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let cat = app.user("cat", Role::User).await;
+    for (author, published, drafts) in [(&ann, 3, 2), (&bob, 1, 0), (&cat, 0, 1)] {
+        for n in 0..published {
+            app.post(author, &format!("Published post {n}"), true).await;
+        }
+        for n in 0..drafts {
+            app.post(author, &format!("Draft post {n}"), false).await;
+        }
+    }
+    let (answer, counts) = app
+        .count_statements(app.graphql(
+            "{ posts(first: 20) { nodes { author { username postCount } } } }",
+            json!({}),
+            Some(&ann.token),
+        ))
+        .await;
+    assert!(answer.body.get("errors").is_none(), "{}", answer.text);
+    for node in answer.body["data"]["posts"]["nodes"].as_array().unwrap() {
+        let expected = match node["author"]["username"].as_str().unwrap() {
+            "ann" => 3,
+            "bob" => 1,
+            other => panic!("{other} has no published post"),
+        };
+        assert_eq!(
+            node["author"]["postCount"], expected,
+            "drafts never count, even for their author"
+        );
+    }
+    // The viewer, the page, the authors' bylines, and one count for every author.
+    assert!(counts.queries <= 4, "{counts:?}");
+    let none = app
+        .graphql_ok(
+            "query($id: ID!) { user(id: $id) { postCount } }",
+            json!({ "id": cat.id }),
+            None,
+        )
+        .await;
+    assert_eq!(none["user"]["postCount"], 0);
+}

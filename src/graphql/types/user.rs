@@ -25,7 +25,7 @@ pub enum UserObject {
 impl UserObject {
     /// The fields a byline answers by itself, as the schema spells them (a field missing here
     /// costs a whole-row read, never a wrong answer).
-    const BYLINE_FIELDS: [&'static str; 4] = ["id", "username", "fullName", "__typename"];
+    const BYLINE_FIELDS: [&'static str; 5] = ["id", "username", "fullName", "postCount", "__typename"];
 
     /// Whether the field being resolved (a user-valued one) selects only what a byline answers.
     pub fn byline_suffices(ctx: &Context<'_>) -> bool {
@@ -119,6 +119,19 @@ impl UserObject {
 
     async fn updated_at(&self, ctx: &Context<'_>) -> async_graphql::Result<DateTime> {
         Ok(DateTime(self.whole(ctx).await?.updated_at))
+    }
+
+    /// How many published posts the user has (whoever asks; one statement for every user of
+    /// the request).
+    async fn post_count(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
+        let key = AuthorPostCountKey {
+            author_id: self.user_id(),
+            include_drafts: false,
+        };
+        let count = Box::pin(context::loaders(ctx)?.author_post_counts.load_one(key))
+            .await
+            .map_err(load_error)?;
+        Ok(super::saturating_int(count.unwrap_or(0)))
     }
 
     /// The user's posts, newest first; drafts included for the user and admins.
