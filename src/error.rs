@@ -39,6 +39,7 @@ pub enum Denial {
     UpdatePost,
     DeletePost,
     DeleteComment,
+    UpdateComment,
     UpdateUser,
     AccountDeactivated,
 }
@@ -307,6 +308,7 @@ fn denial_message(denial: Denial) -> &'static str {
         Denial::UpdatePost => "Not authorized to update this post",
         Denial::DeletePost => "Not authorized to delete this post",
         Denial::DeleteComment => "Not authorized to delete this comment",
+        Denial::UpdateComment => "Not authorized to update this comment",
         Denial::UpdateUser => "Not authorized to update this user",
         Denial::AccountDeactivated => "Account is deactivated",
     }

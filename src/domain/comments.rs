@@ -168,6 +168,37 @@ pub fn visible((comment, post): (Comment, Post), viewer: Option<&Viewer>) -> Opt
     super::posts::is_visible(&post, viewer).then_some(comment)
 }
 
+/// Rewrites a comment: its author only (moderators and admins may delete a comment, never put
+/// words in its author's mouth), with the rules of [`add`]; `updated_at` moves. A comment the
+/// viewer cannot see (its post is someone else's draft) is not found.
+#[tracing::instrument(skip_all, fields(comment = %id, viewer = %viewer.id))]
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    content: &str,
+) -> AppResult<Comment> {
+    let content = validate_content(content)?;
+    let comment = find_with_post(conn, id)
+        .await?
+        .and_then(|row| visible(row, Some(viewer)))
+        .ok_or(AppError::NotFound(Resource::Comment))?;
+    if comment.author_id != viewer.id {
+        return Err(AppError::Forbidden(Denial::UpdateComment));
+    }
+    diesel::update(comments::table.find(id))
+        .filter(comments::author_id.eq(viewer.id))
+        .set((
+            comments::content.eq(content),
+            comments::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(Comment::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?
+        .ok_or(AppError::NotFound(Resource::Comment))
+}
+
 /// Deletes a comment: its author, a moderator or an admin. `post_id` scopes the lookup when the
 /// caller addressed the comment through its post.
 #[tracing::instrument(skip_all, fields(comment = %id, viewer = %viewer.id))]

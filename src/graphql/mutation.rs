@@ -253,6 +253,20 @@ impl CommentMutation {
         Ok(InOrder(CommentObject::new(comment)))
     }
 
+    /// Rewrites a comment: its author only (moderators and admins may delete a comment but not
+    /// rewrite it), with the rules of `addComment`; `updatedAt` moves.
+    async fn update_comment(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        content: String,
+    ) -> async_graphql::Result<InOrder<CommentObject>> {
+        let viewer = context::require_viewer(ctx)?;
+        let id = parse_id(&id, "id")?;
+        let comment = comments::update(&mut *context::db(ctx).await?, viewer, id, &content).await?;
+        Ok(InOrder(CommentObject::new(comment)))
+    }
+
     /// The comment's author, a moderator or an admin. Returns the deleted comment's id.
     async fn delete_comment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let viewer = context::require_viewer(ctx)?;

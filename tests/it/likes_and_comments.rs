@@ -258,3 +258,109 @@ async fn likes_and_comment_deletion() {
         json!({ "success": true, "message": "Comment deleted successfully" })
     );
 }
+
+const UPDATE_COMMENT: &str = "mutation($id: ID!, $c: String!) { updateComment(id: $id, content: $c) { id content createdAt updatedAt author { username } } }";
+
+#[tokio::test]
+async fn only_its_author_rewrites_a_comment() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let moderator = app.user("mod", Role::Moderator).await;
+    let admin = app.user("root", Role::Admin).await;
+    let post = app.post(&ann, "A published post", true).await;
+    let comment = app.comment(&bob, &post, "First words").await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    let rewritten = app
+        .graphql_ok(
+            UPDATE_COMMENT,
+            json!({ "id": comment, "c": "  Better words  " }),
+            Some(&bob.token),
+        )
+        .await;
+    let updated = &rewritten["updateComment"];
+    assert_eq!(updated["content"], "Better words", "trimmed as addComment trims");
+    assert_eq!(updated["author"]["username"], "bob");
+    assert!(
+        updated["updatedAt"].as_str().unwrap() > updated["createdAt"].as_str().unwrap(),
+        "{rewritten}"
+    );
+    let listed = app
+        .graphql_ok(
+            "query($p: ID!) { post(id: $p) { comments { nodes { content } } } }",
+            json!({ "p": post }),
+            None,
+        )
+        .await;
+    assert_eq!(listed["post"]["comments"]["nodes"][0]["content"], "Better words");
+
+    for other in [&ann, &moderator, &admin] {
+        let refused = app
+            .graphql(
+                UPDATE_COMMENT,
+                json!({ "id": comment, "c": "Not yours" }),
+                Some(&other.token),
+            )
+            .await;
+        assert_eq!(
+            error_code(&refused),
+            "FORBIDDEN",
+            "{}: {}",
+            other.username,
+            refused.text
+        );
+        assert_eq!(
+            refused.body["errors"][0]["message"],
+            "Not authorized to update this comment"
+        );
+    }
+    let anonymous = app
+        .graphql(UPDATE_COMMENT, json!({ "id": comment, "c": "Nobody" }), None)
+        .await;
+    assert_eq!(error_code(&anonymous), "UNAUTHENTICATED");
+    let blank = app
+        .graphql(
+            UPDATE_COMMENT,
+            json!({ "id": comment, "c": "   " }),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(error_code(&blank), "BAD_USER_INPUT");
+    assert_eq!(
+        blank.body["errors"][0]["message"],
+        "Validation failed: Comment content is required"
+    );
+    let long = app
+        .graphql(
+            UPDATE_COMMENT,
+            json!({ "id": comment, "c": "x".repeat(2001) }),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(error_code(&long), "BAD_USER_INPUT");
+    let unknown = app
+        .graphql(
+            UPDATE_COMMENT,
+            json!({ "id": uuid::Uuid::new_v4(), "c": "Anywhere" }),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(error_code(&unknown), "NOT_FOUND");
+
+    // A comment whose post became a draft is out of its author's reach with the post.
+    app.graphql_ok(
+        "mutation($id: ID!) { updatePost(id: $id, input: { isPublished: false }) { id } }",
+        json!({ "id": post }),
+        Some(&ann.token),
+    )
+    .await;
+    let hidden = app
+        .graphql(
+            UPDATE_COMMENT,
+            json!({ "id": comment, "c": "Still mine" }),
+            Some(&bob.token),
+        )
+        .await;
+    assert_eq!(error_code(&hidden), "NOT_FOUND", "{}", hidden.text);
+}
