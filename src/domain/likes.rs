@@ -1,13 +1,82 @@
 //! Likes: one per user per post, idempotent, with the post's counter in the same transaction.
 
+use chrono::{DateTime, Utc};
+use diesel::helper_types::{InnerJoin, IntoBoxed};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::page::{Cursor, CursorKey, Page};
+use super::posts::visible_to;
 use crate::db::models::{NewLike, Post};
 use crate::db::schema::{post_likes, posts};
 use crate::domain::viewer::Viewer;
 use crate::error::AppResult;
+
+const LIKED_TAG: &str = "liked";
+
+/// One keyset page of the posts `viewer` liked and can still see, the latest like first, each
+/// with its cursor.
+pub async fn liked_by(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    limit: i64,
+    after: Option<&str>,
+) -> AppResult<Page<(Post, Cursor)>> {
+    let cursor = after
+        .map(|raw| Cursor::decode(raw, LIKED_TAG, "after"))
+        .transpose()?;
+    let has_previous = cursor.is_some();
+    let mut query = liked_and_visible(viewer);
+    if let Some(Cursor {
+        key: CursorKey::Time(t),
+        id,
+        ..
+    }) = cursor
+    {
+        query = query.filter(
+            post_likes::created_at
+                .lt(t)
+                .or(post_likes::created_at.eq(t).and(post_likes::post_id.gt(id))),
+        );
+    }
+    let rows: Vec<(Post, DateTime<Utc>)> = query
+        .order((post_likes::created_at.desc(), post_likes::post_id.asc()))
+        .limit(limit + 1)
+        .select((Post::as_select(), post_likes::created_at))
+        .load(conn)
+        .await?;
+    let rows = rows
+        .into_iter()
+        .map(|(post, liked_at)| {
+            let cursor = Cursor {
+                tag: LIKED_TAG,
+                key: CursorKey::Time(liked_at),
+                id: post.id,
+            };
+            (post, cursor)
+        })
+        .collect();
+    Ok(Page::from_overfetch(rows, limit, has_previous))
+}
+
+/// How many posts `viewer` liked and can still see.
+pub async fn count_liked_by(conn: &mut AsyncPgConnection, viewer: &Viewer) -> AppResult<i64> {
+    Ok(liked_and_visible(viewer).count().get_result(conn).await?)
+}
+
+/// The viewer's likes of posts the viewer can see, with the posts.
+fn liked_and_visible(viewer: &Viewer) -> IntoBoxed<'static, InnerJoin<post_likes::table, posts::table>, Pg> {
+    let mut query = post_likes::table
+        .inner_join(posts::table)
+        .filter(post_likes::user_id.eq(viewer.id))
+        .into_boxed();
+    if let Some(visible) = visible_to(Some(viewer)) {
+        query = query.filter(visible);
+    }
+    query
+}
 
 /// Which of `post_ids` the user has liked (for the `viewerHasLiked` loader).
 pub async fn liked_among(

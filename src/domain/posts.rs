@@ -420,6 +420,20 @@ pub fn reading_time_minutes(content: &str) -> i32 {
     i32::try_from(words.div_ceil(WORDS_PER_MINUTE).max(1)).unwrap_or(i32::MAX)
 }
 
+/// [`is_visible`] as a condition on `posts`: `None` when the viewer sees every post (an admin).
+pub(crate) fn visible_to<QS>(viewer: Option<&Viewer>) -> Option<PostCondition<QS>>
+where
+    QS: 'static,
+    posts::is_published: SelectableExpression<QS>,
+    posts::author_id: SelectableExpression<QS>,
+{
+    match viewer {
+        Some(viewer) if viewer.is_admin() => None,
+        Some(viewer) => Some(Box::new(posts::is_published.or(posts::author_id.eq(viewer.id)))),
+        None => Some(Box::new(posts::is_published)),
+    }
+}
+
 /// Whether `viewer` may see `post` (drafts: author and admins only).
 pub fn is_visible(post: &Post, viewer: Option<&Viewer>) -> bool {
     post.is_published || viewer.is_some_and(|v| v.sees_private_of(post.author_id))
@@ -748,18 +762,13 @@ pub async fn record_view(
     viewer: Option<&Viewer>,
     post: impl Into<PostRef<'_>>,
 ) -> AppResult<Post> {
-    let viewer_id = viewer.map(|v| v.id);
-    let is_admin = viewer.is_some_and(Viewer::is_admin);
     let condition = post
         .into()
         .condition()
         .ok_or(AppError::NotFound(Resource::Post))?;
     let mut query = diesel::update(posts::table).filter(condition).into_boxed();
-    if !is_admin {
-        query = match viewer_id {
-            Some(viewer_id) => query.filter(posts::is_published.eq(true).or(posts::author_id.eq(viewer_id))),
-            None => query.filter(posts::is_published.eq(true)),
-        };
+    if let Some(visible) = visible_to(viewer) {
+        query = query.filter(visible);
     }
     query
         .set(posts::views.eq(posts::views + 1))

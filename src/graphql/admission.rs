@@ -33,6 +33,7 @@ const SIZED_FIELDS: &[(&str, &str, u64, Shape)] = &[
     ("posts", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
     ("comments", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
     ("users", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
+    ("likedPosts", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
     ("popularPosts", "limit", DEFAULT_POPULAR_SIZE as u64, Shape::List),
     ("nodes", "ids", 1, Shape::List),
 ];
@@ -518,6 +519,10 @@ mod tests {
             4
         );
         assert_eq!(cost_of(r#"{ node(id: "a") { id } }"#).cost, 1);
+        assert_eq!(
+            cost_of("{ me { likedPosts(first: 30) { nodes { id } } } }").cost,
+            31
+        );
         let doc =
             async_graphql::parser::parse_query("query($ids: [ID!]!) { nodes(ids: $ids) { id } }").unwrap();
         let variables = Variables::from_json(serde_json::json!({ "ids": vec!["x"; 40] }));

@@ -364,3 +364,73 @@ async fn only_its_author_rewrites_a_comment() {
         .await;
     assert_eq!(error_code(&hidden), "NOT_FOUND", "{}", hidden.text);
 }
+
+const LIKED: &str = "query($u: ID!, $a: String) { user(id: $u) { likedPosts(first: 1, after: $a) { \
+    totalCount nodes { id } pageInfo { hasNextPage endCursor } } } }";
+
+#[tokio::test]
+async fn liked_posts_are_the_viewers_own_latest_first() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let admin = app.user("root", Role::Admin).await;
+    let first = app.post(&bob, "First liked post", true).await;
+    let second = app.post(&bob, "Second liked post", true).await;
+    let hidden = app.post(&bob, "Soon a draft again", true).await;
+    for post in [&first, &hidden, &second] {
+        app.graphql_ok(
+            "mutation($id: ID!) { likePost(id: $id) { id } }",
+            json!({ "id": post }),
+            Some(&ann.token),
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    app.graphql_ok(
+        "mutation($id: ID!) { updatePost(id: $id, input: { isPublished: false }) { id } }",
+        json!({ "id": hidden }),
+        Some(&bob.token),
+    )
+    .await;
+
+    let page = app
+        .graphql_ok(LIKED, json!({ "u": ann.id }), Some(&ann.token))
+        .await;
+    let liked = &page["user"]["likedPosts"];
+    assert_eq!(
+        liked["totalCount"], 2,
+        "a post ann can no longer see is left out: {page}"
+    );
+    assert_eq!(liked["nodes"], json!([{ "id": second }]), "the latest like first");
+    assert_eq!(liked["pageInfo"]["hasNextPage"], true);
+    let next = app
+        .graphql_ok(
+            LIKED,
+            json!({ "u": ann.id, "a": liked["pageInfo"]["endCursor"] }),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(next["user"]["likedPosts"]["nodes"], json!([{ "id": first }]));
+    assert_eq!(next["user"]["likedPosts"]["pageInfo"]["hasNextPage"], false);
+    let mine = app
+        .graphql_ok(
+            "{ me { likedPosts { totalCount } } }",
+            json!({}),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(mine["me"]["likedPosts"]["totalCount"], 2);
+
+    for token in [None, Some(bob.token.as_str()), Some(admin.token.as_str())] {
+        let others = app.graphql_ok(LIKED, json!({ "u": ann.id }), token).await;
+        assert_eq!(others["user"]["likedPosts"], Value::Null, "{others}");
+    }
+    let bad_cursor = app
+        .graphql(
+            LIKED,
+            json!({ "u": ann.id, "a": "not-a-cursor" }),
+            Some(&ann.token),
+        )
+        .await;
+    assert_eq!(error_code(&bad_cursor), "BAD_USER_INPUT");
+}

@@ -8,7 +8,8 @@ use super::{CommentObject, InOrder, PostObject, UserObject, saturating_int};
 use crate::domain::page::{Cursor, Page};
 use crate::domain::posts::PostFilter;
 use crate::domain::users::UserFilter;
-use crate::domain::{posts, users};
+use crate::domain::viewer::Viewer;
+use crate::domain::{likes, posts, users};
 use crate::graphql::context;
 use crate::graphql::loaders::AuthorPostCountKey;
 
@@ -47,6 +48,8 @@ pub enum TotalCount {
     /// One author's posts: counted for every author of the document in one statement.
     AuthorPosts(AuthorPostCountKey),
     Users(UserFilter),
+    /// The posts the viewer liked and can see.
+    LikedBy(Viewer),
 }
 
 impl TotalCount {
@@ -61,6 +64,9 @@ impl TotalCount {
                 .map_err(context::load_error)?
                 .unwrap_or(0),
             TotalCount::Users(filter) => users::count(&mut *context::db(ctx).await?, filter).await?,
+            TotalCount::LikedBy(viewer) => {
+                likes::count_liked_by(&mut *context::db(ctx).await?, viewer).await?
+            }
         };
         Ok(saturating_int(total))
     }

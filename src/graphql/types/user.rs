@@ -9,7 +9,7 @@ use super::connection::TotalCount;
 use super::enums::Role;
 use super::{InOrder, PostConnection, PostObject};
 use crate::db::models::{User, UserByline};
-use crate::domain::{page, posts, users};
+use crate::domain::{likes, page, posts, users};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::{AuthorPostCountKey, AuthorPostsKey};
 
@@ -132,6 +132,26 @@ impl UserObject {
             .await
             .map_err(load_error)?;
         Ok(super::saturating_int(count.unwrap_or(0)))
+    }
+
+    /// The posts the user liked, the latest like first: only for the user themselves (null for
+    /// anyone else, admins included); posts the user can no longer see are left out.
+    async fn liked_posts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
+        after: Option<String>,
+    ) -> async_graphql::Result<Option<InOrder<PostConnection>>> {
+        let Some(viewer) = context::viewer(ctx).filter(|viewer| viewer.id == self.user_id()) else {
+            return Ok(None);
+        };
+        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
+        let page = likes::liked_by(&mut *context::db(ctx).await?, viewer, first, after.as_deref()).await?;
+        Ok(Some(InOrder(PostConnection::new(
+            page,
+            |(post, cursor)| (cursor, PostObject::new(post)),
+            TotalCount::LikedBy(viewer.clone()),
+        ))))
     }
 
     /// The user's posts, newest first; drafts included for the user and admins.
