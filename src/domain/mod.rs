@@ -8,6 +8,7 @@ pub mod likes;
 pub mod page;
 pub mod posts;
 pub mod sessions;
+pub mod tags;
 pub mod time;
 pub mod users;
 pub mod validate;

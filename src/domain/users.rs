@@ -10,7 +10,7 @@ use super::accounts::{
     ProfileInput, check_distinct_username, check_email, check_profile, check_username, nonblank,
 };
 use super::page::{Cursor, CursorKey, Page};
-use super::validate::check_lookup_text;
+use super::validate::{check_lookup_text, contains_pattern};
 use crate::db::models::{Role, User, UserByline};
 use crate::db::schema::users;
 use crate::domain::viewer::Viewer;
@@ -127,7 +127,7 @@ fn filtered(filter: &UserFilter) -> users::BoxedQuery<'static, Pg> {
         query = query.filter(users::role.eq(role));
     }
     if let Some(search) = &filter.search {
-        let pattern = format!("%{}%", escape_like(search));
+        let pattern = contains_pattern(search);
         query = query.filter(
             users::username
                 .ilike(pattern.clone())
@@ -137,10 +137,6 @@ fn filtered(filter: &UserFilter) -> users::BoxedQuery<'static, Pg> {
         );
     }
     query
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// A keyset page of users, newest first (admins only).

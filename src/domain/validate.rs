@@ -64,3 +64,10 @@ pub fn cut_short(value: &str) -> String {
 /// Longest text a lookup takes (a search, a tag, a username or email to find): longer ones
 /// match nothing and cost the database a parse of all of it.
 pub const MAX_LOOKUP_CHARS: usize = 256;
+
+/// A LIKE/ILIKE pattern that matches any text containing `text` literally (its `%`, `_` and
+/// backslashes match themselves).
+pub fn contains_pattern(text: &str) -> String {
+    let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}

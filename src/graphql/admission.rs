@@ -34,6 +34,7 @@ const SIZED_FIELDS: &[(&str, &str, u64, Shape)] = &[
     ("comments", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
     ("users", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
     ("likedPosts", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
+    ("tags", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
     ("popularPosts", "limit", DEFAULT_POPULAR_SIZE as u64, Shape::List),
     ("nodes", "ids", 1, Shape::List),
 ];

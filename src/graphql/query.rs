@@ -6,11 +6,13 @@ use uuid::Uuid;
 use super::context;
 use super::types::connection::TotalCount;
 use super::types::enums::{Category, PostSort, Role};
-use super::types::{InOrder, Node, PostConnection, PostObject, UserConnection, UserObject, node};
-use crate::domain::page;
+use super::types::{
+    InOrder, Node, PostConnection, PostObject, TagConnection, UserConnection, UserObject, node,
+};
 use crate::domain::posts::{self, PostFilter, PostRef};
 use crate::domain::users::{self, UserFilter};
 use crate::domain::validate::parse_id;
+use crate::domain::{page, tags};
 use crate::error::FieldErrors;
 
 /// Most ids one `nodes` call takes: a list is at most a page.
@@ -174,6 +176,30 @@ impl PostQuery {
                 .await?;
         Ok(found
             .map(|(post, author)| InOrder(PostObject::with_author(post, UserObject::Whole(author.into())))))
+    }
+
+    /// Every tag of the published posts with how many carry it (a tag cloud, a tag page), in
+    /// name order; `search` keeps the tags that contain it, in any case.
+    async fn tags(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+    ) -> async_graphql::Result<InOrder<TagConnection>> {
+        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
+        let page = tags::list(
+            &mut *context::db(ctx).await?,
+            search.as_deref(),
+            first,
+            after.as_deref(),
+        )
+        .await?;
+        Ok(InOrder(TagConnection::new(
+            page,
+            |tag| (tag.cursor(), tag.into()),
+            TotalCount::Tags(search),
+        )))
     }
 
     /// Published posts. Filters combine; `search` is full-text (web-search syntax: words,

@@ -482,3 +482,83 @@ async fn first_zero_is_an_empty_page_with_an_exact_has_next_page() {
         .await;
     assert_eq!(after_last["posts"]["pageInfo"]["hasNextPage"], false);
 }
+
+const TAGS: &str = "query($first: Int, $after: String, $search: String) { \
+    tags(first: $first, after: $after, search: $search) { totalCount nodes { name postCount } \
+    pageInfo { hasNextPage endCursor } } }";
+
+#[tokio::test]
+async fn tags_of_published_posts_with_their_counts_in_pages() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    for (tags, published) in [
+        (json!(["rust", "web"]), true),
+        (json!(["rust"]), true),
+        (json!(["Rust-lang", "db"]), true),
+        (json!(["secret", "rust"]), false),
+        (json!(["100%_pure"]), true),
+    ] {
+        let mut body = valid_post();
+        body["tags"] = tags;
+        body["isPublished"] = json!(published);
+        let created = create_post(&app, &ann, body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    }
+    let first = app.graphql_ok(TAGS, json!({ "first": 3 }), None).await;
+    let tags = &first["tags"];
+    assert_eq!(tags["totalCount"], 5, "{first}");
+    assert_eq!(
+        tags["nodes"],
+        json!([
+            { "name": "100%_pure", "postCount": 1 },
+            { "name": "Rust-lang", "postCount": 1 },
+            { "name": "db", "postCount": 1 }
+        ]),
+        "byte order, drafts' tags left out"
+    );
+    assert_eq!(tags["pageInfo"]["hasNextPage"], true);
+    let rest = app
+        .graphql_ok(
+            TAGS,
+            json!({ "first": 3, "after": tags["pageInfo"]["endCursor"] }),
+            None,
+        )
+        .await;
+    assert_eq!(
+        rest["tags"]["nodes"],
+        json!([{ "name": "rust", "postCount": 2 }, { "name": "web", "postCount": 1 }]),
+        "a draft does not count"
+    );
+    assert_eq!(rest["tags"]["pageInfo"]["hasNextPage"], false);
+
+    let search = app.graphql_ok(TAGS, json!({ "search": "RUST" }), None).await;
+    let names: Vec<&str> = search["tags"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Rust-lang", "rust"]);
+    assert_eq!(search["tags"]["totalCount"], 2);
+    for literal in ["%", "_"] {
+        let found = app.graphql_ok(TAGS, json!({ "search": literal }), None).await;
+        assert_eq!(
+            found["tags"]["nodes"],
+            json!([{ "name": "100%_pure", "postCount": 1 }]),
+            "{literal} matches itself"
+        );
+    }
+    for variables in [
+        json!({ "first": 101 }),
+        json!({ "after": "not-a-cursor" }),
+        json!({ "search": "a\u{0}b" }),
+    ] {
+        let refused = app.graphql(TAGS, variables.clone(), None).await;
+        assert_eq!(
+            error_code(&refused),
+            "BAD_USER_INPUT",
+            "{variables}: {}",
+            refused.text
+        );
+    }
+}

@@ -2,16 +2,34 @@
 //! `totalCount` runs its query, and cursors are encoded, only when asked for (most clients
 //! read `nodes` and one `endCursor`; encoding every edge's cursor cost 7 % of a nested query).
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, Object, SimpleObject};
 
 use super::{CommentObject, InOrder, PostObject, UserObject, saturating_int};
 use crate::domain::page::{Cursor, Page};
 use crate::domain::posts::PostFilter;
 use crate::domain::users::UserFilter;
 use crate::domain::viewer::Viewer;
-use crate::domain::{likes, posts, users};
+use crate::domain::{likes, posts, tags, users};
 use crate::graphql::context;
 use crate::graphql::loaders::AuthorPostCountKey;
+
+/// A tag of published posts.
+#[derive(SimpleObject)]
+#[graphql(name = "Tag")]
+pub struct TagObject {
+    pub name: String,
+    /// How many published posts carry the tag (`posts(tag:)` lists them).
+    pub post_count: i32,
+}
+
+impl From<tags::TagCount> for TagObject {
+    fn from(tag: tags::TagCount) -> Self {
+        TagObject {
+            name: tag.name,
+            post_count: saturating_int(tag.post_count),
+        }
+    }
+}
 
 pub struct PageInfo {
     has_next_page: bool,
@@ -50,6 +68,8 @@ pub enum TotalCount {
     Users(UserFilter),
     /// The posts the viewer liked and can see.
     LikedBy(Viewer),
+    /// The tags matching a search.
+    Tags(Option<String>),
 }
 
 impl TotalCount {
@@ -64,6 +84,7 @@ impl TotalCount {
                 .map_err(context::load_error)?
                 .unwrap_or(0),
             TotalCount::Users(filter) => users::count(&mut *context::db(ctx).await?, filter).await?,
+            TotalCount::Tags(search) => tags::count(&mut *context::db(ctx).await?, search.as_deref()).await?,
             TotalCount::LikedBy(viewer) => {
                 likes::count_liked_by(&mut *context::db(ctx).await?, viewer).await?
             }
@@ -150,6 +171,12 @@ connection!(
     CommentEdge,
     CommentObject,
     "A page of comments, oldest first."
+);
+connection!(
+    TagConnection,
+    TagEdge,
+    TagObject,
+    "A page of tags, in name order."
 );
 connection!(
     UserConnection,

@@ -17,7 +17,7 @@ pub mod scalars;
 pub mod user;
 
 pub use comment::CommentObject;
-pub use connection::{CommentConnection, PostConnection, UserConnection};
+pub use connection::{CommentConnection, PostConnection, TagConnection, UserConnection};
 pub use in_order::InOrder;
 pub use node::Node;
 pub use post::PostObject;

@@ -1,0 +1,89 @@
+//! Tags: every tag of the published posts with how many published posts carry it (a tag cloud,
+//! a tag page), alphabetically, in keyset pages.
+
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::page::{Cursor, CursorKey, Page};
+use super::validate::{check_lookup_text, contains_pattern};
+use crate::error::AppResult;
+
+const CURSOR_TAG: &str = "tags";
+
+/// A tag and the number of published posts that carry it.
+#[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
+pub struct TagCount {
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = BigInt)]
+    pub post_count: i64,
+}
+
+impl TagCount {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            tag: CURSOR_TAG,
+            key: CursorKey::Text(self.name.clone()),
+            id: Uuid::nil(),
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// Tags of published posts containing `search` (any case), in name order, after the tag the
+/// cursor `after` names.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    search: Option<&str>,
+    limit: i64,
+    after: Option<&str>,
+) -> AppResult<Page<TagCount>> {
+    let pattern = search_pattern(search)?;
+    let after = after
+        .map(|raw| Cursor::decode(raw, CURSOR_TAG, "after"))
+        .transpose()?
+        .and_then(|cursor| match cursor.key {
+            CursorKey::Text(name) => Some(name),
+            _ => None,
+        });
+    let has_previous = after.is_some();
+    let rows = diesel::sql_query(
+        "SELECT tag AS name, count(*) AS post_count \
+         FROM posts, unnest(tags) AS tag \
+         WHERE is_published AND ($1::text IS NULL OR tag ILIKE $1) AND ($2::text IS NULL OR tag COLLATE \"C\" > $2) \
+         GROUP BY tag ORDER BY tag COLLATE \"C\" LIMIT $3",
+    )
+    .bind::<Nullable<Text>, _>(pattern)
+    .bind::<Nullable<Text>, _>(after)
+    .bind::<BigInt, _>(limit + 1)
+    .load::<TagCount>(conn)
+    .await?;
+    Ok(Page::from_overfetch(rows, limit, has_previous))
+}
+
+/// How many tags [`list`] lists for `search`, over every page.
+pub async fn count(conn: &mut AsyncPgConnection, search: Option<&str>) -> AppResult<i64> {
+    let pattern = search_pattern(search)?;
+    let row = diesel::sql_query(
+        "SELECT count(DISTINCT tag) AS total FROM posts, unnest(tags) AS tag \
+         WHERE is_published AND ($1::text IS NULL OR tag ILIKE $1)",
+    )
+    .bind::<Nullable<Text>, _>(pattern)
+    .get_result::<Total>(conn)
+    .await?;
+    Ok(row.total)
+}
+
+fn search_pattern(search: Option<&str>) -> AppResult<Option<String>> {
+    let Some(search) = search.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    check_lookup_text("search", search)?;
+    Ok(Some(contains_pattern(search)))
+}
