@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::page::{Cursor, CursorKey, Page};
+use super::page::{Cursor, CursorKey, Direction, Page, PageRequest, keyset_page};
 use super::validate::{char_len, check_no_nul};
 use crate::db::first_per_key::FirstCommentsOfPosts;
 use crate::db::models::{Comment, NewComment, Post, UserByline};
@@ -30,33 +30,21 @@ pub fn cursor_of(comment: &Comment) -> Cursor {
 pub async fn list_for_post(
     conn: &mut AsyncPgConnection,
     post_id: Uuid,
-    limit: i64,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> AppResult<Page<Comment>> {
-    let cursor = after
-        .map(|raw| Cursor::decode(raw, CURSOR_TAG, "after"))
-        .transpose()?;
-    let has_previous = cursor.is_some();
-    let mut query = comments::table.filter(comments::post_id.eq(post_id)).into_boxed();
-    if let Some(Cursor {
-        key: CursorKey::Time(t),
-        id,
-        ..
-    }) = cursor
-    {
-        query = query.filter(
-            comments::created_at
-                .gt(t)
-                .or(comments::created_at.eq(t).and(comments::id.gt(id))),
-        );
-    }
-    let rows = query
-        .order((comments::created_at.asc(), comments::id.asc()))
-        .limit(limit + 1)
+    let position = request
+        .cursor
+        .as_deref()
+        .map(|raw| Cursor::decode(raw, CURSOR_TAG, request.cursor_field()))
+        .transpose()?
+        .and_then(|cursor| cursor.time_key());
+    let query = comments::table.filter(comments::post_id.eq(post_id)).into_boxed();
+    let rows = keyset_page!(query, comments::created_at, comments::id, descending: false, position, request.direction)
+        .limit(request.size + 1)
         .select(Comment::as_select())
         .load(conn)
         .await?;
-    Ok(Page::from_overfetch(rows, limit, has_previous))
+    Ok(Page::from_rows(rows, request))
 }
 
 /// Every comment of a post, oldest first (the legacy detail embeds them all).
@@ -69,16 +57,28 @@ pub async fn all_for_post(conn: &mut AsyncPgConnection, post_id: Uuid) -> AppRes
         .await?)
 }
 
-/// The first `limit` comments of each post, oldest first, with their authors' bylines, in one
-/// statement.
+/// The first `limit` comments of each post (backward: the last `limit`), listed oldest first,
+/// with their authors' bylines, in one statement.
 /// No extra row per post: the post's comment counter tells whether more follow
 /// (`Page::first_of_counted`), which spares Postgres a row and an author lookup per post.
 pub async fn first_for_posts(
     conn: &mut AsyncPgConnection,
     post_ids: &[Uuid],
     limit: i64,
+    direction: Direction,
 ) -> AppResult<Vec<(Comment, UserByline)>> {
-    Ok(FirstCommentsOfPosts::new(post_ids, limit).load(conn).await?)
+    Ok(match direction {
+        Direction::Forward => {
+            FirstCommentsOfPosts::<false>::new(post_ids, limit)
+                .load(conn)
+                .await?
+        }
+        Direction::Backward => {
+            FirstCommentsOfPosts::<true>::new(post_ids, limit)
+                .load(conn)
+                .await?
+        }
+    })
 }
 
 /// Trims and checks a comment body: 1-2000 characters.

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::page::{Cursor, CursorKey, Page};
+use super::page::{Cursor, CursorKey, Page, PageRequest, keyset_page};
 use super::posts::visible_to;
 use crate::db::models::{NewLike, Post};
 use crate::db::schema::{post_likes, posts};
@@ -21,29 +21,24 @@ const LIKED_TAG: &str = "liked";
 pub async fn liked_by(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
-    limit: i64,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> AppResult<Page<(Post, Cursor)>> {
-    let cursor = after
-        .map(|raw| Cursor::decode(raw, LIKED_TAG, "after"))
-        .transpose()?;
-    let has_previous = cursor.is_some();
-    let mut query = liked_and_visible(viewer);
-    if let Some(Cursor {
-        key: CursorKey::Time(t),
-        id,
-        ..
-    }) = cursor
-    {
-        query = query.filter(
-            post_likes::created_at
-                .lt(t)
-                .or(post_likes::created_at.eq(t).and(post_likes::post_id.gt(id))),
-        );
-    }
+    let position = request
+        .cursor
+        .as_deref()
+        .map(|raw| Cursor::decode(raw, LIKED_TAG, request.cursor_field()))
+        .transpose()?
+        .and_then(|cursor| cursor.time_key());
+    let query = keyset_page!(
+        liked_and_visible(viewer),
+        post_likes::created_at,
+        post_likes::post_id,
+        descending: true,
+        position,
+        request.direction
+    );
     let rows: Vec<(Post, DateTime<Utc>)> = query
-        .order((post_likes::created_at.desc(), post_likes::post_id.asc()))
-        .limit(limit + 1)
+        .limit(request.size + 1)
         .select((Post::as_select(), post_likes::created_at))
         .load(conn)
         .await?;
@@ -58,7 +53,7 @@ pub async fn liked_by(
             (post, cursor)
         })
         .collect();
-    Ok(Page::from_overfetch(rows, limit, has_previous))
+    Ok(Page::from_rows(rows, request))
 }
 
 /// How many posts `viewer` liked and can still see.

@@ -27,6 +27,117 @@ pub fn page_size(first: Option<i32>, default: i32, field: &str) -> Result<i64, A
     }
 }
 
+/// Which way a connection is read: `first`/`after` from the start, `last`/`before` from the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Forward,
+    Backward,
+}
+
+/// One page a client asks of a connection (Relay's cursor connections): `size` items after the
+/// `cursor` (forward) or before it (backward), from the start or the end when there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub size: i64,
+    pub cursor: Option<String>,
+    pub direction: Direction,
+}
+
+impl PageRequest {
+    /// `size` items from the start, or after `after`.
+    pub fn forward(size: i64, after: Option<String>) -> Self {
+        PageRequest {
+            size,
+            cursor: after,
+            direction: Direction::Forward,
+        }
+    }
+
+    /// From a connection's arguments: forward with `first`/`after`, backward with
+    /// `last`/`before`; mixing the two directions is refused. `first` is `None` when the client
+    /// did not give it (then the default applies, forward).
+    pub fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Self, AppError> {
+        if last.is_none() && before.is_none() {
+            return Ok(Self::forward(
+                page_size(first, DEFAULT_PAGE_SIZE, "first")?,
+                after,
+            ));
+        }
+        if first.is_some() || after.is_some() {
+            return Err(FieldErrors::single(
+                "last",
+                last.map_or(serde_json::Value::Null, Into::into),
+                "Page forward with first/after or backward with last/before, not both",
+            ));
+        }
+        Ok(PageRequest {
+            size: page_size(last, DEFAULT_PAGE_SIZE, "last")?,
+            cursor: before,
+            direction: Direction::Backward,
+        })
+    }
+
+    /// The argument the cursor came in, for its error.
+    pub fn cursor_field(&self) -> &'static str {
+        match self.direction {
+            Direction::Forward => "after",
+            Direction::Backward => "before",
+        }
+    }
+}
+
+/// Reads a keyset page of a list ordered by `(column ASC|DESC, id ASC)`: filters the boxed
+/// `query` to the rows beyond `cursor` (`Option<(key, id)>`) in `direction` and orders it for
+/// reading that way (a backward read runs the order in reverse; [`Page::from_rows`] puts the
+/// rows back). `column` may be any expression (it is written out again where it is used).
+macro_rules! keyset_page {
+    ($query:expr, $column:expr, $id:expr, descending: $descending:expr, $cursor:expr, $direction:expr) => {{
+        let forward = $direction == $crate::domain::page::Direction::Forward;
+        // Along the read, the key falls when the list is descending and read forward, or
+        // ascending and read backward; ties go by id, ascending forward.
+        let key_falls = $descending == forward;
+        let mut query = $query;
+        if let Some((cursor_key, cursor_id)) = $cursor {
+            #[allow(clippy::clone_on_copy)]
+            let again = cursor_key.clone();
+            query = match (key_falls, forward) {
+                (true, true) => query.filter(
+                    $column
+                        .lt(cursor_key)
+                        .or($column.eq(again).and($id.gt(cursor_id))),
+                ),
+                (false, true) => query.filter(
+                    $column
+                        .gt(cursor_key)
+                        .or($column.eq(again).and($id.gt(cursor_id))),
+                ),
+                (true, false) => query.filter(
+                    $column
+                        .lt(cursor_key)
+                        .or($column.eq(again).and($id.lt(cursor_id))),
+                ),
+                (false, false) => query.filter(
+                    $column
+                        .gt(cursor_key)
+                        .or($column.eq(again).and($id.lt(cursor_id))),
+                ),
+            };
+        }
+        match (key_falls, forward) {
+            (true, true) => query.order(($column.desc(), $id.asc())),
+            (false, true) => query.order(($column.asc(), $id.asc())),
+            (true, false) => query.order(($column.desc(), $id.desc())),
+            (false, false) => query.order(($column.asc(), $id.desc())),
+        }
+    }};
+}
+pub(crate) use keyset_page;
+
 /// The position of a row in one sort order. Encoded opaquely; the sort tag stops a cursor
 /// from one order being replayed against another.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +156,30 @@ pub struct Cursor {
 }
 
 impl Cursor {
+    /// The key and id of a time-ordered cursor.
+    pub fn time_key(&self) -> Option<(DateTime<Utc>, Uuid)> {
+        match self.key {
+            CursorKey::Time(t) => Some((t, self.id)),
+            _ => None,
+        }
+    }
+
+    /// The key and id of a text-ordered cursor.
+    pub fn text_key(&self) -> Option<(String, Uuid)> {
+        match &self.key {
+            CursorKey::Text(s) => Some((s.clone(), self.id)),
+            _ => None,
+        }
+    }
+
+    /// The key and id of a number-ordered cursor.
+    pub fn number_key(&self) -> Option<(i64, Uuid)> {
+        match self.key {
+            CursorKey::Number(n) => Some((n, self.id)),
+            _ => None,
+        }
+    }
+
     pub fn encode(&self) -> String {
         let key = match &self.key {
             CursorKey::Time(t) => format!("t{}", t.timestamp_micros()),
@@ -57,10 +192,15 @@ impl Cursor {
     /// Decodes a cursor made for the sort `tag`; anything else is a BAD_USER_INPUT on `field`.
     pub fn decode(raw: &str, tag: &'static str, field: &str) -> Result<Self, AppError> {
         let invalid = || {
+            let which = if field == "before" {
+                "a startCursor"
+            } else {
+                "an endCursor"
+            };
             FieldErrors::single(
                 field,
                 raw,
-                "Invalid cursor: pass an endCursor returned by the same field and sort order",
+                &format!("Invalid cursor: pass {which} returned by the same field and sort order"),
             )
         };
         let bytes = URL_SAFE_NO_PAD.decode(raw.as_bytes()).map_err(|_| invalid())?;
@@ -130,6 +270,42 @@ impl<T> Page<T> {
             items,
             has_next,
             has_previous: false,
+        }
+    }
+
+    /// Builds the page `request` asked for from the rows read for it: `size + 1` of them in the
+    /// direction of the read (a backward page's rows come last first, and are put back in the
+    /// list's order).
+    pub fn from_rows(mut rows: Vec<T>, request: &PageRequest) -> Self {
+        let size = usize::try_from(request.size).unwrap_or(0);
+        let more = rows.len() > size;
+        rows.truncate(size);
+        let beyond_cursor = request.cursor.is_some();
+        match request.direction {
+            Direction::Forward => Self {
+                items: rows,
+                has_next: more,
+                has_previous: beyond_cursor,
+            },
+            Direction::Backward => {
+                rows.reverse();
+                Self {
+                    items: rows,
+                    has_next: beyond_cursor,
+                    has_previous: more,
+                }
+            }
+        }
+    }
+
+    /// The last page of a list whose length a stored counter knows (see
+    /// [`Page::first_of_counted`]).
+    pub fn last_of_counted(items: Vec<T>, total: i64) -> Self {
+        let has_previous = total > i64::try_from(items.len()).unwrap_or(i64::MAX);
+        Self {
+            items,
+            has_next: false,
+            has_previous,
         }
     }
 

@@ -10,7 +10,7 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::page::{Cursor, CursorKey, Page};
+use super::page::{Cursor, CursorKey, Direction, Page, PageRequest, keyset_page};
 use super::validate::{char_len, check_lookup_text, check_no_nul, cut_short};
 use crate::db::first_per_key::FirstPostsOfAuthors;
 use crate::db::models::{Category, NewPost, Post, User};
@@ -69,8 +69,8 @@ impl PostSort {
         }
     }
 
-    pub fn decode_cursor(self, raw: &str) -> AppResult<Cursor> {
-        Cursor::decode(raw, self.tag(), "after")
+    pub fn decode_cursor(self, raw: &str, field: &str) -> AppResult<Cursor> {
+        Cursor::decode(raw, self.tag(), field)
     }
 }
 
@@ -171,7 +171,12 @@ type BoxedTermMatches = BoxedSelectStatement<
 ///
 /// Only the newest posts holding the search's longest word are read and tested against the whole
 /// filter, instead of every post holding it.
-fn matches_by_term(filter: &PostFilter, sort: PostSort, after: Option<&Cursor>) -> Option<BoxedTermMatches> {
+fn matches_by_term(
+    filter: &PostFilter,
+    sort: PostSort,
+    cursor: Option<&Cursor>,
+    direction: Direction,
+) -> Option<BoxedTermMatches> {
     use post_search_terms::{created_at, lexeme, post_id};
     if sort != PostSort::Newest {
         return None;
@@ -195,15 +200,8 @@ fn matches_by_term(filter: &PostFilter, sort: PostSort, after: Option<&Cursor>) 
         posts::search,
         EvaluatedOnce(search_query(search.to_owned())),
     ));
-    if let Some(Cursor {
-        key: CursorKey::Time(t),
-        id,
-        ..
-    }) = after
-    {
-        query = query.filter(created_at.lt(*t).or(created_at.eq(*t).and(post_id.gt(*id))));
-    }
-    Some(query.order((created_at.desc(), post_id.asc())))
+    let position = cursor.and_then(Cursor::time_key);
+    Some(keyset_page!(query, created_at, post_id, descending: true, position, direction))
 }
 
 /// Whether a search text is words and nothing else: no quotes, `-` or `or`, which make
@@ -214,46 +212,24 @@ fn is_plain_words(text: &str) -> bool {
         .all(|word| word.bytes().all(|b| b.is_ascii_alphanumeric()) && !word.eq_ignore_ascii_case("or"))
 }
 
-fn ordered(mut query: BoxedPosts, sort: PostSort, after: Option<Cursor>) -> BoxedPosts {
+/// `query` filtered to the rows beyond `cursor` in `direction` and ordered for reading that way
+/// (see [`keyset_page`]); every order breaks ties by id.
+fn ordered(query: BoxedPosts, sort: PostSort, cursor: Option<&Cursor>, direction: Direction) -> BoxedPosts {
     use posts::{created_at, id, popularity, title, updated_at};
-    if let Some(cursor) = after {
-        let after_id = cursor.id;
-        query = match (sort, cursor.key) {
-            (PostSort::Newest, CursorKey::Time(t)) => {
-                query.filter(created_at.lt(t).or(created_at.eq(t).and(id.gt(after_id))))
-            }
-            (PostSort::Oldest, CursorKey::Time(t)) => {
-                query.filter(created_at.gt(t).or(created_at.eq(t).and(id.gt(after_id))))
-            }
-            (PostSort::UpdatedDesc, CursorKey::Time(t)) => {
-                query.filter(updated_at.lt(t).or(updated_at.eq(t).and(id.gt(after_id))))
-            }
-            (PostSort::UpdatedAsc, CursorKey::Time(t)) => {
-                query.filter(updated_at.gt(t).or(updated_at.eq(t).and(id.gt(after_id))))
-            }
-            (PostSort::TitleAsc, CursorKey::Text(s)) => {
-                query.filter(title.gt(s.clone()).or(title.eq(s).and(id.gt(after_id))))
-            }
-            (PostSort::TitleDesc, CursorKey::Text(s)) => {
-                query.filter(title.lt(s.clone()).or(title.eq(s).and(id.gt(after_id))))
-            }
-            (PostSort::Popular, CursorKey::Number(n)) => {
-                query.filter(popularity.lt(n).or(popularity.eq(n).and(id.gt(after_id))))
-            }
-            // decode_cursor checked the tag, so the key always matches the sort.
-            _ => query.filter(diesel::dsl::sql::<diesel::sql_types::Bool>("false")),
-        };
-    }
+    // decode_cursor checked the tag, so the key always has the sort's kind.
+    let time = cursor.and_then(Cursor::time_key);
+    let text = cursor.and_then(Cursor::text_key);
+    let number = cursor.and_then(Cursor::number_key);
     match sort {
-        PostSort::Newest => query.order((created_at.desc(), id.asc())),
-        PostSort::Oldest => query.order((created_at.asc(), id.asc())),
-        PostSort::UpdatedDesc => query.order((updated_at.desc(), id.asc())),
-        PostSort::UpdatedAsc => query.order((updated_at.asc(), id.asc())),
-        PostSort::TitleAsc => query.order((title.asc(), id.asc())),
-        PostSort::TitleDesc => query.order((title.desc(), id.asc())),
-        PostSort::Popular => query.order((popularity.desc(), id.asc())),
+        PostSort::Newest => keyset_page!(query, created_at, id, descending: true, time, direction),
+        PostSort::Oldest => keyset_page!(query, created_at, id, descending: false, time, direction),
+        PostSort::UpdatedDesc => keyset_page!(query, updated_at, id, descending: true, time, direction),
+        PostSort::UpdatedAsc => keyset_page!(query, updated_at, id, descending: false, time, direction),
+        PostSort::TitleAsc => keyset_page!(query, title, id, descending: false, text, direction),
+        PostSort::TitleDesc => keyset_page!(query, title, id, descending: true, text, direction),
+        PostSort::Popular => keyset_page!(query, popularity, id, descending: true, number, direction),
         // Ordered by the rank in list_ranked, which knows the search text.
-        PostSort::Relevance => query.order((created_at.desc(), id.asc())),
+        PostSort::Relevance => keyset_page!(query, created_at, id, descending: true, time, direction),
     }
 }
 
@@ -263,20 +239,24 @@ pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &PostFilter,
     sort: PostSort,
-    limit: i64,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> AppResult<Page<(Post, Cursor)>> {
     filter.check()?;
-    let cursor = after.map(|raw| sort.decode_cursor(raw)).transpose()?;
-    let has_previous = cursor.is_some();
+    let cursor = request
+        .cursor
+        .as_deref()
+        .map(|raw| sort.decode_cursor(raw, request.cursor_field()))
+        .transpose()?;
+    let (limit, direction) = (request.size, request.direction);
     // `limit + 1` rows, so that even `first: 0` reads the one row that tells whether more follow.
     let rows: Vec<(Post, f32)> = if sort == PostSort::Relevance {
-        list_ranked(conn, filter, limit, cursor).await?
+        list_ranked(conn, filter, limit, cursor.as_ref(), direction).await?
     } else {
-        let posts: Vec<Post> = match matches_by_term(filter, sort, cursor.as_ref()) {
+        let posts: Vec<Post> = match matches_by_term(filter, sort, cursor.as_ref(), direction) {
             Some(query) => LiteralLimit::new(query, limit + 1).load(conn).await?,
             None => {
-                let query = ordered(filtered(filter), sort, cursor).select(Post::as_select());
+                let query =
+                    ordered(filtered(filter), sort, cursor.as_ref(), direction).select(Post::as_select());
                 LiteralLimit::new(query, limit + 1).load(conn).await?
             }
         };
@@ -289,15 +269,16 @@ pub async fn list(
             (post, cursor)
         })
         .collect();
-    Ok(Page::from_overfetch(rows, limit, has_previous))
+    Ok(Page::from_rows(rows, request))
 }
 
-/// Published posts matching a search, best match first, with their rank.
+/// Published posts matching a search, best match first, with their rank (read in `direction`).
 async fn list_ranked(
     conn: &mut AsyncPgConnection,
     filter: &PostFilter,
     limit: i64,
-    after: Option<Cursor>,
+    cursor: Option<&Cursor>,
+    direction: Direction,
 ) -> AppResult<Vec<(Post, f32)>> {
     let Some(text) = filter.search.clone() else {
         return Err(FieldErrors::single(
@@ -307,18 +288,11 @@ async fn list_ranked(
         ));
     };
     let rank = || ts_rank(posts::search, search_query(text.clone()));
-    let mut query = filtered(filter);
-    if let Some(Cursor {
-        key: CursorKey::Number(bits),
-        id,
-        ..
-    }) = after
-    {
-        let previous = f32::from_bits(u32::try_from(bits).unwrap_or(0));
-        query = query.filter(rank().lt(previous).or(rank().eq(previous).and(posts::id.gt(id))));
-    }
+    let position = cursor
+        .and_then(Cursor::number_key)
+        .map(|(bits, id)| (f32::from_bits(u32::try_from(bits).unwrap_or(0)), id));
+    let query = keyset_page!(filtered(filter), rank(), posts::id, descending: true, position, direction);
     Ok(query
-        .order((rank().desc(), posts::id.asc()))
         .limit(limit + 1)
         .select((Post::as_select(), rank()))
         .load(conn)
@@ -334,10 +308,10 @@ pub async fn list_offset(
     offset: i64,
 ) -> AppResult<Vec<Post>> {
     filter.check()?;
-    Ok(match matches_by_term(filter, sort, None) {
+    Ok(match matches_by_term(filter, sort, None, Direction::Forward) {
         Some(query) => query.limit(limit).offset(offset).load(conn).await?,
         None => {
-            ordered(filtered(filter), sort, None)
+            ordered(filtered(filter), sort, None, Direction::Forward)
                 .limit(limit)
                 .offset(offset)
                 .select(Post::as_select())
@@ -364,12 +338,17 @@ pub fn author_filter(viewer: Option<&Viewer>, author_id: Uuid) -> PostFilter {
 
 /// Published posts by popularity, highest first.
 pub async fn popular(conn: &mut AsyncPgConnection, limit: i64) -> AppResult<Vec<Post>> {
-    Ok(list(conn, &PostFilter::default(), PostSort::Popular, limit, None)
-        .await?
-        .items
-        .into_iter()
-        .map(|(post, _)| post)
-        .collect())
+    Ok(list(
+        conn,
+        &PostFilter::default(),
+        PostSort::Popular,
+        &PageRequest::forward(limit, None),
+    )
+    .await?
+    .items
+    .into_iter()
+    .map(|(post, _)| post)
+    .collect())
 }
 
 /// A post as a client names it: by id, or by the slug in its URL.
@@ -476,16 +455,27 @@ pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<Vec
 }
 
 /// The first `limit + 1` posts of each author, newest first, in one statement (the extra row
-/// tells the caller whether more follow).
+/// tells the caller whether more follow); backward, the last `limit + 1` (the extra row comes
+/// first), still listed newest first.
 pub async fn first_by_authors(
     conn: &mut AsyncPgConnection,
     author_ids: &[Uuid],
     limit: i64,
     include_drafts: bool,
+    direction: Direction,
 ) -> AppResult<Vec<Post>> {
-    Ok(FirstPostsOfAuthors::new(author_ids, limit + 1, include_drafts)
-        .load(conn)
-        .await?)
+    Ok(match direction {
+        Direction::Forward => {
+            FirstPostsOfAuthors::<false>::new(author_ids, limit + 1, include_drafts)
+                .load(conn)
+                .await?
+        }
+        Direction::Backward => {
+            FirstPostsOfAuthors::<true>::new(author_ids, limit + 1, include_drafts)
+                .load(conn)
+                .await?
+        }
+    })
 }
 
 /// How many posts each author has (drafts included or not), for batch loaders; authors without
@@ -789,19 +779,29 @@ mod tests {
     /// connection only while nothing in them but the search text is bound (see `LiteralLimit`).
     #[test]
     fn page_statements_bind_nothing_but_the_search_text() {
-        let feed =
-            ordered(filtered(&PostFilter::default()), PostSort::Newest, None).select(Post::as_select());
+        let feed = ordered(
+            filtered(&PostFilter::default()),
+            PostSort::Newest,
+            None,
+            Direction::Forward,
+        )
+        .select(Post::as_select());
         let sql = debug_query::<Pg, _>(&LiteralLimit::new(feed, 21)).to_string();
         assert!(sql.contains(r#"WHERE "posts"."is_published" ORDER BY"#), "{sql}");
         assert!(sql.ends_with("LIMIT 21 -- binds: []"), "{sql}");
         // Other page sizes share the statement of the next size up (the caller cuts the page).
-        let feed =
-            ordered(filtered(&PostFilter::default()), PostSort::Newest, None).select(Post::as_select());
+        let feed = ordered(
+            filtered(&PostFilter::default()),
+            PostSort::Newest,
+            None,
+            Direction::Forward,
+        )
+        .select(Post::as_select());
         let sql = debug_query::<Pg, _>(&LiteralLimit::new(feed, 8)).to_string();
         assert!(sql.ends_with("LIMIT 11 -- binds: []"), "{sql}");
 
         let filter = PostFilter::published(None, None, None, Some("async rust".into()));
-        let search = matches_by_term(&filter, PostSort::Newest, None).unwrap();
+        let search = matches_by_term(&filter, PostSort::Newest, None, Direction::Forward).unwrap();
         let sql = debug_query::<Pg, _>(&LiteralLimit::new(search, 21)).to_string();
         assert!(sql.contains("(SELECT websearch_to_tsquery("), "{sql}");
         assert!(

@@ -5,7 +5,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::page::{Cursor, CursorKey, Page};
+use super::page::{Cursor, CursorKey, Direction, Page, PageRequest};
 use super::validate::{check_lookup_text, contains_pattern};
 use crate::error::AppResult;
 
@@ -41,30 +41,38 @@ struct Total {
 pub async fn list(
     conn: &mut AsyncPgConnection,
     search: Option<&str>,
-    limit: i64,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> AppResult<Page<TagCount>> {
     let pattern = search_pattern(search)?;
-    let after = after
-        .map(|raw| Cursor::decode(raw, CURSOR_TAG, "after"))
+    let position = request
+        .cursor
+        .as_deref()
+        .map(|raw| Cursor::decode(raw, CURSOR_TAG, request.cursor_field()))
         .transpose()?
-        .and_then(|cursor| match cursor.key {
-            CursorKey::Text(name) => Some(name),
-            _ => None,
-        });
-    let has_previous = after.is_some();
-    let rows = diesel::sql_query(
-        "SELECT tag AS name, count(*) AS post_count \
-         FROM posts, unnest(tags) AS tag \
-         WHERE is_published AND ($1::text IS NULL OR tag ILIKE $1) AND ($2::text IS NULL OR tag COLLATE \"C\" > $2) \
-         GROUP BY tag ORDER BY tag COLLATE \"C\" LIMIT $3",
-    )
-    .bind::<Nullable<Text>, _>(pattern)
-    .bind::<Nullable<Text>, _>(after)
-    .bind::<BigInt, _>(limit + 1)
-    .load::<TagCount>(conn)
-    .await?;
-    Ok(Page::from_overfetch(rows, limit, has_previous))
+        .and_then(|cursor| cursor.text_key())
+        .map(|(name, _)| name);
+    // Two fixed statements, one per direction (a backward page reads in reverse).
+    let sql = match request.direction {
+        Direction::Forward => {
+            "SELECT tag AS name, count(*) AS post_count FROM posts, unnest(tags) AS tag \
+             WHERE is_published AND ($1::text IS NULL OR tag ILIKE $1) \
+             AND ($2::text IS NULL OR tag COLLATE \"C\" > $2) \
+             GROUP BY tag ORDER BY tag COLLATE \"C\" LIMIT $3"
+        }
+        Direction::Backward => {
+            "SELECT tag AS name, count(*) AS post_count FROM posts, unnest(tags) AS tag \
+             WHERE is_published AND ($1::text IS NULL OR tag ILIKE $1) \
+             AND ($2::text IS NULL OR tag COLLATE \"C\" < $2) \
+             GROUP BY tag ORDER BY tag COLLATE \"C\" DESC LIMIT $3"
+        }
+    };
+    let rows = diesel::sql_query(sql)
+        .bind::<Nullable<Text>, _>(pattern)
+        .bind::<Nullable<Text>, _>(position)
+        .bind::<BigInt, _>(request.size + 1)
+        .load::<TagCount>(conn)
+        .await?;
+    Ok(Page::from_rows(rows, request))
 }
 
 /// How many tags [`list`] lists for `search`, over every page.

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::accounts::{
     ProfileInput, check_distinct_username, check_email, check_profile, check_username, nonblank,
 };
-use super::page::{Cursor, CursorKey, Page};
+use super::page::{Cursor, CursorKey, Page, PageRequest, keyset_page};
 use super::validate::{check_lookup_text, contains_pattern};
 use crate::db::models::{Role, User, UserByline};
 use crate::db::schema::users;
@@ -144,35 +144,23 @@ pub async fn list(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     filter: &UserFilter,
-    limit: i64,
-    after: Option<&str>,
+    request: &PageRequest,
 ) -> AppResult<Page<User>> {
     require_admin(viewer)?;
     check_filter(filter)?;
-    let cursor = after
-        .map(|raw| Cursor::decode(raw, CURSOR_TAG, "after"))
-        .transpose()?;
-    let has_previous = cursor.is_some();
-    let mut query = filtered(filter);
-    if let Some(Cursor {
-        key: CursorKey::Time(t),
-        id,
-        ..
-    }) = cursor
-    {
-        query = query.filter(
-            users::created_at
-                .lt(t)
-                .or(users::created_at.eq(t).and(users::id.gt(id))),
-        );
-    }
+    let position = request
+        .cursor
+        .as_deref()
+        .map(|raw| Cursor::decode(raw, CURSOR_TAG, request.cursor_field()))
+        .transpose()?
+        .and_then(|cursor| cursor.time_key());
+    let query = keyset_page!(filtered(filter), users::created_at, users::id, descending: true, position, request.direction);
     let rows = query
-        .order((users::created_at.desc(), users::id.asc()))
-        .limit(limit + 1)
+        .limit(request.size + 1)
         .select(User::as_select())
         .load(conn)
         .await?;
-    Ok(Page::from_overfetch(rows, limit, has_previous))
+    Ok(Page::from_rows(rows, request))
 }
 
 /// An offset page of users, newest first (the legacy REST pagination; admins only).

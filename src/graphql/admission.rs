@@ -158,12 +158,19 @@ impl Walker<'_> {
         argument: &str,
         default: u64,
     ) -> u64 {
+        // A negative, non-numeric or out-of-range size is rejected later by validation; count
+        // the default.
+        self.given_size(field, argument).unwrap_or(default)
+    }
+
+    /// The size an argument gives, when the document (or a variable) gives one.
+    fn given_size(&self, field: &async_graphql::parser::types::Field, argument: &str) -> Option<u64> {
         let value = field
             .arguments
             .iter()
             .find(|(name, _)| name.node.as_str() == argument)
             .map(|(_, value)| &value.node);
-        let number = value
+        value
             .and_then(|v| {
                 v.clone()
                     .into_const_with(|name| self.variables.get(&name).cloned().ok_or(()))
@@ -174,10 +181,7 @@ impl Walker<'_> {
                 Value::Number(n) => n.as_u64().filter(|&n| n <= i32::MAX as u64),
                 Value::List(items) => Some(items.len() as u64),
                 _ => None,
-            });
-        // A negative, non-numeric or out-of-range size is rejected later by validation; count
-        // the default.
-        number.unwrap_or(default)
+            })
     }
 
     /// Cost and depth of a selection set whose objects are each counted by the caller.
@@ -246,7 +250,12 @@ impl Walker<'_> {
         };
         match sized {
             Some((_, argument, default, Shape::Connection)) => {
-                let size = self.size_argument(field, argument, *default);
+                // A backward page is `last` items (with a `first` too it is refused; the larger
+                // counts).
+                let size = match self.given_size(field, "last") {
+                    Some(last) => last.max(self.given_size(field, argument).unwrap_or(0)),
+                    None => self.size_argument(field, argument, *default),
+                };
                 result.absorb(self.connection_set(&field.selection_set.node, size));
                 result.depth += 1;
             }
@@ -528,6 +537,20 @@ mod tests {
             async_graphql::parser::parse_query("query($ids: [ID!]!) { nodes(ids: $ids) { id } }").unwrap();
         let variables = Variables::from_json(serde_json::json!({ "ids": vec!["x"; 40] }));
         assert_eq!(analyze(&doc, &variables).cost, 40);
+    }
+
+    #[test]
+    fn backward_pages_cost_their_last() {
+        assert_eq!(cost_of("{ posts(last: 5) { nodes { id } } }").cost, 5);
+        assert_eq!(
+            cost_of("{ posts(last: 50, first: 10) { nodes { id } } }").cost,
+            50
+        );
+        assert_eq!(cost_of("{ posts(first: 10, last: 3) { nodes { id } } }").cost, 10);
+        assert_eq!(
+            cost_of("{ posts(last: 10) { nodes { comments(last: 10) { nodes { id } } } } }").cost,
+            10 * (1 + 10)
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::batch::BatchQueue;
 use crate::db::models::{Comment, Post, User, UserByline};
-use crate::domain::page::Page;
+use crate::domain::page::{Direction, Page, PageRequest};
 use crate::domain::{comments, likes, posts, users};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -151,11 +151,12 @@ impl Loader<Uuid> for CommentLoader {
 /// A comment with the author's byline its statement read along with it.
 pub type CommentWithAuthor = (Comment, Arc<UserByline>);
 
-/// The first comments of one post.
+/// The first (or, backward, the last) comments of one post.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PostCommentsKey {
     pub post_id: Uuid,
     pub first: i64,
+    pub direction: Direction,
 }
 
 pub struct PostCommentsLoader(AppState);
@@ -170,15 +171,19 @@ impl Loader<PostCommentsKey> for PostCommentsLoader {
     ) -> Result<HashMap<PostCommentsKey, Vec<CommentWithAuthor>>, LoadError> {
         let mut conn = self.0.db().await?;
         let mut out = HashMap::with_capacity(keys.len());
-        // Different page sizes in one document are rare: one statement per distinct size.
-        let mut by_size: HashMap<i64, Vec<Uuid>> = HashMap::new();
+        // Different page sizes in one document are rare: one statement per distinct size (and
+        // direction).
+        let mut by_size: HashMap<(i64, Direction), Vec<Uuid>> = HashMap::new();
         for key in keys {
-            by_size.entry(key.first).or_default().push(key.post_id);
+            by_size
+                .entry((key.first, key.direction))
+                .or_default()
+                .push(key.post_id);
         }
         // One shared row per author, however many comments they wrote.
         let mut authors: HashMap<Uuid, Arc<UserByline>> = HashMap::new();
-        for (first, post_ids) in by_size {
-            let rows = comments::first_for_posts(&mut conn, &post_ids, first).await?;
+        for ((first, direction), post_ids) in by_size {
+            let rows = comments::first_for_posts(&mut conn, &post_ids, first, direction).await?;
             let mut grouped: HashMap<Uuid, Vec<CommentWithAuthor>> = HashMap::with_capacity(post_ids.len());
             for (comment, author) in rows {
                 let author = authors
@@ -192,19 +197,27 @@ impl Loader<PostCommentsKey> for PostCommentsLoader {
             }
             for post_id in post_ids {
                 let rows = grouped.remove(&post_id).unwrap_or_default();
-                out.insert(PostCommentsKey { post_id, first }, rows);
+                out.insert(
+                    PostCommentsKey {
+                        post_id,
+                        first,
+                        direction,
+                    },
+                    rows,
+                );
             }
         }
         Ok(out)
     }
 }
 
-/// The first page of one author's posts, with or without drafts.
+/// The first (or, backward, the last) page of one author's posts, with or without drafts.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AuthorPostsKey {
     pub author_id: Uuid,
     pub first: i64,
     pub include_drafts: bool,
+    pub direction: Direction,
 }
 
 pub struct AuthorPostsLoader(AppState);
@@ -216,27 +229,39 @@ impl Loader<AuthorPostsKey> for AuthorPostsLoader {
     async fn load(&self, keys: &[AuthorPostsKey]) -> Result<HashMap<AuthorPostsKey, Page<Post>>, LoadError> {
         let mut conn = self.0.db().await?;
         let mut out = HashMap::with_capacity(keys.len());
-        let mut groups: HashMap<(i64, bool), Vec<Uuid>> = HashMap::new();
+        let mut groups: HashMap<(i64, bool, Direction), Vec<Uuid>> = HashMap::new();
         for key in keys {
             groups
-                .entry((key.first, key.include_drafts))
+                .entry((key.first, key.include_drafts, key.direction))
                 .or_default()
                 .push(key.author_id);
         }
-        for ((first, include_drafts), author_ids) in groups {
+        for ((first, include_drafts, direction), author_ids) in groups {
             let mut grouped: HashMap<Uuid, Vec<Post>> = HashMap::new();
-            for post in posts::first_by_authors(&mut conn, &author_ids, first, include_drafts).await? {
+            for post in
+                posts::first_by_authors(&mut conn, &author_ids, first, include_drafts, direction).await?
+            {
                 grouped.entry(post.author_id).or_default().push(post);
             }
+            let request = PageRequest {
+                size: first,
+                cursor: None,
+                direction,
+            };
             for author_id in author_ids {
-                let rows = grouped.remove(&author_id).unwrap_or_default();
+                let mut rows = grouped.remove(&author_id).unwrap_or_default();
+                // Listed newest first; `from_rows` takes a backward read's rows last first.
+                if direction == Direction::Backward {
+                    rows.reverse();
+                }
                 out.insert(
                     AuthorPostsKey {
                         author_id,
                         first,
                         include_drafts,
+                        direction,
                     },
-                    Page::from_overfetch(rows, first, false),
+                    Page::from_rows(rows, &request),
                 );
             }
         }

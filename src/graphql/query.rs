@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, MergedObject, Object};
 use uuid::Uuid;
 
 use super::context;
-use super::types::connection::TotalCount;
+use super::types::connection::{TotalCount, page_request};
 use super::types::enums::{Category, PostSort, Role};
 use super::types::{
     InOrder, Node, PostConnection, PostObject, TagConnection, UserConnection, UserObject, node,
@@ -119,25 +119,21 @@ impl UserQuery {
     }
 
     /// All users, newest first (admins only).
+    #[allow(clippy::too_many_arguments)]
     async fn users(
         &self,
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         role: Option<Role>,
         search: Option<String>,
     ) -> async_graphql::Result<InOrder<UserConnection>> {
         let viewer = context::require_viewer(ctx)?;
-        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
+        let request = page_request(ctx, first, after, last, before)?;
         let filter = UserFilter::new(role.map(Into::into), search);
-        let page = users::list(
-            &mut *context::db(ctx).await?,
-            viewer,
-            &filter,
-            first,
-            after.as_deref(),
-        )
-        .await?;
+        let page = users::list(&mut *context::db(ctx).await?, viewer, &filter, &request).await?;
         Ok(InOrder(UserConnection::new(
             page,
             |user| (users::cursor_of(&user), UserObject::Whole(user.into())),
@@ -185,16 +181,12 @@ impl PostQuery {
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         search: Option<String>,
     ) -> async_graphql::Result<InOrder<TagConnection>> {
-        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
-        let page = tags::list(
-            &mut *context::db(ctx).await?,
-            search.as_deref(),
-            first,
-            after.as_deref(),
-        )
-        .await?;
+        let request = page_request(ctx, first, after, last, before)?;
+        let page = tags::list(&mut *context::db(ctx).await?, search.as_deref(), &request).await?;
         Ok(InOrder(TagConnection::new(
             page,
             |tag| (tag.cursor(), tag.into()),
@@ -210,24 +202,19 @@ impl PostQuery {
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
         category: Option<Category>,
         author_id: Option<ID>,
         tag: Option<String>,
         search: Option<String>,
         #[graphql(default_with = "Some(PostSort::default())")] sort: Option<PostSort>,
     ) -> async_graphql::Result<InOrder<PostConnection>> {
-        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
+        let request = page_request(ctx, first, after, last, before)?;
         let author_id = author_id.map(|id| parse_id(&id, "authorId")).transpose()?;
         let filter = PostFilter::published(category.map(Into::into), author_id, tag, search);
         let sort: posts::PostSort = sort.unwrap_or_default().into();
-        let page = posts::list(
-            &mut *context::db(ctx).await?,
-            &filter,
-            sort,
-            first,
-            after.as_deref(),
-        )
-        .await?;
+        let page = posts::list(&mut *context::db(ctx).await?, &filter, sort, &request).await?;
         Ok(InOrder(PostConnection::new(
             page,
             |(post, cursor)| (cursor, PostObject::new(post)),

@@ -98,6 +98,33 @@ async fn batched_documents_send_a_fixed_number_of_statements() {
         assert_fields_in_query_order(&response.text);
         // The page, its authors, and the comments with their authors.
         assert!(counts.queries <= 3, "nested of {n}: {counts:?}");
+
+        // Read from the end: the same statements, each reading backward.
+        let backward = NESTED
+            .replace("first: $n", "last: $n")
+            .replace("first: 5", "last: 5");
+        let (response, counts) = app
+            .count_statements(app.graphql(&backward, json!({ "n": n }), None))
+            .await;
+        assert!(response.body.get("errors").is_none(), "{}", response.text);
+        let nodes = response.body["data"]["posts"]["nodes"].as_array().unwrap();
+        assert_eq!(nodes.len(), n as usize);
+        assert_eq!(nodes[0]["comments"]["nodes"].as_array().unwrap().len(), 5);
+        assert!(counts.queries <= 3, "nested of the last {n}: {counts:?}");
+        let authors = app
+            .count_statements(app.graphql(
+                "query($n: Int) { posts(last: $n) { nodes { author { posts(last: 2) { nodes { id } } } } } }",
+                json!({ "n": n }),
+                None,
+            ))
+            .await;
+        assert!(authors.0.body.get("errors").is_none(), "{}", authors.0.text);
+        // The page, then every author's last posts in one statement.
+        assert!(
+            authors.1.queries <= 3,
+            "authors' last posts under the last {n}: {:?}",
+            authors.1
+        );
     }
 
     let post_id = app

@@ -562,3 +562,120 @@ async fn tags_of_published_posts_with_their_counts_in_pages() {
         );
     }
 }
+
+/// `last`/`before` on every connection: pages from the end in the list's order, with exact
+/// `hasPreviousPage`/`hasNextPage`; both directions at once is refused.
+#[tokio::test]
+async fn backward_pages_on_every_connection() {
+    let app = TestApp::new().await;
+    let admin = app.user("root", Role::Admin).await;
+    let ann = app.user("ann", Role::User).await;
+    let mut posts = Vec::new();
+    for n in 0..3 {
+        let mut body = valid_post();
+        body["title"] = json!(format!("Backward post {n}"));
+        body["tags"] = json!([format!("tag{n}")]);
+        let created = create_post(&app, &ann, body).await;
+        posts.push(created.body["data"]["id"].as_str().unwrap().to_owned());
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    for content in ["one", "two", "three"] {
+        app.comment(&ann, &posts[0], content).await;
+    }
+    for post in &posts {
+        app.graphql_ok(
+            "mutation($id: ID!) { likePost(id: $id) { id } }",
+            json!({ "id": post }),
+            Some(&ann.token),
+        )
+        .await;
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    // Relay's clients send the other direction's arguments as null.
+    let document = "query($p: ID!, $u: ID!, $first: Int, $last: Int, $before: String) { \
+        posts(first: $first, last: $last, before: $before) { nodes { id } pageInfo { hasPreviousPage hasNextPage startCursor } } \
+        post(id: $p) { comments(last: $last, before: $before) { nodes { content } pageInfo { hasPreviousPage hasNextPage } } } \
+        user(id: $u) { posts(last: $last) { nodes { id } } likedPosts(last: $last) { nodes { id } pageInfo { hasPreviousPage } } } \
+        tags(last: $last) { nodes { name } pageInfo { hasPreviousPage } } }";
+    let data = app
+        .graphql_ok(
+            document,
+            json!({ "p": posts[0], "u": ann.id, "first": null, "last": 2, "before": null }),
+            Some(&ann.token),
+        )
+        .await;
+    // Newest first: the last two are the two oldest, in the list's order.
+    assert_eq!(
+        data["posts"]["nodes"],
+        json!([{ "id": posts[1] }, { "id": posts[0] }]),
+        "{data}"
+    );
+    assert_eq!(data["posts"]["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(data["posts"]["pageInfo"]["hasNextPage"], false);
+    assert_eq!(
+        data["post"]["comments"]["nodes"],
+        json!([{ "content": "two" }, { "content": "three" }]),
+        "oldest first: the last two comments"
+    );
+    assert_eq!(data["post"]["comments"]["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(
+        data["user"]["posts"]["nodes"],
+        json!([{ "id": posts[1] }, { "id": posts[0] }])
+    );
+    assert_eq!(
+        data["user"]["likedPosts"]["nodes"],
+        json!([{ "id": posts[1] }, { "id": posts[0] }]),
+        "the latest like first: the two earliest likes"
+    );
+    assert_eq!(
+        data["tags"]["nodes"],
+        json!([{ "name": "tag1" }, { "name": "tag2" }])
+    );
+
+    // The page before the last one of the posts: the newest, and nothing before it.
+    let before = app
+        .graphql_ok(
+            "query($before: String) { posts(last: 2, before: $before) { nodes { id } pageInfo { hasPreviousPage hasNextPage } } \
+             users(last: 1) { nodes { id } pageInfo { hasPreviousPage } } }",
+            json!({ "before": data["posts"]["pageInfo"]["startCursor"] }),
+            Some(&admin.token),
+        )
+        .await;
+    assert_eq!(
+        before["users"]["nodes"],
+        json!([{ "id": admin.id }]),
+        "newest first: the oldest user last"
+    );
+    assert_eq!(before["users"]["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(before["posts"]["nodes"], json!([{ "id": posts[2] }]));
+    assert_eq!(before["posts"]["pageInfo"]["hasPreviousPage"], false);
+    assert_eq!(before["posts"]["pageInfo"]["hasNextPage"], true);
+
+    for (arguments, variables) in [
+        ("first: 2, last: 2", json!({})),
+        (
+            "last: 2, after: $c",
+            json!({ "c": data["posts"]["pageInfo"]["startCursor"] }),
+        ),
+        (
+            "first: 2, before: $c",
+            json!({ "c": data["posts"]["pageInfo"]["startCursor"] }),
+        ),
+        ("last: 101", json!({})),
+        ("last: -1", json!({})),
+    ] {
+        let declared = if arguments.contains("$c") {
+            "($c: String)"
+        } else {
+            ""
+        };
+        let document = format!("query{declared} {{ posts({arguments}) {{ nodes {{ id }} }} }}");
+        let refused = app.graphql(&document, variables, None).await;
+        assert_eq!(
+            error_code(&refused),
+            "BAD_USER_INPUT",
+            "{arguments}: {}",
+            refused.text
+        );
+    }
+}

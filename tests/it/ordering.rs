@@ -155,6 +155,105 @@ async fn page_through(
     pages
 }
 
+/// The same listing read backward: `last`/`before` from the end, `hasPreviousPage` and
+/// `startCursor`.
+fn backward(listing: &Listing) -> Listing {
+    let document = listing
+        .document
+        .replace("$first: Int!, $after: String", "$last: Int!, $before: String")
+        .replace("first: $first, after: $after", "last: $last, before: $before")
+        .replace("hasNextPage endCursor", "hasPreviousPage startCursor");
+    assert!(
+        document.contains("last: $last, before: $before") && document.contains("startCursor"),
+        "{}: the document has no forward arguments to turn around",
+        listing.name
+    );
+    Listing {
+        name: format!("{} backward", listing.name),
+        document,
+        path: listing.path.clone(),
+        variables: listing.variables.clone(),
+        sql: listing.sql.clone(),
+    }
+}
+
+/// Pages through `listing` backward from its end (see [`backward`]) and compares every page
+/// with the end of its SQL; returns the pages read.
+async fn page_back(
+    app: &TestApp,
+    conn: &mut AsyncPgConnection,
+    listing: &Listing,
+    token: Option<&str>,
+    rng: &mut StdRng,
+    seed: u64,
+) -> usize {
+    let listing = backward(listing);
+    let expected = sql_ids(conn, &listing.sql).await;
+    // Read from the end: `seen` holds the tail of the list, in the list's order.
+    let mut seen: Vec<String> = Vec::with_capacity(expected.len());
+    let mut before: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let last: i64 = rng.random_range(1..=100);
+        let mut variables = listing.variables.clone();
+        variables["last"] = json!(last);
+        variables["before"] = json!(before);
+        let data = app.graphql_ok(&listing.document, variables, token).await;
+        let mut connection = &data;
+        for key in &listing.path {
+            connection = &connection[key];
+        }
+        let nodes: Vec<String> = connection["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|n| n["id"].as_str().unwrap().to_owned())
+            .collect();
+        pages += 1;
+        let mut tail = nodes.clone();
+        tail.extend(seen);
+        seen = tail;
+        let from = expected.len().saturating_sub(seen.len());
+        assert_eq!(
+            seen,
+            expected[from..],
+            "{} (seed {seed}): page {pages} (last: {last}) differs from the end of the SQL order",
+            listing.name
+        );
+        let has_previous = connection["pageInfo"]["hasPreviousPage"].as_bool().unwrap();
+        assert_eq!(
+            has_previous,
+            seen.len() < expected.len(),
+            "{} (seed {seed}): hasPreviousPage with {} of {} rows read",
+            listing.name,
+            seen.len(),
+            expected.len()
+        );
+        if !has_previous {
+            break;
+        }
+        assert_eq!(
+            nodes.len() as i64,
+            last,
+            "{}: a page short of `last` with more before it",
+            listing.name
+        );
+        before = Some(
+            connection["pageInfo"]["startCursor"]
+                .as_str()
+                .expect("startCursor")
+                .to_owned(),
+        );
+        assert!(
+            pages <= expected.len() + 1,
+            "{}: paging does not end",
+            listing.name
+        );
+    }
+    assert_eq!(seen, expected, "{} (seed {seed}): the whole list", listing.name);
+    pages
+}
+
 /// Post ids in a fixed order: the one with the most comments first, then a seeded sample.
 async fn sample(
     conn: &mut AsyncPgConnection,
@@ -379,6 +478,7 @@ async fn oracle(data_set: &str, seed_args: &[&str]) {
             // Each of the first five runs of a statement on a connection is planned for its
             // parameters, the later ones may use the generic plan: both happen across a listing.
             pages += page_through(&app, &mut conn, listing, token, &mut rng, seed).await;
+            pages += page_back(&app, &mut conn, listing, token, &mut rng, seed).await;
         }
         // First pages of many parents at once: the batched statements, checked parent by parent.
         for (first, sort) in [(7, "POPULAR"), (3, "NEWEST"), (100, "POPULAR")] {
@@ -443,6 +543,74 @@ async fn oracle(data_set: &str, seed_args: &[&str]) {
                 "{mode}: first posts of user {id} in a batch (admin sees drafts)"
             );
             assert_eq!(user["posts"]["pageInfo"]["hasNextPage"], json!(all.len() > 4));
+        }
+        // Last pages of many parents at once: the batched statements read from the end.
+        for (last, sort) in [(7, "POPULAR"), (3, "NEWEST"), (100, "POPULAR")] {
+            let data = app
+                .graphql_ok(
+                    &format!(
+                        "{{ posts(last: 50, sort: {sort}) {{ nodes {{ id comments(last: {last}) \
+                         {{ nodes {{ id }} pageInfo {{ hasPreviousPage hasNextPage }} }} }} }} }}"
+                    ),
+                    json!({}),
+                    None,
+                )
+                .await;
+            for post in data["posts"]["nodes"].as_array().unwrap() {
+                let id = post["id"].as_str().unwrap();
+                let all = sql_ids(
+                    &mut conn,
+                    &format!("SELECT id FROM comments WHERE post_id = '{id}' ORDER BY created_at, id"),
+                )
+                .await;
+                let got: Vec<&str> = post["comments"]["nodes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n["id"].as_str().unwrap())
+                    .collect();
+                let want: Vec<&str> = all[all.len().saturating_sub(last)..]
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                assert_eq!(got, want, "{mode}: last {last} comments of post {id} in a batch");
+                assert_eq!(
+                    post["comments"]["pageInfo"]["hasPreviousPage"],
+                    json!(all.len() > last),
+                    "{mode}: hasPreviousPage of post {id}'s last {last} comments in a batch"
+                );
+                assert_eq!(post["comments"]["pageInfo"]["hasNextPage"], json!(false));
+            }
+        }
+        let data = app
+            .graphql_ok(
+                "{ users(last: 100) { nodes { id posts(last: 4) { nodes { id } pageInfo { hasPreviousPage } } } } }",
+                json!({}),
+                Some(&admin),
+            )
+            .await;
+        for user in data["users"]["nodes"].as_array().unwrap() {
+            let id = user["id"].as_str().unwrap();
+            let all = sql_ids(
+                &mut conn,
+                &format!("SELECT id FROM posts WHERE author_id = '{id}' ORDER BY created_at DESC, id"),
+            )
+            .await;
+            let got: Vec<&str> = user["posts"]["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["id"].as_str().unwrap())
+                .collect();
+            let want: Vec<&str> = all[all.len().saturating_sub(4)..]
+                .iter()
+                .map(String::as_str)
+                .collect();
+            assert_eq!(
+                got, want,
+                "{mode}: last posts of user {id} in a batch (admin sees drafts)"
+            );
+            assert_eq!(user["posts"]["pageInfo"]["hasPreviousPage"], json!(all.len() > 4));
         }
         eprintln!(
             "ordering oracle ({data_set}, {mode}): {} listings, {pages} pages in {:.1} s",

@@ -185,7 +185,7 @@ async fn optional_arguments_with_defaults_take_null_as_their_default() {
     }
     let sdl = blog_gateway::cli::schema_sdl();
     for argument in [
-        "posts(first: Int = 20, after: String, category: Category, authorId: ID, tag: String, search: String, sort: PostSort = NEWEST)",
+        "posts(first: Int = 20, after: String, last: Int, before: String, category: Category, authorId: ID, tag: String, search: String, sort: PostSort = NEWEST)",
         "users(first: Int = 20,",
         "popularPosts(limit: Int = 10)",
         "excerpt(length: Int = 200)",

@@ -5,13 +5,40 @@
 use async_graphql::{Context, Object, SimpleObject};
 
 use super::{CommentObject, InOrder, PostObject, UserObject, saturating_int};
-use crate::domain::page::{Cursor, Page};
+use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::posts::PostFilter;
 use crate::domain::users::UserFilter;
 use crate::domain::viewer::Viewer;
 use crate::domain::{likes, posts, tags, users};
 use crate::graphql::context;
 use crate::graphql::loaders::AuthorPostCountKey;
+
+/// The page a connection field asks for: `first`/`after` forward or `last`/`before` backward.
+/// `first` counts as given only when the document gives it, so that its schema default (20)
+/// never clashes with a `last` (reading the arguments again only when `last` or `before` is
+/// there: the forward path stays as it was).
+pub fn page_request(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
+) -> async_graphql::Result<PageRequest> {
+    if last.is_none() && before.is_none() {
+        return Ok(PageRequest::new(first, after, None, None)?);
+    }
+    let first_given = ctx.field().arguments().is_ok_and(|arguments| {
+        arguments
+            .iter()
+            .any(|(name, value)| name.as_str() == "first" && *value != async_graphql::Value::Null)
+    });
+    Ok(PageRequest::new(
+        first.filter(|_| first_given),
+        after,
+        last,
+        before,
+    )?)
+}
 
 /// A tag of published posts.
 #[derive(SimpleObject)]

@@ -3,7 +3,7 @@
 use super::scalars::DateTime;
 use async_graphql::{Context, ID, Object};
 
-use super::connection::TotalCount;
+use super::connection::{TotalCount, page_request};
 use super::enums::Category;
 use super::{CommentConnection, CommentObject, InOrder, UserObject, saturating_int};
 use crate::db::models::Post;
@@ -136,8 +136,11 @@ impl PostObject {
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> async_graphql::Result<InOrder<CommentConnection>> {
-        Box::pin(self.comment_page(ctx, first, after)).await.map(InOrder)
+        let request = page_request(ctx, first, after, last, before)?;
+        Box::pin(self.comment_page(ctx, request)).await.map(InOrder)
     }
 
     async fn created_at(&self) -> DateTime {
@@ -153,28 +156,31 @@ impl PostObject {
     async fn comment_page(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        request: page::PageRequest,
     ) -> async_graphql::Result<CommentConnection> {
-        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
-        let page = match after {
-            None => context::loaders(ctx)?
+        // The first and the last page of every post in one statement (the loader); pages after
+        // or before a cursor one by one.
+        let total = i64::from(self.post.comments_count);
+        let page = match request.cursor.is_none() {
+            true => context::loaders(ctx)?
                 .post_comments
                 .load_one(PostCommentsKey {
                     post_id: self.post.id,
-                    first,
+                    first: request.size,
+                    direction: request.direction,
                 })
                 .await
                 .map_err(load_error)?
                 .map_or_else(page::Page::empty, |rows| {
-                    page::Page::first_of_counted(rows, i64::from(self.post.comments_count))
-                        .map(CommentObject::with_author)
+                    match request.direction {
+                        page::Direction::Forward => page::Page::first_of_counted(rows, total),
+                        page::Direction::Backward => page::Page::last_of_counted(rows, total),
+                    }
+                    .map(CommentObject::with_author)
                 }),
-            Some(after) => {
-                comments::list_for_post(&mut *context::db(ctx).await?, self.post.id, first, Some(&after))
-                    .await?
-                    .map(CommentObject::new)
-            }
+            false => comments::list_for_post(&mut *context::db(ctx).await?, self.post.id, &request)
+                .await?
+                .map(CommentObject::new),
         };
         Ok(CommentConnection::new(
             page,

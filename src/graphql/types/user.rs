@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::scalars::DateTime;
 use async_graphql::{Context, ID, Object, SimpleObject};
 
-use super::connection::TotalCount;
+use super::connection::{TotalCount, page_request};
 use super::enums::Role;
 use super::{InOrder, PostConnection, PostObject};
 use crate::db::models::{User, UserByline};
@@ -141,12 +141,14 @@ impl UserObject {
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> async_graphql::Result<Option<InOrder<PostConnection>>> {
         let Some(viewer) = context::viewer(ctx).filter(|viewer| viewer.id == self.user_id()) else {
             return Ok(None);
         };
-        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
-        let page = likes::liked_by(&mut *context::db(ctx).await?, viewer, first, after.as_deref()).await?;
+        let request = page_request(ctx, first, after, last, before)?;
+        let page = likes::liked_by(&mut *context::db(ctx).await?, viewer, &request).await?;
         Ok(Some(InOrder(PostConnection::new(
             page,
             |(post, cursor)| (cursor, PostObject::new(post)),
@@ -160,8 +162,11 @@ impl UserObject {
         ctx: &Context<'_>,
         #[graphql(default_with = "Some(page::DEFAULT_PAGE_SIZE)")] first: Option<i32>,
         after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
     ) -> async_graphql::Result<InOrder<PostConnection>> {
-        Box::pin(self.post_page(ctx, first, after)).await.map(InOrder)
+        let request = page_request(ctx, first, after, last, before)?;
+        Box::pin(self.post_page(ctx, request)).await.map(InOrder)
     }
 }
 
@@ -169,20 +174,21 @@ impl UserObject {
     async fn post_page(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        request: page::PageRequest,
     ) -> async_graphql::Result<PostConnection> {
-        let first = page::page_size(first, page::DEFAULT_PAGE_SIZE, "first")?;
         let author_id = self.user_id();
         let filter = posts::author_filter(context::viewer(ctx), author_id);
         let sort = posts::PostSort::Newest;
-        let page = match after {
-            None => context::loaders(ctx)?
+        // The first and the last page of every author in one statement (the loader); pages after
+        // or before a cursor one by one.
+        let page = match request.cursor.is_none() {
+            true => context::loaders(ctx)?
                 .author_posts
                 .load_one(AuthorPostsKey {
                     author_id,
-                    first,
+                    first: request.size,
                     include_drafts: filter.include_drafts,
+                    direction: request.direction,
                 })
                 .await
                 .map_err(load_error)?
@@ -193,9 +199,7 @@ impl UserObject {
                     })
                 })
                 .unwrap_or_else(page::Page::empty),
-            Some(after) => {
-                posts::list(&mut *context::db(ctx).await?, &filter, sort, first, Some(&after)).await?
-            }
+            false => posts::list(&mut *context::db(ctx).await?, &filter, sort, &request).await?,
         };
         Ok(PostConnection::new(
             page,
