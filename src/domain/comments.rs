@@ -33,10 +33,7 @@ pub async fn list_for_post(
     request: &PageRequest,
 ) -> AppResult<Page<Comment>> {
     let position = request
-        .cursor
-        .as_deref()
-        .map(|raw| Cursor::decode(raw, CURSOR_TAG, request.cursor_field()))
-        .transpose()?
+        .decode_cursor(CURSOR_TAG)?
         .and_then(|cursor| cursor.time_key());
     let query = comments::table.filter(comments::post_id.eq(post_id)).into_boxed();
     let rows = keyset_page!(query, comments::created_at, comments::id, descending: false, position, request.direction)

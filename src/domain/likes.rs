@@ -24,10 +24,7 @@ pub async fn liked_by(
     request: &PageRequest,
 ) -> AppResult<Page<(Post, Cursor)>> {
     let position = request
-        .cursor
-        .as_deref()
-        .map(|raw| Cursor::decode(raw, LIKED_TAG, request.cursor_field()))
-        .transpose()?
+        .decode_cursor(LIKED_TAG)?
         .and_then(|cursor| cursor.time_key());
     let query = keyset_page!(
         liked_and_visible(viewer),

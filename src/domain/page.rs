@@ -82,6 +82,15 @@ impl PageRequest {
         })
     }
 
+    /// The request's cursor, decoded for the list whose cursors carry `tag` (any other is
+    /// `BAD_USER_INPUT` on the argument it came in).
+    pub fn decode_cursor(&self, tag: &'static str) -> Result<Option<Cursor>, AppError> {
+        self.cursor
+            .as_deref()
+            .map(|raw| Cursor::decode(raw, tag, self.cursor_field()))
+            .transpose()
+    }
+
     /// The argument the cursor came in, for its error.
     pub fn cursor_field(&self) -> &'static str {
         match self.direction {

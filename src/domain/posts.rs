@@ -68,10 +68,6 @@ impl PostSort {
             id: post.id,
         }
     }
-
-    pub fn decode_cursor(self, raw: &str, field: &str) -> AppResult<Cursor> {
-        Cursor::decode(raw, self.tag(), field)
-    }
 }
 
 /// Filters of a post list. All combine (AND).
@@ -216,7 +212,7 @@ fn is_plain_words(text: &str) -> bool {
 /// (see [`keyset_page`]); every order breaks ties by id.
 fn ordered(query: BoxedPosts, sort: PostSort, cursor: Option<&Cursor>, direction: Direction) -> BoxedPosts {
     use posts::{created_at, id, popularity, title, updated_at};
-    // decode_cursor checked the tag, so the key always has the sort's kind.
+    // The cursor was decoded for this sort's tag, so its key always has the sort's kind.
     let time = cursor.and_then(Cursor::time_key);
     let text = cursor.and_then(Cursor::text_key);
     let number = cursor.and_then(Cursor::number_key);
@@ -242,11 +238,7 @@ pub async fn list(
     request: &PageRequest,
 ) -> AppResult<Page<(Post, Cursor)>> {
     filter.check()?;
-    let cursor = request
-        .cursor
-        .as_deref()
-        .map(|raw| sort.decode_cursor(raw, request.cursor_field()))
-        .transpose()?;
+    let cursor = request.decode_cursor(sort.tag())?;
     let (limit, direction) = (request.size, request.direction);
     // `limit + 1` rows, so that even `first: 0` reads the one row that tells whether more follow.
     let rows: Vec<(Post, f32)> = if sort == PostSort::Relevance {

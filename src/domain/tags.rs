@@ -45,10 +45,7 @@ pub async fn list(
 ) -> AppResult<Page<TagCount>> {
     let pattern = search_pattern(search)?;
     let position = request
-        .cursor
-        .as_deref()
-        .map(|raw| Cursor::decode(raw, CURSOR_TAG, request.cursor_field()))
-        .transpose()?
+        .decode_cursor(CURSOR_TAG)?
         .and_then(|cursor| cursor.text_key())
         .map(|(name, _)| name);
     // Two fixed statements, one per direction (a backward page reads in reverse).

@@ -149,10 +149,7 @@ pub async fn list(
     require_admin(viewer)?;
     check_filter(filter)?;
     let position = request
-        .cursor
-        .as_deref()
-        .map(|raw| Cursor::decode(raw, CURSOR_TAG, request.cursor_field()))
-        .transpose()?
+        .decode_cursor(CURSOR_TAG)?
         .and_then(|cursor| cursor.time_key());
     let query = keyset_page!(filtered(filter), users::created_at, users::id, descending: true, position, request.direction);
     let rows = query

@@ -112,8 +112,17 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> AppResult<Json<Envelope<PostDetail>>> {
     let id = parse_id_or_not_found(&id, Resource::Any)?;
+    detail_of(&state, viewer.as_ref(), PostRef::Id(id)).await
+}
+
+/// The detail of a post named by id or slug; counts a view.
+async fn detail_of(
+    state: &AppState,
+    viewer: Option<&Viewer>,
+    post: PostRef<'_>,
+) -> AppResult<Json<Envelope<PostDetail>>> {
     let mut conn = state.db().await?;
-    let post = posts::record_view(&mut conn, viewer.as_ref(), id).await?;
+    let post = posts::record_view(&mut conn, viewer, post).await?;
     Ok(Json(Envelope::data(render_detail(&mut conn, post).await?)))
 }
 
@@ -125,9 +134,7 @@ pub async fn detail_by_slug(
     MaybeUser(viewer): MaybeUser,
     Path(slug): Path<String>,
 ) -> AppResult<Json<Envelope<PostDetail>>> {
-    let mut conn = state.db().await?;
-    let post = posts::record_view(&mut conn, viewer.as_ref(), PostRef::Slug(&slug)).await?;
-    Ok(Json(Envelope::data(render_detail(&mut conn, post).await?)))
+    detail_of(&state, viewer.as_ref(), PostRef::Slug(&slug)).await
 }
 
 #[utoipa::path(post, operation_id = "createPost", path = "/api/posts", tag = "posts", request_body = CreatePostBody, security(("bearer" = [])),
