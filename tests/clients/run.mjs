@@ -1,7 +1,8 @@
 // The client suite: the libraries frontend teams use, against a live gateway and its contracts.
 //   Apollo Client 4 (relay-style pagination, normalized cache, persisted queries), graphql-ws,
 //   graphql-codegen + tsc over schema.graphql, relay-compiler over schema.graphql, and
-//   openapi-typescript + tsc over the served /api/openapi.json.
+//   openapi-typescript + tsc over the served /api/openapi.json, graphql-inspector's diff of
+//   schema.graphql against the baseline (additive changes only).
 // Prints `ok NAME` or `FAIL NAME: reason` per check, then `clients: N passed, M failed`; exits
 // non-zero when any check fails.
 // Usage: node run.mjs REPO_ROOT http://127.0.0.1:PORT [CHECK_NAME...]
@@ -12,6 +13,7 @@ import { checks as codegen } from "./codegen.mjs";
 import { context } from "./lib.mjs";
 import { checks as openapi } from "./openapi.mjs";
 import { checks as relay } from "./relay.mjs";
+import { checks as schemaDiff } from "./schema_diff.mjs";
 import { checks as subscription } from "./subscription.mjs";
 
 const [root, base, ...only] = process.argv.slice(2);
@@ -19,7 +21,7 @@ if (!root || !base) {
   console.error("usage: node run.mjs REPO_ROOT BASE_URL [CHECK_NAME...]");
   process.exit(2);
 }
-const all = [...apollo, ...subscription, ...codegen, ...relay, ...openapi];
+const all = [...apollo, ...subscription, ...codegen, ...relay, ...openapi, ...schemaDiff];
 const unknown = only.filter((name) => !all.some((check) => check.name === name));
 if (unknown.length) {
   console.error(`unknown checks: ${unknown.join(", ")} (known: ${all.map((check) => check.name).join(", ")})`);
