@@ -14,7 +14,7 @@ use blog_gateway::db::models::Role;
 use crate::common::{PASSWORD, TestApp, tool_ready};
 
 /// The checks of tests/clients/run.mjs: fewer in its summary would mean some did not run.
-const CHECKS: u32 = 9;
+const CHECKS: u32 = 10;
 
 /// Published posts: more than one feed page of 50.
 const POSTS: usize = 60;
