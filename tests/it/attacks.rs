@@ -486,6 +486,68 @@ async fn a_subscription_flood_is_capped() {
     assert!(refused >= 2_400 - 200, "{refused} refused");
 }
 
+/// The lists issue 20 added (`nodes(ids:)`, `last`/`before`, `tags`, `likedPosts`) are bounded
+/// and costed like the others, and a connection's items cost the same inside a fragment.
+#[tokio::test]
+async fn the_new_lists_are_bounded_and_costed() {
+    let Some(gateway) = Gateway::start().await else {
+        return;
+    };
+    let ids: Vec<String> = (0..100).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let too_many: Vec<String> = (0..101).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let backward = format!(
+        "{{ posts(last: 100) {{ nodes {{ {}id{} }} }} }}",
+        "comments(last: 100) { nodes { post { ".repeat(2),
+        " } } }".repeat(2)
+    );
+    for (name, body, limit) in [
+        (
+            "many nodes, each with a page",
+            json!({ "query": "query($ids: [ID!]!) { nodes(ids: $ids) { ... on Post { comments(last: 100) { nodes { id } } } } }",
+                    "variables": { "ids": ids } }),
+            "cost",
+        ),
+        ("backward pages", json!({ "query": backward }), "cost"),
+        (
+            "a connection's items inside its fragments",
+            json!({ "query": "{ posts(first: 100) { ...P } } fragment P on PostConnection { nodes { comments(last: 100) { ...C } } } \
+                               fragment C on CommentConnection { edges { node { post { tags(last: 100) { nodes { name } } } } } }" }),
+            "cost",
+        ),
+    ] {
+        let answers = gateway.survive(name, flood(gateway.address, body, 4)).await;
+        for (_, answer) in answers {
+            assert_eq!(
+                answer["errors"][0]["extensions"]["limit"], limit,
+                "{name}: {answer}"
+            );
+        }
+    }
+    for (name, body) in [
+        (
+            "101 ids",
+            json!({ "query": "query($ids: [ID!]!) { nodes(ids: $ids) { id } }", "variables": { "ids": too_many } }),
+        ),
+        (
+            "a page past 100",
+            json!({ "query": "{ tags(last: 101) { nodes { name } } }" }),
+        ),
+        (
+            "both directions",
+            json!({ "query": "{ posts(first: 5, last: 5) { nodes { id } } }" }),
+        ),
+        (
+            "a search past 256 characters",
+            json!({ "query": "query($s: String) { tags(search: $s) { nodes { name } } }", "variables": { "s": "x".repeat(300) } }),
+        ),
+    ] {
+        let answers = gateway.survive(name, flood(gateway.address, body, 4)).await;
+        for (_, answer) in answers {
+            assert_eq!(code(&answer), "BAD_USER_INPUT", "{name}: {answer}");
+        }
+    }
+}
+
 /// Item 11: no header-read timeout: a client trickling its headers held a socket for 100 s.
 #[tokio::test]
 async fn clients_trickling_headers_are_disconnected() {
