@@ -42,7 +42,8 @@ impl NodeQuery {
         &self,
         ctx: &Context<'_>,
         ids: Vec<ID>,
-    ) -> async_graphql::Result<Vec<Result<Option<Node>, async_graphql::Error>>> {
+    ) -> async_graphql::Result<Vec<Option<Result<Node, async_graphql::Error>>>> {
+        // The Option outside: async-graphql would write `Result<Option<Node>>` as `Node!`.
         if ids.len() > MAX_NODE_IDS {
             return Err(FieldErrors::single(
                 "ids",
@@ -61,8 +62,8 @@ impl NodeQuery {
         Ok(parsed
             .into_iter()
             .map(|id| match id {
-                Ok(id) => Ok(found.get(&id).cloned()),
-                Err(error) => Err(error.into()),
+                Ok(id) => found.get(&id).cloned().map(Ok),
+                Err(error) => Some(Err(error.into())),
             })
             .collect())
     }

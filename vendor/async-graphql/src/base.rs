@@ -129,13 +129,6 @@ impl<T: OutputType + Sync, E: Into<Error> + Send + Sync + Clone> OutputType for 
         T::type_name()
     }
 
-    // PATCH(blog-gateway): the type of `Result<T>` is the type of `T`: without this a list of
-    // `Result<Option<T>>` was written as `[T!]`, so a failed item (null with its error) broke
-    // the schema's own promise.
-    fn qualified_type_name() -> String {
-        T::qualified_type_name()
-    }
-
     fn create_type_info(registry: &mut Registry) -> String {
         T::create_type_info(registry)
     }
