@@ -43,7 +43,9 @@ impl NodeQuery {
         ctx: &Context<'_>,
         ids: Vec<ID>,
     ) -> async_graphql::Result<Vec<Option<Result<Node, async_graphql::Error>>>> {
-        // The Option outside: async-graphql would write `Result<Option<Node>>` as `Node!`.
+        // An item that may fail alone is `Option<Result<..>>`: async-graphql's `Option` turns its
+        // value's error into `null` plus the error at the item's path (a nullable item), while a
+        // `Result` error fails the whole list, and is typed non-null accordingly.
         if ids.len() > MAX_NODE_IDS {
             return Err(FieldErrors::single(
                 "ids",
