@@ -140,7 +140,7 @@ impl<E, GB> ValidGrouping<GB> for EvaluatedOnce<E> {
 ///
 /// Every distinct `n` is a statement of its own, prepared on each pooled connection, and clients
 /// choose page sizes: so `n` is rounded up to one of [`LIMIT_SIZES`] and the statement may return
-/// more rows than asked for; the caller cuts its page (as `Page::from_overfetch` does). `query`
+/// more rows than asked for; the caller cuts its page (as `Page::from_rows` does). `query`
 /// must end with its ORDER BY (no LIMIT, locking clause or set operation of its own).
 pub struct LiteralLimit<Q> {
     query: Q,

@@ -57,7 +57,7 @@ pub async fn all_for_post(conn: &mut AsyncPgConnection, post_id: Uuid) -> AppRes
 /// The first `limit` comments of each post (backward: the last `limit`), listed oldest first,
 /// with their authors' bylines, in one statement.
 /// No extra row per post: the post's comment counter tells whether more follow
-/// (`Page::first_of_counted`), which spares Postgres a row and an author lookup per post.
+/// (`Page::end_of_counted`), which spares Postgres a row and an author lookup per post.
 pub async fn first_for_posts(
     conn: &mut AsyncPgConnection,
     post_ids: &[Uuid],

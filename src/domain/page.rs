@@ -268,17 +268,17 @@ impl<T> Page<T> {
         }
     }
 
-    /// The first page of a list whose length a stored counter knows: fetched without the extra
-    /// row that [`Page::from_overfetch`] needs, since the counter tells whether more follow.
-    /// The counter is read by an earlier statement, as `totalCount` is: a comment added or
-    /// deleted in between can make `hasNextPage` disagree with the rows by that one write, as
-    /// `totalCount` then does.
-    pub fn first_of_counted(items: Vec<T>, total: i64) -> Self {
-        let has_next = total > i64::try_from(items.len()).unwrap_or(i64::MAX);
+    /// The first page (or, backward, the last) of a list whose length a stored counter knows:
+    /// fetched without the extra row that [`Page::from_rows`] needs, since the counter tells
+    /// whether more follow. The counter is read by an earlier statement, as `totalCount` is: a
+    /// comment added or deleted in between can make the answer disagree with the rows by that
+    /// one write, as `totalCount` then does.
+    pub fn end_of_counted(items: Vec<T>, total: i64, direction: Direction) -> Self {
+        let more = total > i64::try_from(items.len()).unwrap_or(i64::MAX);
         Self {
             items,
-            has_next,
-            has_previous: false,
+            has_next: more && direction == Direction::Forward,
+            has_previous: more && direction == Direction::Backward,
         }
     }
 
@@ -304,29 +304,6 @@ impl<T> Page<T> {
                     has_previous: more,
                 }
             }
-        }
-    }
-
-    /// The last page of a list whose length a stored counter knows (see
-    /// [`Page::first_of_counted`]).
-    pub fn last_of_counted(items: Vec<T>, total: i64) -> Self {
-        let has_previous = total > i64::try_from(items.len()).unwrap_or(i64::MAX);
-        Self {
-            items,
-            has_next: false,
-            has_previous,
-        }
-    }
-
-    /// Builds a page from rows fetched with `limit + 1`.
-    pub fn from_overfetch(mut rows: Vec<T>, limit: i64, has_previous: bool) -> Self {
-        let limit = usize::try_from(limit).unwrap_or(0);
-        let has_next = rows.len() > limit;
-        rows.truncate(limit);
-        Self {
-            items: rows,
-            has_next,
-            has_previous,
         }
     }
 }

@@ -213,19 +213,19 @@ fn is_plain_words(text: &str) -> bool {
 fn ordered(query: BoxedPosts, sort: PostSort, cursor: Option<&Cursor>, direction: Direction) -> BoxedPosts {
     use posts::{created_at, id, popularity, title, updated_at};
     // The cursor was decoded for this sort's tag, so its key always has the sort's kind.
-    let time = cursor.and_then(Cursor::time_key);
-    let text = cursor.and_then(Cursor::text_key);
-    let number = cursor.and_then(Cursor::number_key);
+    let time = || cursor.and_then(Cursor::time_key);
+    let text = || cursor.and_then(Cursor::text_key);
+    let number = || cursor.and_then(Cursor::number_key);
     match sort {
-        PostSort::Newest => keyset_page!(query, created_at, id, descending: true, time, direction),
-        PostSort::Oldest => keyset_page!(query, created_at, id, descending: false, time, direction),
-        PostSort::UpdatedDesc => keyset_page!(query, updated_at, id, descending: true, time, direction),
-        PostSort::UpdatedAsc => keyset_page!(query, updated_at, id, descending: false, time, direction),
-        PostSort::TitleAsc => keyset_page!(query, title, id, descending: false, text, direction),
-        PostSort::TitleDesc => keyset_page!(query, title, id, descending: true, text, direction),
-        PostSort::Popular => keyset_page!(query, popularity, id, descending: true, number, direction),
+        PostSort::Newest => keyset_page!(query, created_at, id, descending: true, time(), direction),
+        PostSort::Oldest => keyset_page!(query, created_at, id, descending: false, time(), direction),
+        PostSort::UpdatedDesc => keyset_page!(query, updated_at, id, descending: true, time(), direction),
+        PostSort::UpdatedAsc => keyset_page!(query, updated_at, id, descending: false, time(), direction),
+        PostSort::TitleAsc => keyset_page!(query, title, id, descending: false, text(), direction),
+        PostSort::TitleDesc => keyset_page!(query, title, id, descending: true, text(), direction),
+        PostSort::Popular => keyset_page!(query, popularity, id, descending: true, number(), direction),
         // Ordered by the rank in list_ranked, which knows the search text.
-        PostSort::Relevance => keyset_page!(query, created_at, id, descending: true, time, direction),
+        PostSort::Relevance => keyset_page!(query, created_at, id, descending: true, time(), direction),
     }
 }
 

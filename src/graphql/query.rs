@@ -18,6 +18,16 @@ use crate::error::FieldErrors;
 /// Most ids one `nodes` call takes: a list is at most a page.
 const MAX_NODE_IDS: usize = page::MAX_PAGE_SIZE as usize;
 
+/// The refusal of a lookup given both or neither of its two ways to name a thing.
+fn exactly_one_of(first: &str, second: &str) -> async_graphql::Error {
+    FieldErrors::single(
+        first,
+        serde_json::Value::Null,
+        &format!("Pass exactly one of {first} or {second}"),
+    )
+    .into()
+}
+
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(UserQuery, PostQuery, NodeQuery);
@@ -108,14 +118,7 @@ impl UserQuery {
             (None, Some(username)) => users::find_by_username(&mut *context::db(ctx).await?, &username)
                 .await?
                 .map(Into::into),
-            _ => {
-                return Err(FieldErrors::single(
-                    "id",
-                    serde_json::Value::Null,
-                    "Pass exactly one of id or username",
-                )
-                .into());
-            }
+            _ => return Err(exactly_one_of("id", "username")),
         };
         Ok(user.map(|user| InOrder(UserObject::Whole(user))))
     }
@@ -160,14 +163,7 @@ impl PostQuery {
         let post = match (&id, &slug) {
             (Some(id), None) => PostRef::Id(parse_id(id, "id")?),
             (None, Some(slug)) => PostRef::Slug(slug),
-            _ => {
-                return Err(FieldErrors::single(
-                    "id",
-                    serde_json::Value::Null,
-                    "Pass exactly one of id or slug",
-                )
-                .into());
-            }
+            _ => return Err(exactly_one_of("id", "slug")),
         };
         let found =
             posts::find_visible_with_author(&mut *context::db(ctx).await?, context::viewer(ctx), post)

@@ -161,8 +161,8 @@ impl PostObject {
         // The first and the last page of every post in one statement (the loader); pages after
         // or before a cursor one by one.
         let total = i64::from(self.post.comments_count);
-        let page = match request.cursor.is_none() {
-            true => context::loaders(ctx)?
+        let page = if request.cursor.is_none() {
+            context::loaders(ctx)?
                 .post_comments
                 .load_one(PostCommentsKey {
                     post_id: self.post.id,
@@ -172,15 +172,12 @@ impl PostObject {
                 .await
                 .map_err(load_error)?
                 .map_or_else(page::Page::empty, |rows| {
-                    match request.direction {
-                        page::Direction::Forward => page::Page::first_of_counted(rows, total),
-                        page::Direction::Backward => page::Page::last_of_counted(rows, total),
-                    }
-                    .map(CommentObject::with_author)
-                }),
-            false => comments::list_for_post(&mut *context::db(ctx).await?, self.post.id, &request)
+                    page::Page::end_of_counted(rows, total, request.direction).map(CommentObject::with_author)
+                })
+        } else {
+            comments::list_for_post(&mut *context::db(ctx).await?, self.post.id, &request)
                 .await?
-                .map(CommentObject::new),
+                .map(CommentObject::new)
         };
         Ok(CommentConnection::new(
             page,

@@ -181,8 +181,8 @@ impl UserObject {
         let sort = posts::PostSort::Newest;
         // The first and the last page of every author in one statement (the loader); pages after
         // or before a cursor one by one.
-        let page = match request.cursor.is_none() {
-            true => context::loaders(ctx)?
+        let page = if request.cursor.is_none() {
+            context::loaders(ctx)?
                 .author_posts
                 .load_one(AuthorPostsKey {
                     author_id,
@@ -198,8 +198,9 @@ impl UserObject {
                         (post, cursor)
                     })
                 })
-                .unwrap_or_else(page::Page::empty),
-            false => posts::list(&mut *context::db(ctx).await?, &filter, sort, &request).await?,
+                .unwrap_or_else(page::Page::empty)
+        } else {
+            posts::list(&mut *context::db(ctx).await?, &filter, sort, &request).await?
         };
         Ok(PostConnection::new(
             page,
