@@ -11,6 +11,10 @@ use crate::error::AppResult;
 
 const CURSOR_TAG: &str = "tags";
 
+/// The tags of published posts that contain the pattern `$1` (every tag when it is null).
+const MATCHING: &str =
+    "FROM posts, unnest(tags) AS tag WHERE is_published AND ($1::text IS NULL OR tag ILIKE $1)";
+
 /// A tag and the number of published posts that carry it.
 #[derive(Debug, Clone, PartialEq, Eq, diesel::QueryableByName)]
 pub struct TagCount {
@@ -48,21 +52,16 @@ pub async fn list(
         .decode_cursor(CURSOR_TAG)?
         .and_then(|cursor| cursor.text_key())
         .map(|(name, _)| name);
-    // Two fixed statements, one per direction (a backward page reads in reverse).
-    let sql = match request.direction {
-        Direction::Forward => {
-            "SELECT tag AS name, count(*) AS post_count FROM posts, unnest(tags) AS tag \
-             WHERE is_published AND ($1::text IS NULL OR tag ILIKE $1) \
-             AND ($2::text IS NULL OR tag COLLATE \"C\" > $2) \
-             GROUP BY tag ORDER BY tag COLLATE \"C\" LIMIT $3"
-        }
-        Direction::Backward => {
-            "SELECT tag AS name, count(*) AS post_count FROM posts, unnest(tags) AS tag \
-             WHERE is_published AND ($1::text IS NULL OR tag ILIKE $1) \
-             AND ($2::text IS NULL OR tag COLLATE \"C\" < $2) \
-             GROUP BY tag ORDER BY tag COLLATE \"C\" DESC LIMIT $3"
-        }
+    // A backward page reads the names in reverse (`Page::from_rows` puts them back).
+    let (beyond, order) = match request.direction {
+        Direction::Forward => (">", "ASC"),
+        Direction::Backward => ("<", "DESC"),
     };
+    let sql = format!(
+        "SELECT tag AS name, count(*) AS post_count {MATCHING} \
+         AND ($2::text IS NULL OR tag COLLATE \"C\" {beyond} $2) \
+         GROUP BY tag ORDER BY tag COLLATE \"C\" {order} LIMIT $3"
+    );
     let rows = diesel::sql_query(sql)
         .bind::<Nullable<Text>, _>(pattern)
         .bind::<Nullable<Text>, _>(position)
@@ -75,13 +74,10 @@ pub async fn list(
 /// How many tags [`list`] lists for `search`, over every page.
 pub async fn count(conn: &mut AsyncPgConnection, search: Option<&str>) -> AppResult<i64> {
     let pattern = search_pattern(search)?;
-    let row = diesel::sql_query(
-        "SELECT count(DISTINCT tag) AS total FROM posts, unnest(tags) AS tag \
-         WHERE is_published AND ($1::text IS NULL OR tag ILIKE $1)",
-    )
-    .bind::<Nullable<Text>, _>(pattern)
-    .get_result::<Total>(conn)
-    .await?;
+    let row = diesel::sql_query(format!("SELECT count(DISTINCT tag) AS total {MATCHING}"))
+        .bind::<Nullable<Text>, _>(pattern)
+        .get_result::<Total>(conn)
+        .await?;
     Ok(row.total)
 }
 
