@@ -70,6 +70,8 @@ async fn client_libraries_work_against_the_gateway() {
         "client checks failed ({}):\n{stdout}\n{stderr}",
         output.status
     );
+    // Each check's one-line result, for the run's log.
+    eprintln!("{stdout}");
     let summary = stdout
         .lines()
         .find_map(|line| line.strip_prefix("clients: "))
