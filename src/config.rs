@@ -156,6 +156,17 @@ pub struct Config {
     #[arg(long, env = "TRUSTED_DOCUMENTS", default_value = "false", value_parser = parse_bool, action = clap::ArgAction::Set)]
     pub trusted_documents: bool,
 
+    /// Serve the schema as an Apollo Federation v2 subgraph (`_service`, `_entities`; `User`,
+    /// `Post` and `Comment` are entities keyed by `id`).
+    #[arg(long, env = "FEDERATION", default_value = "false", value_parser = parse_bool, action = clap::ArgAction::Set)]
+    pub federation: bool,
+
+    /// The secret a federation router presents in the `x-router-secret` header: with it, a
+    /// request may run a document that is not registered even in trusted-documents mode (a
+    /// router's query plans are made at run time). Unset: no caller is exempt.
+    #[arg(long, env = "ROUTER_SECRET", hide_env_values = true)]
+    pub router_secret: Option<String>,
+
     /// A folder whose `*.graphql` files are registered as trusted documents at start.
     #[arg(long, env = "TRUSTED_DOCUMENTS_DIR")]
     pub trusted_documents_dir: Option<std::path::PathBuf>,

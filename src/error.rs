@@ -89,6 +89,10 @@ pub enum DocumentRefusal {
     NotTrusted,
     /// `extensions.persistedQuery` is not `{version: 1, sha256Hash}`.
     Unsupported,
+    /// No registered document has the id the request names (`documentId`, `doc_id`).
+    UnknownId,
+    /// The request names a registered document by id and also sends a document or a hash.
+    DocumentAndId,
 }
 
 /// Which static limit of a GraphQL document was passed (`extensions.limit`).
@@ -99,6 +103,8 @@ pub enum Limit {
     Introspection,
     Aliases,
     Fields,
+    /// Representations of one `_entities` call (Apollo Federation).
+    Representations,
 }
 
 impl Limit {
@@ -109,6 +115,7 @@ impl Limit {
             Limit::Introspection => "introspection",
             Limit::Aliases => "aliases",
             Limit::Fields => "fields",
+            Limit::Representations => "representations",
         }
     }
 }
@@ -367,6 +374,12 @@ fn document_message(refusal: DocumentRefusal) -> &'static str {
         DocumentRefusal::Unsupported => {
             "Unsupported persistedQuery extension: send {\"version\": 1, \"sha256Hash\": \"...\"}"
         }
+        DocumentRefusal::UnknownId => {
+            "No registered document has this id: register the build's manifest with `blog-gateway documents add`"
+        }
+        DocumentRefusal::DocumentAndId => {
+            "Send either a document (with its persistedQuery hash, if any) or the id of a registered one, not both"
+        }
     }
 }
 
@@ -384,6 +397,9 @@ fn limit_message(limit: Limit, value: u64, max: u32) -> String {
             "Query selects {value} fields once its fragments are expanded; the limit is {max}. \
              Select fewer fields, or spread fragments fewer times."
         ),
+        Limit::Representations => {
+            format!("_entities was given {value} representations; the limit is {max}. Split the batch.")
+        }
     }
 }
 
@@ -476,10 +492,12 @@ impl AppError {
             AppError::LimitExceeded { .. } => VALIDATION_FAILED,
             AppError::Body(_)
             | AppError::Request(_)
-            | AppError::Document(DocumentRefusal::HashMismatch | DocumentRefusal::Unsupported) => {
-                "BAD_REQUEST"
+            | AppError::Document(
+                DocumentRefusal::HashMismatch | DocumentRefusal::Unsupported | DocumentRefusal::DocumentAndId,
+            ) => "BAD_REQUEST",
+            AppError::Document(DocumentRefusal::NotFound | DocumentRefusal::UnknownId) => {
+                "PERSISTED_QUERY_NOT_FOUND"
             }
-            AppError::Document(DocumentRefusal::NotFound) => "PERSISTED_QUERY_NOT_FOUND",
             AppError::Document(DocumentRefusal::NotTrusted) => "PERSISTED_QUERY_NOT_ALLOWED",
             AppError::Internal(_) => "INTERNAL",
         }
@@ -777,6 +795,8 @@ mod tests {
             AppError::Document(DocumentRefusal::HashMismatch),
             AppError::Document(DocumentRefusal::NotTrusted),
             AppError::Document(DocumentRefusal::Unsupported),
+            AppError::Document(DocumentRefusal::UnknownId),
+            AppError::Document(DocumentRefusal::DocumentAndId),
             AppError::internal(anyhow::anyhow!("a bug")),
         ];
         for error in &all {
@@ -799,7 +819,9 @@ mod tests {
                     DocumentRefusal::NotFound
                     | DocumentRefusal::HashMismatch
                     | DocumentRefusal::NotTrusted
-                    | DocumentRefusal::Unsupported,
+                    | DocumentRefusal::Unsupported
+                    | DocumentRefusal::UnknownId
+                    | DocumentRefusal::DocumentAndId,
                 )
                 | AppError::Internal(_) => {}
             }

@@ -1,5 +1,6 @@
-//! `blog-gateway documents add FILE...`: registers trusted GraphQL documents, and the folder
-//! of documents loaded at start (TRUSTED_DOCUMENTS_DIR).
+//! `blog-gateway documents add FILE...`: registers trusted GraphQL documents (`.graphql` files,
+//! or the persisted-document manifests frontend builds write: Apollo's, Relay's, graphql-codegen's),
+//! and the folder of documents loaded at start (TRUSTED_DOCUMENTS_DIR).
 
 use std::path::{Path, PathBuf};
 
@@ -13,7 +14,10 @@ use crate::domain::documents;
 
 #[derive(Args)]
 pub struct AddDocumentsArgs {
-    /// GraphQL documents to register (one operation per file is the usual shape).
+    /// GraphQL documents to register (one operation per file is the usual shape), or `.json`
+    /// manifests: Apollo's `persisted-query-manifest.json`, Relay's `persisted_queries.json`,
+    /// graphql-codegen's `persisted-documents.json`. A manifest's documents are registered all or
+    /// none, under the ids its tool gave them.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
@@ -30,7 +34,33 @@ async fn register_file(conn: &mut AsyncPgConnection, path: &Path) -> anyhow::Res
         .map_err(|e| anyhow::anyhow!("registering {}: {e:?}", path.display()))
 }
 
-/// Registers every given file and prints `sha256  file` for each.
+/// Checks every document of a manifest parses as GraphQL, then registers them all under their
+/// ids (one transaction); returns the format and how many there were.
+async fn register_manifest(
+    conn: &mut AsyncPgConnection,
+    path: &Path,
+) -> anyhow::Result<(documents::ManifestFormat, usize)> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let (format, entries) = documents::read_manifest(&text)
+        .map_err(|e| anyhow::anyhow!("{} is not a persisted-document manifest: {e}", path.display()))?;
+    for entry in &entries {
+        async_graphql::parser::parse_query(&entry.document).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: the document of id {:?} is not GraphQL: {e}",
+                path.display(),
+                entry.id
+            )
+        })?;
+    }
+    let count = entries.len();
+    documents::register_manifest(conn, entries)
+        .await
+        .map_err(|e| anyhow::anyhow!("registering {}: {e:?}", path.display()))?;
+    Ok((format, count))
+}
+
+/// Registers every given file and prints `sha256  file` for each document file, and
+/// `N documents  file (format)` for each manifest.
 pub async fn add_documents(args: AddDocumentsArgs) -> anyhow::Result<()> {
     let url = &args.config.database_url;
     create_database_if_missing(url).await?;
@@ -39,8 +69,13 @@ pub async fn add_documents(args: AddDocumentsArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to {}", redact_url(url)))?;
     for path in &args.files {
-        let hash = register_file(&mut conn, path).await?;
-        println!("{hash}  {}", path.display());
+        if path.extension().is_some_and(|e| e == "json") {
+            let (format, count) = register_manifest(&mut conn, path).await?;
+            println!("{count} documents  {} ({})", path.display(), format.name());
+        } else {
+            let hash = register_file(&mut conn, path).await?;
+            println!("{hash}  {}", path.display());
+        }
     }
     Ok(())
 }

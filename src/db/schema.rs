@@ -80,6 +80,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    trusted_document_ids (id) {
+        id -> Text,
+        sha256 -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     trusted_documents (sha256) {
         sha256 -> Text,
         document -> Text,
@@ -109,6 +117,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(trusted_document_ids -> trusted_documents (sha256));
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(post_likes -> posts (post_id));
@@ -123,6 +132,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_search_terms,
     posts,
     refresh_tokens,
+    trusted_document_ids,
     trusted_documents,
     users,
 );

@@ -37,7 +37,12 @@ const SIZED_FIELDS: &[(&str, &str, u64, Shape)] = &[
     ("tags", "first", DEFAULT_PAGE_SIZE as u64, Shape::Connection),
     ("popularPosts", "limit", DEFAULT_POPULAR_SIZE as u64, Shape::List),
     ("nodes", "ids", 1, Shape::List),
+    ("_entities", "representations", 1, Shape::List),
 ];
+
+/// Most representations one `_entities` call may resolve (Apollo Federation routers batch the
+/// entities of one query plan step into one call).
+pub const MAX_ENTITY_REPRESENTATIONS: u32 = 100;
 
 /// What introspecting the whole schema costs (about the objects the standard introspection
 /// query returns here): 100 aliased `__schema`s built 9 MB at cost 0 before.
@@ -69,6 +74,8 @@ pub struct Analysis {
     pub fields: u64,
     /// Whether `__schema` or `__type` is selected anywhere.
     pub introspects: bool,
+    /// Representations passed to `_entities`, all its selections together.
+    pub representations: u64,
 }
 
 impl Analysis {
@@ -80,6 +87,7 @@ impl Analysis {
         self.aliases = self.aliases.saturating_add(part.aliases);
         self.fields = self.fields.saturating_add(part.fields);
         self.introspects |= part.introspects;
+        self.representations = self.representations.saturating_add(part.representations);
     }
 }
 
@@ -232,6 +240,7 @@ impl Walker<'_> {
                 root_fields: 0,
                 fields: inner.fields.saturating_add(1),
                 introspects: name != "__typename",
+                representations: 0,
             };
         }
         if field.selection_set.node.items.is_empty() {
@@ -262,6 +271,9 @@ impl Walker<'_> {
             Some((_, argument, default, Shape::List)) => {
                 let size = self.size_argument(field, argument, *default);
                 let inner = self.selection_set(&field.selection_set.node);
+                if name == "_entities" {
+                    result.representations = size;
+                }
                 result.cost = inner.cost.saturating_add(1).saturating_mul(size);
                 result.depth = inner.depth + 1;
                 result.aliases += inner.aliases;
@@ -378,6 +390,7 @@ pub fn analyze(document: &ExecutableDocument, variables: &Variables) -> Analysis
         worst.root_fields = worst.root_fields.max(analysis.root_fields);
         worst.fields = worst.fields.max(analysis.fields);
         worst.introspects |= analysis.introspects;
+        worst.representations = worst.representations.max(analysis.representations);
     }
     worst
 }
@@ -401,6 +414,13 @@ impl Limits {
         }
         if analysis.fields > u64::from(self.max_fields) {
             return exceeded(Limit::Fields, analysis.fields, self.max_fields);
+        }
+        if analysis.representations > u64::from(MAX_ENTITY_REPRESENTATIONS) {
+            return exceeded(
+                Limit::Representations,
+                analysis.representations,
+                MAX_ENTITY_REPRESENTATIONS,
+            );
         }
         Ok(())
     }

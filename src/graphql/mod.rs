@@ -36,6 +36,9 @@ pub fn build_schema(config: &Config) -> GatewaySchema {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .limit_recursive_depth(64)
         .data(fanout::Fanout::new(config.graphql_max_subscriptions_per_client));
+    if config.federation {
+        builder = builder.enable_federation();
+    }
     if !config.graphql_introspection {
         // prepare() answers with an error first; this is the backstop.
         builder = builder.disable_introspection();
@@ -45,6 +48,14 @@ pub fn build_schema(config: &Config) -> GatewaySchema {
 
 /// The SDL of the schema, as written to `schema.graphql`.
 pub fn sdl(config: &Config) -> String {
+    if config.federation {
+        // What `_service { sdl }` answers: the subgraph SDL a composition takes.
+        return build_schema(config).sdl_with_options(
+            async_graphql::SDLExportOptions::new()
+                .federation()
+                .compose_directive(),
+        );
+    }
     // `@specifiedBy` on custom scalars tells clients (and the response checker) their format.
     build_schema(config).sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

@@ -1,6 +1,8 @@
 //! Persisted documents before execution: Apollo's automatic persisted queries (a sha256 in
-//! `extensions.persistedQuery`, documents remembered in Redis or in process), and the optional
-//! trusted-documents mode, where only documents registered ahead of time may run.
+//! `extensions.persistedQuery`, documents remembered in Redis or in process), registered
+//! documents named by id (`documentId` of the GraphQL-over-HTTP persisted-documents proposal,
+//! `sha256:` prefix included, or Relay's `doc_id`), and the optional trusted-documents mode, where
+//! only registered documents may run (and, with ROUTER_SECRET, a federation router's plans).
 
 use std::time::Duration;
 
@@ -135,6 +137,37 @@ impl DocumentStore {
         self.trusted.insert(hash.to_owned(), found.clone());
         Some(found)
     }
+
+    /// The registered document a client names by id: `sha256:<hex>` is the sha256 of its text;
+    /// any other id is one a manifest gave it (or, when 64 hex digits, its sha256).
+    async fn load_named(&self, state: &AppState, id: &str) -> Option<String> {
+        if let Some(hash) = id.strip_prefix("sha256:") {
+            return match as_sha256(hash) {
+                Some(hash) => self.load_trusted(state, &hash).await,
+                None => None,
+            };
+        }
+        // Cached apart from sha256 keys: `id:` is no hex digit.
+        let key = format!("id:{id}");
+        if let Some(found) = self.trusted.get(&key) {
+            return Some(found);
+        }
+        let mut conn = state.db().await.ok()?;
+        let found = match documents::find_by_id(&mut conn, id).await.ok()? {
+            Some(found) => found,
+            None => {
+                drop(conn);
+                return self.load_trusted(state, &as_sha256(id)?).await;
+            }
+        };
+        self.trusted.insert(key, found.clone());
+        Some(found)
+    }
+}
+
+/// `hash` in lower case, when it is a sha256 in hex.
+fn as_sha256(hash: &str) -> Option<String> {
+    (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hash.to_ascii_lowercase())
 }
 
 /// The `{version, sha256Hash}` of `extensions.persistedQuery`, if the request carries one.
@@ -148,15 +181,25 @@ fn persisted_hash(request: &Request) -> Result<Option<String>, DocumentRefusal> 
         .map_err(|_| DocumentRefusal::Unsupported)?;
     let version = value.get("version").and_then(serde_json::Value::as_i64);
     let hash = value.get("sha256Hash").and_then(serde_json::Value::as_str);
-    match (version, hash) {
-        (Some(1), Some(hash)) if hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            Ok(Some(hash.to_ascii_lowercase()))
-        }
+    match (version, hash.and_then(as_sha256)) {
+        (Some(1), Some(hash)) => Ok(Some(hash)),
         _ => Err(DocumentRefusal::Unsupported),
     }
 }
 
-/// Fills in or checks the request's document before it runs.
+/// How a request reached the document store: what it sent beside its GraphQL fields, and who
+/// sent it.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Submission<'a> {
+    /// The id of a registered document (`documentId` or `doc_id`), sent instead of its text.
+    pub document_id: Option<&'a str>,
+    /// The caller presented ROUTER_SECRET: a federation router, whose query plans are made at
+    /// run time and so are never registered.
+    pub from_router: bool,
+}
+
+/// Fills in or checks the request's document before it runs (before it is parsed: in trusted
+/// mode nothing unregistered is parsed).
 ///
 /// A document sent with its hash comes back as [`Pending`]: the pipeline stores it once it has
 /// run.
@@ -164,9 +207,20 @@ pub async fn resolve(
     state: &AppState,
     store: &DocumentStore,
     request: &mut Request,
+    submission: Submission<'_>,
 ) -> Result<Option<Pending>, DocumentRefusal> {
+    if let Some(id) = submission.document_id {
+        if !request.query.trim().is_empty() || request.extensions.contains_key("persistedQuery") {
+            return Err(DocumentRefusal::DocumentAndId);
+        }
+        request.query = store
+            .load_named(state, id)
+            .await
+            .ok_or(DocumentRefusal::UnknownId)?;
+        return Ok(None);
+    }
     let hash = persisted_hash(request)?;
-    let trusted_only = state.config().trusted_documents;
+    let trusted_only = state.config().trusted_documents && !submission.from_router;
     let has_document = !request.query.trim().is_empty();
     match (hash, has_document) {
         (Some(hash), false) => {

@@ -25,7 +25,7 @@ function cache() {
  * A fetch that records every request: its body's `query` (or none: hash only) and its
  * persisted-query extension, so a check can tell what went over the wire.
  */
-function recordingFetch() {
+export function recordingFetch() {
   const requests = [];
   const wrapped = async (input, init = {}) => {
     let body = {};
@@ -58,7 +58,7 @@ function recordingFetch() {
   return { fetch: wrapped, requests };
 }
 
-function client(ctx, { authToken = null, fetch: fetchImpl = fetch, links = [] } = {}) {
+export function client(ctx, { authToken = null, fetch: fetchImpl = fetch, links = [] } = {}) {
   const http = new HttpLink({
     uri: ctx.http,
     fetch: fetchImpl,

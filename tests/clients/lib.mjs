@@ -137,3 +137,16 @@ export function firstDuplicate(ids) {
   const seen = new Set();
   return ids.findIndex((id) => (seen.has(id) ? true : (seen.add(id), false)));
 }
+
+/** Signs in through REST (`POST /api/auth/login`), which trusted-documents mode leaves open. */
+export async function restToken(ctx) {
+  const response = await fetch(`${ctx.base}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: ctx.email, password: ctx.password }),
+  });
+  const body = await response.json();
+  const token = body?.tokens?.accessToken;
+  assert(response.ok && token, `REST login: HTTP ${response.status} ${JSON.stringify(body).slice(0, 200)}`);
+  return token;
+}

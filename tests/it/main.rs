@@ -13,6 +13,7 @@ mod cli;
 mod clients;
 mod error_bodies;
 mod execution;
+mod federation;
 mod foundation;
 mod fuzz;
 mod graphql_http;

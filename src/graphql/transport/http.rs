@@ -6,19 +6,21 @@
 use std::net::IpAddr;
 
 use async_graphql::parser::types::OperationType;
-use async_graphql::{BatchRequest, Request, Response as GqlResponse};
+use async_graphql::{Request, Response as GqlResponse};
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
 
+use crate::digest::sha256_hex;
 use crate::error::{AppError, RequestRejection};
 use crate::graphql::admission::selected_operation;
 use crate::graphql::graphiql;
 use crate::graphql::json;
-use crate::graphql::persisted;
+use crate::graphql::persisted::{self, Submission};
 use crate::graphql::pipeline::{Caller, Outcome, refusal_response, run_one};
 use crate::graphql::runtime::Gateway;
 use crate::http::caller::viewer_from_headers;
@@ -27,6 +29,71 @@ use crate::response_cache::{CachedResponse, cache_key};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
+
+/// The header a federation router presents ROUTER_SECRET in.
+pub const ROUTER_SECRET_HEADER: &str = "x-router-secret";
+
+/// One operation as a client sends it: GraphQL over HTTP's fields, and the id of a registered
+/// document sent instead of its text (`documentId` of the persisted-documents proposal, or
+/// Relay's `doc_id`). A `null` is as good as an absent field (Relay sends `"query": null` with
+/// its `doc_id`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Operation {
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<async_graphql::Variables>,
+    #[serde(default)]
+    extensions: Option<async_graphql::Extensions>,
+    #[serde(default)]
+    document_id: Option<String>,
+    #[serde(default, rename = "doc_id")]
+    doc_id: Option<String>,
+}
+
+impl Operation {
+    fn new(request: Request, document_id: Option<String>) -> Self {
+        Operation {
+            query: Some(request.query),
+            operation_name: request.operation_name,
+            variables: Some(request.variables),
+            extensions: Some(request.extensions),
+            document_id,
+            doc_id: None,
+        }
+    }
+
+    /// Whether it carries no document in any form.
+    fn is_empty(&self) -> bool {
+        self.query.as_deref().is_none_or(|query| query.trim().is_empty())
+            && !self
+                .extensions
+                .as_ref()
+                .is_some_and(|extensions| extensions.contains_key("persistedQuery"))
+            && self.document_id.is_none()
+            && self.doc_id.is_none()
+    }
+
+    /// The request and the id of its registered document, if it names one.
+    fn into_parts(self) -> (Request, Option<String>) {
+        let mut request = Request::new(self.query.unwrap_or_default());
+        request.operation_name = self.operation_name;
+        request.variables = self.variables.unwrap_or_default();
+        request.extensions = self.extensions.unwrap_or_default();
+        (request, self.document_id.or(self.doc_id))
+    }
+}
+
+/// A POST body: one operation or a batch (a JSON array).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Operations {
+    Single(Box<Operation>),
+    Batch(Vec<Operation>),
+}
 
 /// The response media type the client accepts.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -113,7 +180,7 @@ pub async fn graphql_post(
     if !content_type.to_ascii_lowercase().starts_with("application/json") {
         return refusal(&AppError::Request(RequestRejection::NotJson), media);
     }
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
+    let batch: Operations = match serde_json::from_slice(&body) {
         Ok(batch) => batch,
         Err(e) => {
             let rejection = if e.is_syntax() || e.is_eof() {
@@ -125,15 +192,13 @@ pub async fn graphql_post(
         }
     };
     let without_document = match &batch {
-        BatchRequest::Single(request) => vec![request],
-        BatchRequest::Batch(requests) => requests.iter().collect(),
-    }
-    .into_iter()
-    .any(|r| r.query.trim().is_empty() && !r.extensions.contains_key("persistedQuery"));
+        Operations::Single(operation) => operation.is_empty(),
+        Operations::Batch(operations) => operations.iter().any(Operation::is_empty),
+    };
     if without_document {
         return refusal(&AppError::Request(RequestRejection::NoDocument), media);
     }
-    if let BatchRequest::Batch(requests) = &batch {
+    if let Operations::Batch(requests) = &batch {
         let max = gateway.app().config().graphql_max_batch as usize;
         if requests.len() > max {
             let got = requests.len();
@@ -174,7 +239,7 @@ pub async fn graphql_get(
         gateway,
         &headers,
         ip,
-        BatchRequest::Single(request),
+        Operations::Single(Box::new(request)),
         RequestMethod::Get(media),
     )
     .await
@@ -196,8 +261,10 @@ impl RequestMethod {
 }
 
 /// Reads `query`, `operationName`, `variables` and `extensions` from a URL (GraphQL over HTTP
-/// names; the helper in async-graphql 7.2 expects `operation_name`). `None` when no query is given.
-fn request_from_query_string(raw: &str) -> Result<Option<Request>, String> {
+/// names; the helper in async-graphql 7.2 expects `operation_name`), and `documentId` or
+/// `doc_id`. `None` when no document is named.
+fn request_from_query_string(raw: &str) -> Result<Option<Operation>, String> {
+    let mut document_id = None;
     let mut query = None;
     let mut operation_name = None;
     let mut variables = None;
@@ -208,13 +275,14 @@ fn request_from_query_string(raw: &str) -> Result<Option<Request>, String> {
             "operationName" => operation_name = Some(value.into_owned()).filter(|v| !v.is_empty()),
             "variables" => variables = Some(value.into_owned()).filter(|v| !v.is_empty()),
             "extensions" => extensions = Some(value.into_owned()).filter(|v| !v.is_empty()),
+            "documentId" | "doc_id" => document_id = Some(value.into_owned()).filter(|v| !v.is_empty()),
             _ => {}
         }
     }
-    // A persisted query may come as its hash alone.
+    // A persisted query may come as its hash or id alone.
     let query = match query.filter(|q| !q.trim().is_empty()) {
         Some(query) => query,
-        None if extensions.is_some() => String::new(),
+        None if extensions.is_some() || document_id.is_some() => String::new(),
         None => return Ok(None),
     };
     let mut request = Request::new(query);
@@ -231,7 +299,19 @@ fn request_from_query_string(raw: &str) -> Result<Option<Request>, String> {
         request.extensions = serde_json::from_str(&extensions)
             .map_err(|e| format!("`extensions` is not a JSON object: {e}"))?;
     }
-    Ok(Some(request))
+    Ok(Some(Operation::new(request, document_id)))
+}
+
+/// Whether the caller presented ROUTER_SECRET (compared as digests: the time taken says nothing
+/// about how much of the secret matched).
+fn from_router(state: &AppState, headers: &HeaderMap) -> bool {
+    let (Some(secret), Some(given)) = (
+        state.config().router_secret.as_deref(),
+        headers.get(ROUTER_SECRET_HEADER).and_then(|v| v.to_str().ok()),
+    ) else {
+        return false;
+    };
+    sha256_hex(secret) == sha256_hex(given)
 }
 
 /// The type of the operation a request would run (`None` when the document does not parse or
@@ -247,7 +327,7 @@ async fn execute(
     gateway: Gateway,
     headers: &HeaderMap,
     ip: IpAddr,
-    batch: BatchRequest,
+    batch: Operations,
     method: RequestMethod,
 ) -> Response {
     let state = gateway.app();
@@ -257,9 +337,19 @@ async fn execute(
         Err(error) => return refusal(&error, media),
     };
     let caller = Caller { ip, viewer };
+    let from_router = from_router(state, headers);
+    fn submission(document_id: &Option<String>, from_router: bool) -> Submission<'_> {
+        Submission {
+            document_id: document_id.as_deref(),
+            from_router,
+        }
+    }
     match batch {
-        BatchRequest::Single(mut request) => {
-            let pending = match persisted::resolve(state, gateway.documents(), &mut request).await {
+        Operations::Single(operation) => {
+            let (mut request, document_id) = operation.into_parts();
+            let submitted = submission(&document_id, from_router);
+            let pending = match persisted::resolve(state, gateway.documents(), &mut request, submitted).await
+            {
                 Ok(pending) => pending,
                 Err(refused) => return refusal(&AppError::Document(refused), media),
             };
@@ -327,16 +417,19 @@ async fn execute(
             }
             http
         }
-        BatchRequest::Batch(requests) => {
-            let mut responses = Vec::with_capacity(requests.len());
-            for mut request in requests {
-                let pending = match persisted::resolve(state, gateway.documents(), &mut request).await {
-                    Ok(pending) => pending,
-                    Err(refused) => {
-                        responses.push(refusal_response(&AppError::Document(refused)));
-                        continue;
-                    }
-                };
+        Operations::Batch(operations) => {
+            let mut responses = Vec::with_capacity(operations.len());
+            for operation in operations {
+                let (mut request, document_id) = operation.into_parts();
+                let submitted = submission(&document_id, from_router);
+                let pending =
+                    match persisted::resolve(state, gateway.documents(), &mut request, submitted).await {
+                        Ok(pending) => pending,
+                        Err(refused) => {
+                            responses.push(refusal_response(&AppError::Document(refused)));
+                            continue;
+                        }
+                    };
                 let new_document = gateway.parsed_documents().attach(&mut request);
                 let (response, _) = run_one(&gateway, &caller, request, new_document, pending).await;
                 responses.push(response);

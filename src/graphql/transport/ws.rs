@@ -226,7 +226,10 @@ impl Session {
         let caller = Caller { ip: self.ip, viewer };
         let gateway = &self.gateway;
         let state = gateway.app();
-        let pending = match persisted::resolve(state, gateway.documents(), &mut request).await {
+        // graphql-transport-ws carries GraphQL's own fields only: a persisted document comes by
+        // `extensions.persistedQuery`, and no router subscribes.
+        let submission = persisted::Submission::default();
+        let pending = match persisted::resolve(state, gateway.documents(), &mut request, submission).await {
             Ok(pending) => pending,
             Err(refused) => return single(pipeline::refusal_response(&AppError::Document(refused))),
         };

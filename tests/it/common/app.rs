@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 use uuid::Uuid;
 
-use super::answers::{check_answer, check_get_answer};
+use super::answers::{Served, check_answer, check_get_answer};
 use super::db::{TestDb, test_config};
 
 /// The password of every user the helpers create.
@@ -144,9 +144,14 @@ impl TestApp {
         }
         .unwrap();
         let response = self.send(request).await;
+        let served = if self.state.config().federation {
+            Served::Federated
+        } else {
+            Served::Public
+        };
         match (graphql_request, get_query) {
-            (Some(_), Some(path)) => check_get_answer(&path, &response),
-            (Some(Some(body)), None) => check_answer(&body, &response),
+            (Some(_), Some(path)) => check_get_answer(served, &path, &response),
+            (Some(Some(body)), None) => check_answer(served, &body, &response),
             _ => {}
         }
         response

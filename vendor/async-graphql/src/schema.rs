@@ -260,7 +260,11 @@ impl<Query, Mutation, Subscription> SchemaBuilder<Query, Mutation, Subscription>
     /// Consumes this builder and returns a schema.
     pub fn finish(mut self) -> Schema<Query, Mutation, Subscription> {
         // federation
-        if self.registry.enable_federation || self.registry.has_entities() {
+        // PATCH(blog-gateway): federation only when `enable_federation` asks for it. Upstream
+        // also turns it on whenever an entity resolver exists, which puts `_service`,
+        // `_entities`, `_Any` and `_Entity` in a public schema that only some deployments
+        // serve to a router.
+        if self.registry.enable_federation {
             self.registry.create_federation_types();
         }
 
