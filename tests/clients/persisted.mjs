@@ -21,6 +21,7 @@ import { generate } from "@graphql-codegen/cli";
 import ts from "typescript";
 
 import { client, recordingFetch } from "./apollo.mjs";
+import { compileRelay } from "./relay.mjs";
 import { assert, here, outputDir, runNode, stripAnsi, tail } from "./lib.mjs";
 
 /** The documents a frontend ships (the same files the codegen check types). */
@@ -56,28 +57,11 @@ async function apolloManifest() {
 async function relayManifest(ctx) {
   const out = path.dirname(MANIFESTS.relay);
   await outputDir(path.relative(path.join(here, ".generated"), out));
-  const src = path.join(out, "src");
-  await outputDir(path.relative(path.join(here, ".generated"), path.join(src, "__generated__")));
-  for (const file of await readdir(path.join(here, "relay"))) {
-    await copyFile(path.join(here, "relay", file), path.join(src, file));
-  }
-  const config = {
-    src: "./src",
-    schema: path.relative(out, path.join(ctx.root, "schema.graphql")),
-    language: "typescript",
-    artifactDirectory: "./src/__generated__",
-    customScalarTypes: { DateTime: "string" },
-    requireCustomScalarTypes: true,
-    eagerEsModules: true,
-    noSourceControl: true,
-    persistConfig: { file: `./${path.basename(MANIFESTS.relay)}`, algorithm: "MD5" },
-  };
-  await writeFile(path.join(out, "relay.config.json"), JSON.stringify(config, null, 2));
   // relay-compiler adds to the file it persists into; it must exist.
   await writeFile(MANIFESTS.relay, "{}");
-  const bin = path.join(here, "node_modules/relay-compiler/cli.js");
-  const { code, output } = await runNode([bin, "--output", "quiet-with-errors", "relay.config.json"], { cwd: out });
-  if (code !== 0) throw new Error(`relay-compiler exited ${code}:\n    ${tail(output, 40)}`);
+  await compileRelay(ctx, out, {
+    persistConfig: { file: `./${path.basename(MANIFESTS.relay)}`, algorithm: "MD5" },
+  });
   return Object.keys(await readJson(MANIFESTS.relay)).length;
 }
 

@@ -23,10 +23,13 @@ const ARTIFACTS = [
   "UserCard_user.graphql.ts",
 ];
 
-async function relay(ctx) {
-  const out = await outputDir("relay");
+/**
+ * Runs relay-compiler over the Relay documents of relay/, copied into `out`/src, with `extra`
+ * configuration (a persistConfig, say); artifacts go to `out`/src/__generated__.
+ */
+export async function compileRelay(ctx, out, extra = {}) {
   const src = path.join(out, "src");
-  await outputDir(path.join("relay", "src", "__generated__"));
+  await outputDir(path.relative(path.join(here, ".generated"), path.join(src, "__generated__")));
   for (const file of await readdir(path.join(here, "relay"))) {
     await copyFile(path.join(here, "relay", file), path.join(src, file));
   }
@@ -39,11 +42,18 @@ async function relay(ctx) {
     requireCustomScalarTypes: true,
     eagerEsModules: true,
     noSourceControl: true,
+    ...extra,
   };
   await writeFile(path.join(out, "relay.config.json"), JSON.stringify(config, null, 2));
   const bin = path.join(here, "node_modules/relay-compiler/cli.js");
   const { code, output } = await runNode([bin, "--output", "quiet-with-errors", "relay.config.json"], { cwd: out });
   if (code !== 0) throw new Error(`relay-compiler exited ${code}:\n    ${tail(output, 40)}`);
+  return src;
+}
+
+async function relay(ctx) {
+  const out = await outputDir("relay");
+  const src = await compileRelay(ctx, out);
   const written = await readdir(path.join(src, "__generated__"));
   const missing = ARTIFACTS.filter((name) => !written.includes(name));
   assert(missing.length === 0, `relay-compiler did not write ${missing.join(", ")} (wrote ${written.join(", ")})`);
