@@ -164,7 +164,7 @@ pub struct Config {
     /// The secret a federation router presents in the `x-router-secret` header: with it, a
     /// request may run a document that is not registered even in trusted-documents mode (a
     /// router's query plans are made at run time). Unset: no caller is exempt.
-    #[arg(long, env = "ROUTER_SECRET", hide_env_values = true)]
+    #[arg(long, env = "ROUTER_SECRET", hide_env_values = true, value_parser = parse_router_secret)]
     pub router_secret: Option<String>,
 
     /// A folder whose `*.graphql` files are registered as trusted documents at start.
@@ -215,6 +215,18 @@ impl Config {
     pub fn rate_limit_window(&self) -> Duration {
         Duration::from_secs(self.rate_limit_window_secs)
     }
+}
+
+/// ROUTER_SECRET: at least 16 characters (an empty one, as `ROUTER_SECRET=${UNSET}` gives, would
+/// let anyone who sends an empty header run unregistered documents).
+fn parse_router_secret(value: &str) -> Result<String, String> {
+    if value.chars().count() < 16 {
+        return Err(
+            "expected at least 16 characters (a long random string); leave it unset to exempt no caller"
+                .into(),
+        );
+    }
+    Ok(value.to_owned())
 }
 
 fn parse_postgres_url(value: &str) -> Result<String, String> {
@@ -339,6 +351,18 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_empty_or_short_router_secret_is_refused() {
+        // `ROUTER_SECRET=${UNSET}` is an empty value: with it, an empty header would match.
+        for short in ["", "short-secret"] {
+            assert!(
+                parse_router_secret(short).unwrap_err().contains("at least 16"),
+                "{short:?}"
+            );
+        }
+        assert!(parse_router_secret("a-long-random-router-secret").is_ok());
+    }
 
     #[test]
     fn durations_accept_the_documented_units() {

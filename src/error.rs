@@ -355,8 +355,12 @@ fn request_message(rejection: &RequestRejection) -> Cow<'static, str> {
             format!("The body must be a GraphQL request {{\"query\": \"...\"}} or a list of them: {why}")
                 .into()
         }
-        RequestRejection::NoDocument => "Pass the GraphQL document as a non-empty string in `query`".into(),
-        RequestRejection::NoDocumentInUrl => "Pass the document in the `query` URL parameter".into(),
+        RequestRejection::NoDocument => {
+            "Pass the GraphQL document as a non-empty string in `query` (or a registered document's `documentId`)".into()
+        }
+        RequestRejection::NoDocumentInUrl => {
+            "Pass the document in the `query` URL parameter (or a registered document's `documentId`)".into()
+        }
         RequestRejection::BadUrl(why) => why.clone().into(),
         RequestRejection::BatchTooLarge { max, got } => {
             format!("A batch may hold at most {max} operations; this one has {got}").into()

@@ -18,7 +18,7 @@ use crate::error::{AppError, AppResult};
 /// The `format` of Apollo's persisted query manifest (`@apollo/generate-persisted-query-manifest`).
 const APOLLO_MANIFEST_FORMAT: &str = "apollo-persisted-query-manifest";
 /// Longest id a manifest may give a document (the column's check).
-const MAX_ID_LENGTH: usize = 200;
+pub const MAX_ID_LENGTH: usize = 200;
 
 /// One document of a manifest, with the id its tool gave it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +113,18 @@ pub fn read_manifest(json: &str) -> Result<(ManifestFormat, Vec<ManifestEntry>),
     {
         return Err(format!(
             "the id {:?} is empty or longer than {MAX_ID_LENGTH} characters",
+            entry.id
+        ));
+    }
+    // An id in the form of a sha256 must be its document's: clients send such ids as hashes too.
+    if let Some(entry) = entries.iter().find(|entry| {
+        let hex = entry.id.strip_prefix("sha256:").unwrap_or(&entry.id);
+        hex.len() == 64
+            && hex.bytes().all(|b| b.is_ascii_hexdigit())
+            && !hex.eq_ignore_ascii_case(&sha256_hex(&entry.document))
+    }) {
+        return Err(format!(
+            "the id {:?} has the form of a sha256 but is not the sha256 of its document",
             entry.id
         ));
     }
@@ -245,6 +257,10 @@ mod tests {
             ),
             (r#"{"format":"something-else"}"#, "unknown manifest format"),
             (r#"{"":"query { __typename }"}"#, "empty"),
+            (
+                r#"{"sha256:0000000000000000000000000000000000000000000000000000000000000000":"query { __typename }"}"#,
+                "not the sha256 of its document",
+            ),
         ] {
             let error = read_manifest(json).unwrap_err();
             assert!(error.contains(says), "{json}: {error}");

@@ -227,12 +227,13 @@ impl Walker<'_> {
     fn field(&mut self, field: &async_graphql::parser::types::Field) -> Analysis {
         let name = field.name.node.as_str();
         let aliases = u32::from(field.alias.is_some());
-        if name.starts_with("__") {
+        // Federation's `_service { sdl }` is the whole schema: introspection by another name.
+        if name.starts_with("__") || name == "_service" {
             let inner = self.selection_set(&field.selection_set.node);
             return Analysis {
                 depth: inner.depth + 1,
                 cost: match name {
-                    "__schema" => SCHEMA_INTROSPECTION_COST,
+                    "__schema" | "_service" => SCHEMA_INTROSPECTION_COST,
                     "__type" => TYPE_INTROSPECTION_COST,
                     _ => 0,
                 },

@@ -147,6 +147,14 @@ impl DocumentStore {
                 None => None,
             };
         }
+        // No manifest gives such an id: not worth a statement.
+        if id.is_empty() || id.len() > documents::MAX_ID_LENGTH {
+            return None;
+        }
+        // A sha256 already known costs nothing (a manifest's 64-hex id is its sha256).
+        if let Some(found) = as_sha256(id).and_then(|hash| self.trusted.get(&hash)) {
+            return Some(found);
+        }
         // Cached apart from sha256 keys: `id:` is no hex digit.
         let key = format!("id:{id}");
         if let Some(found) = self.trusted.get(&key) {

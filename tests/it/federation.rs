@@ -160,6 +160,24 @@ async fn the_subgraph_sdl_declares_the_entities_for_composition() {
 }
 
 #[tokio::test]
+async fn the_subgraph_sdl_is_introspection_and_closed_with_it() {
+    let app = TestApp::with_flags(&["--federation", "true", "--graphql-introspection", "false"]).await;
+    let answer = app.graphql("{ _service { sdl } }", json!({}), None).await;
+    assert_eq!(
+        error_code(&answer),
+        "GRAPHQL_VALIDATION_FAILED",
+        "{}",
+        answer.text
+    );
+    assert_eq!(
+        answer.body["errors"][0]["extensions"]["limit"],
+        json!("introspection"),
+        "{}",
+        answer.text
+    );
+}
+
+#[tokio::test]
 async fn without_federation_the_schema_has_none_of_it() {
     let app = TestApp::new().await;
     for query in [

@@ -206,6 +206,25 @@ async fn manifests_register_documents_under_the_ids_their_tools_gave() {
         )
         .await;
     assert_eq!(error_code(&both), "BAD_REQUEST", "{}", both.text);
+    let two_ids = app
+        .call(
+            Method::POST,
+            "/graphql",
+            None,
+            Some(json!({ "documentId": sha256_hex(feed), "doc_id": "0123456789abcdef0123456789abcdef" })),
+        )
+        .await;
+    assert_eq!(error_code(&two_ids), "BAD_REQUEST", "{}", two_ids.text);
+    let two_in_url = app
+        .get(
+            &format!(
+                "/graphql?documentId={}&doc_id=0123456789abcdef0123456789abcdef",
+                sha256_hex(feed)
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(error_code(&two_in_url), "BAD_REQUEST", "{}", two_in_url.text);
 
     // A manifest is registered whole or not at all: an id that already names another document
     // refuses the file, and none of its documents is stored.

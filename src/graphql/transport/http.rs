@@ -15,8 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::digest::sha256_hex;
-use crate::error::{AppError, RequestRejection};
+use crate::error::{AppError, DocumentRefusal, RequestRejection};
 use crate::graphql::admission::selected_operation;
 use crate::graphql::graphiql;
 use crate::graphql::json;
@@ -77,13 +76,18 @@ impl Operation {
             && self.doc_id.is_none()
     }
 
-    /// The request and the id of its registered document, if it names one.
-    fn into_parts(self) -> (Request, Option<String>) {
+    /// The request and the id of its registered document, if it names one. Both `documentId`
+    /// and `doc_id` is one id too many: refused.
+    fn into_parts(self) -> (Request, Result<Option<String>, DocumentRefusal>) {
         let mut request = Request::new(self.query.unwrap_or_default());
         request.operation_name = self.operation_name;
         request.variables = self.variables.unwrap_or_default();
         request.extensions = self.extensions.unwrap_or_default();
-        (request, self.document_id.or(self.doc_id))
+        let id = match (self.document_id, self.doc_id) {
+            (Some(_), Some(_)) => Err(DocumentRefusal::DocumentAndId),
+            (id, other) => Ok(id.or(other)),
+        };
+        (request, id)
     }
 }
 
@@ -275,6 +279,9 @@ fn request_from_query_string(raw: &str) -> Result<Option<Operation>, String> {
             "operationName" => operation_name = Some(value.into_owned()).filter(|v| !v.is_empty()),
             "variables" => variables = Some(value.into_owned()).filter(|v| !v.is_empty()),
             "extensions" => extensions = Some(value.into_owned()).filter(|v| !v.is_empty()),
+            "documentId" | "doc_id" if document_id.is_some() => {
+                return Err("Pass one of `documentId` or `doc_id`, once".to_owned());
+            }
             "documentId" | "doc_id" => document_id = Some(value.into_owned()).filter(|v| !v.is_empty()),
             _ => {}
         }
@@ -302,16 +309,22 @@ fn request_from_query_string(raw: &str) -> Result<Option<Operation>, String> {
     Ok(Some(Operation::new(request, document_id)))
 }
 
-/// Whether the caller presented ROUTER_SECRET (compared as digests: the time taken says nothing
-/// about how much of the secret matched).
+/// Whether the caller presented ROUTER_SECRET: their digests compared in constant time, so the
+/// time taken says nothing about how much of either matched.
 fn from_router(state: &AppState, headers: &HeaderMap) -> bool {
+    use sha2::{Digest, Sha256};
     let (Some(secret), Some(given)) = (
         state.config().router_secret.as_deref(),
-        headers.get(ROUTER_SECRET_HEADER).and_then(|v| v.to_str().ok()),
+        headers.get(ROUTER_SECRET_HEADER).map(HeaderValue::as_bytes),
     ) else {
         return false;
     };
-    sha256_hex(secret) == sha256_hex(given)
+    let (secret, given) = (Sha256::digest(secret.as_bytes()), Sha256::digest(given));
+    secret
+        .iter()
+        .zip(given.iter())
+        .fold(0u8, |differ, (a, b)| differ | (a ^ b))
+        == 0
 }
 
 /// The type of the operation a request would run (`None` when the document does not parse or
@@ -347,6 +360,10 @@ async fn execute(
     match batch {
         Operations::Single(operation) => {
             let (mut request, document_id) = operation.into_parts();
+            let document_id = match document_id {
+                Ok(id) => id,
+                Err(refused) => return refusal(&AppError::Document(refused), media),
+            };
             let submitted = submission(&document_id, from_router);
             let pending = match persisted::resolve(state, gateway.documents(), &mut request, submitted).await
             {
@@ -421,6 +438,13 @@ async fn execute(
             let mut responses = Vec::with_capacity(operations.len());
             for operation in operations {
                 let (mut request, document_id) = operation.into_parts();
+                let document_id = match document_id {
+                    Ok(id) => id,
+                    Err(refused) => {
+                        responses.push(refusal_response(&AppError::Document(refused)));
+                        continue;
+                    }
+                };
                 let submitted = submission(&document_id, from_router);
                 let pending =
                     match persisted::resolve(state, gateway.documents(), &mut request, submitted).await {
