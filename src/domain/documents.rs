@@ -12,7 +12,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::db::schema::{trusted_document_ids, trusted_documents};
-use crate::digest::sha256_hex;
+use crate::digest::{as_sha256_hex, sha256_hex};
 use crate::error::{AppError, AppResult};
 
 /// The `format` of Apollo's persisted query manifest (`@apollo/generate-persisted-query-manifest`).
@@ -119,9 +119,7 @@ pub fn read_manifest(json: &str) -> Result<(ManifestFormat, Vec<ManifestEntry>),
     // An id in the form of a sha256 must be its document's: clients send such ids as hashes too.
     if let Some(entry) = entries.iter().find(|entry| {
         let hex = entry.id.strip_prefix("sha256:").unwrap_or(&entry.id);
-        hex.len() == 64
-            && hex.bytes().all(|b| b.is_ascii_hexdigit())
-            && !hex.eq_ignore_ascii_case(&sha256_hex(&entry.document))
+        as_sha256_hex(hex).is_some_and(|hash| hash != sha256_hex(&entry.document))
     }) {
         return Err(format!(
             "the id {:?} has the form of a sha256 but is not the sha256 of its document",

@@ -9,7 +9,7 @@ use std::time::Duration;
 use async_graphql::Request;
 use moka::sync::Cache;
 
-use crate::digest::sha256_hex;
+use crate::digest::{as_sha256_hex, sha256_hex};
 use crate::domain::documents;
 use crate::error::DocumentRefusal;
 use crate::memory_cache;
@@ -142,17 +142,14 @@ impl DocumentStore {
     /// any other id is one a manifest gave it (or, when 64 hex digits, its sha256).
     async fn load_named(&self, state: &AppState, id: &str) -> Option<String> {
         if let Some(hash) = id.strip_prefix("sha256:") {
-            return match as_sha256(hash) {
-                Some(hash) => self.load_trusted(state, &hash).await,
-                None => None,
-            };
+            return self.load_trusted(state, &as_sha256_hex(hash)?).await;
         }
         // No manifest gives such an id: not worth a statement.
         if id.is_empty() || id.len() > documents::MAX_ID_LENGTH {
             return None;
         }
         // A sha256 already known costs nothing (a manifest's 64-hex id is its sha256).
-        if let Some(found) = as_sha256(id).and_then(|hash| self.trusted.get(&hash)) {
+        if let Some(found) = as_sha256_hex(id).and_then(|hash| self.trusted.get(&hash)) {
             return Some(found);
         }
         // Cached apart from sha256 keys: `id:` is no hex digit.
@@ -165,17 +162,12 @@ impl DocumentStore {
             Some(found) => found,
             None => {
                 drop(conn);
-                return self.load_trusted(state, &as_sha256(id)?).await;
+                return self.load_trusted(state, &as_sha256_hex(id)?).await;
             }
         };
         self.trusted.insert(key, found.clone());
         Some(found)
     }
-}
-
-/// `hash` in lower case, when it is a sha256 in hex.
-fn as_sha256(hash: &str) -> Option<String> {
-    (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit())).then(|| hash.to_ascii_lowercase())
 }
 
 /// The `{version, sha256Hash}` of `extensions.persistedQuery`, if the request carries one.
@@ -189,7 +181,7 @@ fn persisted_hash(request: &Request) -> Result<Option<String>, DocumentRefusal> 
         .map_err(|_| DocumentRefusal::Unsupported)?;
     let version = value.get("version").and_then(serde_json::Value::as_i64);
     let hash = value.get("sha256Hash").and_then(serde_json::Value::as_str);
-    match (version, hash.and_then(as_sha256)) {
+    match (version, hash.and_then(as_sha256_hex)) {
         (Some(1), Some(hash)) => Ok(Some(hash)),
         _ => Err(DocumentRefusal::Unsupported),
     }

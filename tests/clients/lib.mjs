@@ -72,8 +72,13 @@ export async function outputDir(name) {
 
 /** Runs a Node script of a package with this Node binary; resolves {code, output}. */
 export function runNode(args, options = {}) {
+  return runProgram(process.execPath, args, options);
+}
+
+/** Runs a program (the gateway's binary, say); resolves {code, output}: stdout and stderr, without colours. */
+export function runProgram(program, args, options = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(program, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (chunk) => (output += chunk));
     child.stderr.on("data", (chunk) => (output += chunk));

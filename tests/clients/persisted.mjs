@@ -9,7 +9,6 @@
 // codegen documents (their text replaced by the hash) sent as `documentId`. A document that is
 // not registered is refused before it runs.
 // Needs BLOG_GATEWAY_BIN (the binary) and DATABASE_URL (the gateway's database) to register.
-import { spawn } from "node:child_process";
 import { copyFile, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -22,7 +21,7 @@ import ts from "typescript";
 
 import { client, recordingFetch } from "./apollo.mjs";
 import { compileRelay } from "./relay.mjs";
-import { assert, here, outputDir, runNode, stripAnsi, tail } from "./lib.mjs";
+import { assert, here, outputDir, runNode, runProgram, tail } from "./lib.mjs";
 
 /** The documents a frontend ships (the same files the codegen check types). */
 const DOCUMENTS = path.join(here, "documents");
@@ -100,19 +99,12 @@ async function codegenManifest(ctx) {
 }
 
 /** `blog-gateway documents add FILE...`, as a deployment registers a build's manifests. */
-function register(files) {
+async function register(files) {
   const bin = process.env.BLOG_GATEWAY_BIN;
   assert(bin && process.env.DATABASE_URL, "BLOG_GATEWAY_BIN and DATABASE_URL must be set to register documents");
-  return new Promise((resolve, reject) => {
-    const child = spawn(bin, ["documents", "add", ...files], { stdio: ["ignore", "pipe", "pipe"] });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    child.on("error", reject);
-    child.on("close", (code) =>
-      code === 0 ? resolve(stripAnsi(output)) : reject(new Error(`documents add exited ${code}:\n    ${tail(output)}`)),
-    );
-  });
+  const { code, output } = await runProgram(bin, ["documents", "add", ...files]);
+  if (code !== 0) throw new Error(`documents add exited ${code}:\n    ${tail(output)}`);
+  return output;
 }
 
 /** Each tool writes its manifest; the three are registered with the gateway's CLI. */

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use crate::digest::same_secret;
 use crate::error::{AppError, DocumentRefusal, RequestRejection};
 use crate::graphql::admission::selected_operation;
 use crate::graphql::graphiql;
@@ -309,22 +310,15 @@ fn request_from_query_string(raw: &str) -> Result<Option<Operation>, String> {
     Ok(Some(Operation::new(request, document_id)))
 }
 
-/// Whether the caller presented ROUTER_SECRET: their digests compared in constant time, so the
-/// time taken says nothing about how much of either matched.
+/// Whether the caller presented ROUTER_SECRET.
 fn from_router(state: &AppState, headers: &HeaderMap) -> bool {
-    use sha2::{Digest, Sha256};
-    let (Some(secret), Some(given)) = (
+    match (
         state.config().router_secret.as_deref(),
-        headers.get(ROUTER_SECRET_HEADER).map(HeaderValue::as_bytes),
-    ) else {
-        return false;
-    };
-    let (secret, given) = (Sha256::digest(secret.as_bytes()), Sha256::digest(given));
-    secret
-        .iter()
-        .zip(given.iter())
-        .fold(0u8, |differ, (a, b)| differ | (a ^ b))
-        == 0
+        headers.get(ROUTER_SECRET_HEADER),
+    ) {
+        (Some(secret), Some(given)) => same_secret(secret.as_bytes(), given.as_bytes()),
+        _ => false,
+    }
 }
 
 /// The type of the operation a request would run (`None` when the document does not parse or
