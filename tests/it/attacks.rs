@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::common::{RedisPrefix, TABLES, TestDb, binary, binary_at, redis_url, tool_ready};
+use crate::common::{RedisPrefix, TABLES, TestDb, binary, binary_at, free_port, http, redis_url, tool_ready};
 
 /// Peak resident memory any attack may take the process to.
 const MAX_PEAK_RSS_KIB: u64 = 192 * 1024;
@@ -34,58 +34,8 @@ impl Drop for Gateway {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// One HTTP/1.1 exchange on a fresh connection: (status, body).
-fn http(address: SocketAddr, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-    let body = body.unwrap_or("");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    // The server may answer (413) and close before a large body is all written: a write that
-    // fails then is not the test's concern, the answer (or the reset) is.
-    let _ = stream.write_all(request.as_bytes());
-    let mut raw = Vec::new();
-    let _ = stream.read_to_end(&mut raw);
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = match text.split_once("\r\n\r\n") {
-        Some((head, rest)) if head.to_ascii_lowercase().contains("transfer-encoding: chunked") => {
-            dechunk(rest)
-        }
-        Some((_, rest)) => rest.to_owned(),
-        None => String::new(),
-    };
-    (status, body)
-}
-
-fn dechunk(mut rest: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if size == 0 || tail.len() < size {
-            break;
-        }
-        out.push_str(&tail[..size]);
-        rest = tail[size..].trim_start_matches("\r\n");
-    }
-    out
-}
-
 fn graphql(address: SocketAddr, body: &Value) -> (u16, Value) {
-    let (status, text) = http(address, "POST", "/graphql", Some(&body.to_string()));
+    let (status, text) = http(address, "POST", "/graphql", &[], Some(&body.to_string()));
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
 }
 
@@ -236,7 +186,7 @@ impl Gateway {
             std::thread::spawn(move || {
                 while !done.load(Ordering::Relaxed) {
                     let started = Instant::now();
-                    let (status, _) = http(address, "GET", "/api/health", None);
+                    let (status, _) = http(address, "GET", "/api/health", &[], None);
                     assert_eq!(status, 200, "health answers");
                     slowest.fetch_max(started.elapsed().as_millis() as u64, Ordering::Relaxed);
                     std::thread::sleep(Duration::from_millis(50));

@@ -1,7 +1,7 @@
 //! The subcommands, run as the real binary: schema, healthcheck and seed.
 
 use std::io::Read;
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,7 +14,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::common::{PASSWORD, TestApp, TestDb, binary, database_url, test_config};
+use crate::common::{PASSWORD, TestApp, TestDb, binary, database_url, free_port, test_config};
 
 /// The binary, without any configuration variable of the environment the tests run in.
 fn describe(output: &Output) -> String {
@@ -43,14 +43,6 @@ fn schema_graphql_matches_the_generated_sdl() {
             line + 1
         );
     }
-}
-
-/// A port that nothing listens on (the listener that found it is closed again).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 fn healthcheck(args: &[&str]) -> Output {

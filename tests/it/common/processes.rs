@@ -1,7 +1,9 @@
 //! What runs beside a test: a live server on a socket, the binary as its own process, a Redis
 //! key prefix of its own, and the external tools some tests need.
 
+use std::io::{Read, Write};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use blog_gateway::config::Config;
 use uuid::Uuid;
@@ -100,6 +102,68 @@ pub fn tool_ready(test: &str, ready: bool, install: &str) -> bool {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{message}");
     false
+}
+
+/// One HTTP/1.1 exchange with a server process on a fresh connection, with `headers` besides
+/// the JSON content type: (status, body).
+pub fn http(
+    address: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let body = body.unwrap_or("");
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: gateway\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         {extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    // The server may answer (413) and close before a large body is all written: a write that
+    // fails then is not the test's concern, the answer (or the reset) is.
+    let _ = stream.write_all(request.as_bytes());
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = match text.split_once("\r\n\r\n") {
+        Some((head, rest)) if head.to_ascii_lowercase().contains("transfer-encoding: chunked") => {
+            dechunk(rest)
+        }
+        Some((_, rest)) => rest.to_owned(),
+        None => String::new(),
+    };
+    (status, body)
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if size == 0 || tail.len() < size {
+            break;
+        }
+        out.push_str(&tail[..size]);
+        rest = tail[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A TCP port free right now on 127.0.0.1 (for a server started next).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Whether `program` is on the PATH.
