@@ -13,6 +13,8 @@
 #
 # Env (defaults): ROUNDS=3 CONNS=32 DURATION=10s WARMUP=2s WRK_CPU=0 QUIET_PCT=25 QUIET_MAX=60
 #   GW_DB=blog_bench_gw GW_PORT=5000
+#   ENV_A= ENV_B=   extra NAME=value settings of each side's gateway, space-separated (the same
+#                   binary twice with other settings: bench/otel.sh)
 set -euo pipefail
 
 [ $# -ge 2 ] || { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -33,25 +35,28 @@ PID=""
 stop() { [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null; PID=""; }
 trap stop EXIT
 
-start() {
-  env -i PATH="$PATH" HOME="$HOME" \
+start() { # BIN [NAME=value...]
+  local bin="$1"; shift
+  env -i PATH="$PATH" HOME="$HOME" "$@" \
     DATABASE_URL="postgres://postgres@127.0.0.1:5432/$GW_DB" HOST=127.0.0.1 PORT="$GW_PORT" \
     CACHE_ENABLED=false RATE_LIMIT_ENABLED=false JWT_SECRET="ab-benchmark-secret-of-at-least-32-characters" \
-    LOG_FORMAT=json RUST_LOG=warn "$1" > "$OUT/server.log" 2>&1 &
+    LOG_FORMAT=json RUST_LOG=warn "$bin" > "$OUT/server.log" 2>&1 &
   PID=$!
   for _ in $(seq 1 600); do
     curl -sf -o /dev/null -m 1 "$URL/api/health" && return 0
     kill -0 "$PID" 2>/dev/null || { tail -20 "$OUT/server.log" >&2; exit 1; }
     sleep 0.1
   done
-  echo "the gateway $1 was not ready within 60 s" >&2; exit 1
+  echo "the gateway $bin was not ready within 60 s" >&2; exit 1
 }
 
 for round in $(seq 1 "$ROUNDS"); do
   for side in A B; do
-    bin="$BIN_A"; [ "$side" = B ] && bin="$BIN_B"
-    echo "round $round: $side ($bin)"
-    start "$bin"
+    bin="$BIN_A"; settings="${ENV_A:-}"
+    [ "$side" = B ] && bin="$BIN_B" && settings="${ENV_B:-}"
+    echo "round $round: $side ($bin${settings:+ with $settings})"
+    # shellcheck disable=SC2086
+    start "$bin" $settings
     SERVER_PID="$PID" RESULTS_TSV="$TSV" bash "$RIG/run.sh" "$side" "$URL/graphql" sdl "${OPS[@]}" \
       > "$OUT/round$round-$side.log" 2>&1 || { tail -20 "$OUT/round$round-$side.log" >&2; exit 1; }
     stop

@@ -628,8 +628,16 @@ impl AppError {
             _ => None,
         };
         let retry_after = self.retry_after();
+        // An unexpected error's trace, for support to find (when traces are exported).
+        let trace_id = match self {
+            AppError::Internal(_) => crate::telemetry::current_trace_id(),
+            _ => None,
+        };
         error = error.extend_with(|_, ext| {
             ext.set("code", code);
+            if let Some(trace_id) = &trace_id {
+                ext.set("traceId", trace_id.as_str());
+            }
             if let Some(fields) = &fields {
                 let list: Vec<async_graphql::Value> = fields
                     .0

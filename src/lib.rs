@@ -18,5 +18,6 @@ pub mod ratelimit;
 pub mod response_cache;
 pub mod rest;
 pub mod state;
+pub mod telemetry;
 
 pub use app::{build_app, build_state};

@@ -11,6 +11,7 @@ use moka::ops::compute::Op;
 use moka::sync::Cache;
 
 use crate::error::whole_seconds;
+use crate::telemetry;
 
 /// How long a limit check may wait for Redis before the in-process limiter decides.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
@@ -140,7 +141,10 @@ impl RateLimiter {
                 .arg(quota.interval_micros())
                 .arg(quota.window_micros())
                 .arg(cost);
-            let call = invocation.invoke_async::<(i64, String, String)>(&mut conn);
+            let call = telemetry::redis(
+                "EVALSHA",
+                invocation.invoke_async::<(i64, String, String)>(&mut conn),
+            );
             match tokio::time::timeout(REDIS_TIMEOUT, call).await {
                 Ok(Ok((allowed, retry_after, used))) => {
                     let retry_after = retry_after.parse::<u64>().unwrap_or(0);

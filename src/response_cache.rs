@@ -12,6 +12,7 @@ use moka::sync::Cache;
 use sha2::{Digest, Sha256};
 
 use crate::memory_cache;
+use crate::telemetry;
 
 /// How long a cache operation may wait for Redis before the request goes on uncached.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
@@ -157,7 +158,10 @@ impl ResponseCache {
         let mut conn = redis.clone();
         let mut invocation = script.key(self.generation_key());
         invocation.arg(self.entry_prefix()).arg(key);
-        let call = invocation.invoke_async::<(String, Option<Vec<u8>>)>(&mut conn);
+        let call = telemetry::redis(
+            "EVALSHA",
+            invocation.invoke_async::<(String, Option<Vec<u8>>)>(&mut conn),
+        );
         match tokio::time::timeout(REDIS_TIMEOUT, call).await {
             Ok(Ok((generation, value))) => {
                 let generation = generation.parse().ok().map(Generation);
@@ -188,7 +192,7 @@ impl ResponseCache {
                     .arg(response.encode())
                     .arg("PX")
                     .arg(self.ttl.as_millis() as u64);
-                let call = command.query_async::<()>(&mut conn);
+                let call = telemetry::redis("SET", command.query_async::<()>(&mut conn));
                 if let Ok(Err(error)) = tokio::time::timeout(REDIS_TIMEOUT, call).await {
                     tracing::debug!(%error, "cache store failed");
                 }
@@ -223,7 +227,7 @@ impl ResponseCache {
         let mut conn = redis.clone();
         let mut command = redis::cmd("INCR");
         command.arg(self.generation_key());
-        let call = command.query_async::<i64>(&mut conn);
+        let call = telemetry::redis("INCR", command.query_async::<i64>(&mut conn));
         match tokio::time::timeout(REDIS_TIMEOUT * 4, call).await {
             Ok(Ok(_)) => {
                 self.pending_bump.store(false, Ordering::Release);

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
 use crate::config::{Config, LogFormat};
 use crate::db::pool::{create_database_if_missing, redact_url, run_migrations};
@@ -14,13 +16,22 @@ use crate::{build_app, build_state};
 /// How often expired refresh tokens are deleted.
 const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
+/// Logs (RUST_LOG, LOG_FORMAT) and, when the `OTEL_*` variables ask for it, exported traces
+/// (`telemetry`). Each has its own filter: the spans only the exporter records are never built
+/// for the logs.
 pub fn init_tracing(config: &Config) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = match config.log_format() {
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
-        LogFormat::Pretty => builder.try_init(),
+    let logs = match config.log_format() {
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .boxed(),
+        LogFormat::Pretty => tracing_subscriber::fmt::layer().boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(crate::telemetry::layer())
+        .try_init();
 }
 
 pub async fn serve(config: Config) -> anyhow::Result<()> {
@@ -54,6 +65,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     })?;
     tracing::info!(%address, "blog-gateway listening; GraphiQL at http://{address}/graphql");
     crate::http::server::serve(listener, app, header_read_timeout, drain, shutdown_signal()).await;
+    crate::telemetry::shutdown();
     tracing::info!("shut down cleanly");
     Ok(())
 }

@@ -42,7 +42,7 @@ pub fn build_pool(database_url: &str, max_size: u32, counter: Arc<StatementCount
             diesel_async::SimpleAsyncConnection::batch_execute(&mut conn, "SET random_page_cost = 1.1")
                 .await
                 .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
-            conn.set_instrumentation(CountingInstrumentation(counter));
+            conn.set_instrumentation(CountingInstrumentation::new(counter));
             Ok(conn)
         }
         .boxed()

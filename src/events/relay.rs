@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use super::event::Event;
+use crate::telemetry;
 
 /// How long a publish may wait for Redis before the event is delivered locally only.
 const PUBLISH_TIMEOUT: Duration = Duration::from_millis(200);
@@ -35,7 +36,7 @@ impl Relay {
         let mut conn = self.publisher.clone();
         let mut command = redis::cmd("PUBLISH");
         command.arg(&self.channel).arg(payload);
-        let publish = command.query_async::<i64>(&mut conn);
+        let publish = telemetry::redis("PUBLISH", command.query_async::<i64>(&mut conn));
         match tokio::time::timeout(PUBLISH_TIMEOUT, publish).await {
             Ok(Ok(_)) => true,
             Ok(Err(error)) => {

@@ -16,6 +16,8 @@ use crate::domain::page::{Direction, Page, PageRequest};
 use crate::domain::{comments, likes, posts, users};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::telemetry;
+use tracing::Instrument;
 
 pub type LoadError = Arc<AppError>;
 
@@ -27,15 +29,33 @@ fn loader<T: Loader<K>, K: Send + Sync + std::hash::Hash + Eq + Clone + 'static>
     spawner: &Spawner,
     inner: T,
 ) -> DataLoader<T> {
-    let spawner = spawner.clone();
-    DataLoader::new(inner, move |task| spawner(task)).delay(Duration::ZERO)
+    DataLoader::new(inner, traced::<T>(spawner)).delay(Duration::ZERO)
 }
 
 /// Like [`loader`], remembering rows for the rest of the request (a user seen as a post author
 /// is not fetched again as a commenter; bylines and whole rows are remembered apart).
 fn caching_loader<T: Loader<Uuid>>(spawner: &Spawner, inner: T) -> DataLoader<T, HashMapCache> {
+    DataLoader::with_cache(inner, traced::<T>(spawner), HashMapCache::default()).delay(Duration::ZERO)
+}
+
+/// `spawner` for the fetches of loader `T`: each fetch (one batch, one statement) runs in a
+/// `dataloader.batch` span named by the loader, a child of the operation that asked first.
+fn traced<T: 'static>(spawner: &Spawner) -> impl Fn(BoxFuture<'static, ()>) + Send + Sync + 'static {
     let spawner = spawner.clone();
-    DataLoader::with_cache(inner, move |task| spawner(task), HashMapCache::default()).delay(Duration::ZERO)
+    let name = std::any::type_name::<T>().rsplit("::").next().unwrap_or("loader");
+    move |task| {
+        let span = tracing::debug_span!(
+            target: telemetry::TARGET,
+            "dataloader.batch",
+            otel.name = name,
+            graphql.loader = name,
+        );
+        if span.is_disabled() {
+            spawner(task);
+        } else {
+            spawner(Box::pin(task.instrument(span)));
+        }
+    }
 }
 
 /// All loaders of one request.

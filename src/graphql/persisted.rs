@@ -14,6 +14,7 @@ use crate::domain::documents;
 use crate::error::DocumentRefusal;
 use crate::memory_cache;
 use crate::state::AppState;
+use crate::telemetry;
 
 /// How long an automatically persisted document is remembered.
 const APQ_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -74,7 +75,7 @@ impl DocumentStore {
         let mut conn = redis.clone();
         let mut command = redis::cmd("GET");
         command.arg(format!("{}apq:{hash}", self.prefix));
-        let call = command.query_async::<Option<String>>(&mut conn);
+        let call = telemetry::redis("GET", command.query_async::<Option<String>>(&mut conn));
         let found = tokio::time::timeout(Duration::from_millis(100), call)
             .await
             .ok()?
@@ -104,7 +105,7 @@ impl DocumentStore {
             .arg(APQ_TTL.as_secs())
             .arg("NX")
             .ignore();
-        let call = pipe.query_async::<(u64,)>(&mut conn);
+        let call = telemetry::redis("MULTI", pipe.query_async::<(u64,)>(&mut conn));
         let stored = match tokio::time::timeout(Duration::from_millis(100), call).await {
             Ok(Ok((bytes,))) => bytes,
             _ => return,
@@ -122,7 +123,7 @@ impl DocumentStore {
             .arg(&document)
             .arg("EX")
             .arg(APQ_TTL.as_secs());
-        let call = command.query_async::<()>(&mut conn);
+        let call = telemetry::redis("SET", command.query_async::<()>(&mut conn));
         if let Ok(Err(error)) = tokio::time::timeout(Duration::from_millis(100), call).await {
             tracing::debug!(%error, "could not persist a query in Redis");
         }

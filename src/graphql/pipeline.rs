@@ -8,17 +8,21 @@ use std::net::IpAddr;
 use async_graphql::{Request, Response as GqlResponse, ServerError};
 use futures_util::stream::{BoxStream, StreamExt};
 
-use super::admission::{RateLimitKey, prepare};
+use tracing::Instrument;
+
+use super::admission::{RateLimitKey, prepare, selected_operation};
 use super::batch::BatchQueue;
 use super::context::{RequestViewer, ResponseBudget};
 use super::loaders::Loaders;
 use super::parsed::NewDocument;
 use super::persisted::Pending;
 use super::runtime::Gateway;
+use crate::digest::sha256_hex;
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, label_argument_errors, label_refusals};
 use crate::http::client_ip::ClientIp;
 use crate::ratelimit::{Decision, Quota};
+use crate::telemetry;
 
 /// Who sent a request: resolved by the transport for every operation (HTTP per request, a
 /// WebSocket per message), never cached for the life of a connection.
@@ -105,6 +109,53 @@ pub async fn run_one(
     new_document: Option<NewDocument>,
     pending: Option<Pending>,
 ) -> (GqlResponse, Outcome) {
+    let span = tracing::debug_span!(
+        target: telemetry::TARGET,
+        "graphql.operation",
+        otel.name = tracing::field::Empty,
+        graphql.operation.name = request.operation_name.as_deref().unwrap_or(""),
+        graphql.operation.type = tracing::field::Empty,
+        graphql.document.hash = tracing::field::Empty,
+        graphql.cost = tracing::field::Empty,
+    );
+    let mut request = request;
+    describe(&span, &mut request);
+    run_in(gateway, caller, request, new_document, pending, &span)
+        .instrument(span.clone())
+        .await
+}
+
+/// Records on an operation's span (when traces are exported) what it is: its type and name
+/// (before the span is entered: the exporter names a span once), and the sha256 of its
+/// document. Never its variables.
+fn describe(span: &tracing::Span, request: &mut Request) {
+    if span.is_disabled() {
+        return;
+    }
+    span.record("graphql.document.hash", sha256_hex(&request.query).as_str());
+    let name = request.operation_name.clone();
+    let kind = request
+        .parsed_query()
+        .ok()
+        .and_then(|document| selected_operation(document, name.as_deref()))
+        .map(|operation| operation.node.ty.to_string());
+    if let Some(kind) = kind {
+        span.record(
+            "otel.name",
+            format!("{kind} {}", name.as_deref().unwrap_or("")).trim_end(),
+        );
+        span.record("graphql.operation.type", kind.as_str());
+    }
+}
+
+async fn run_in(
+    gateway: &Gateway,
+    caller: &Caller,
+    request: Request,
+    new_document: Option<NewDocument>,
+    pending: Option<Pending>,
+    span: &tracing::Span,
+) -> (GqlResponse, Outcome) {
     let state = gateway.app();
     let operation_name = request.operation_name.clone();
     let queue = BatchQueue::default();
@@ -113,6 +164,9 @@ pub async fn run_one(
     let started = std::time::Instant::now();
     let mut request = request;
     let admission = prepare(state, &mut request, &limit_key).await;
+    if let Some(cost) = admission.cost {
+        span.record("graphql.cost", cost);
+    }
     let mut outcome = Outcome {
         rate_limit: admission.rate_limit,
         ..Outcome::default()

@@ -118,7 +118,17 @@ pub fn apply(router: Router, config: &Config) -> Router {
             .get(&REQUEST_ID)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("-");
-        tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %request_id)
+        let span = tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = %request.uri().path(),
+            request_id = %request_id,
+            otel.name = tracing::field::Empty,
+            otel.kind = tracing::field::Empty,
+            trace_id = tracing::field::Empty,
+        );
+        crate::telemetry::continue_trace(&span, request);
+        span
     });
     let router = security_headers(router)
         .layer(CompressionLayer::new())

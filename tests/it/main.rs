@@ -32,5 +32,6 @@ mod scale_out;
 mod search;
 mod spec;
 mod subscriptions;
+mod telemetry;
 mod transports;
 mod ws_protocol;
