@@ -10,6 +10,7 @@ use axum::{Router, middleware};
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
 use crate::db::pool::build_pool;
+use crate::db::replicas::Replicas;
 use crate::db::statements::StatementCounter;
 use crate::events::{EventBus, Relay};
 use crate::graphql::graphiql;
@@ -60,10 +61,30 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         }
         None => (None, EventBus::new(None)),
     };
+    let replicas = config.database_read_urls.as_ref().map(|urls| {
+        let members = urls
+            .0
+            .iter()
+            .map(|url| {
+                let replica = build_pool(url, config.database_pool_size, statements.clone());
+                (url.clone(), replica)
+            })
+            .collect();
+        let replicas = Replicas::new(
+            pool.clone(),
+            members,
+            config.database_read_max_lag,
+            redis.clone(),
+            &config.redis_prefix,
+        );
+        replicas.spawn_checks();
+        replicas
+    });
     Ok(AppState::new(StateParts {
         config: Arc::new(config),
         pool,
         statements,
+        replicas,
         jwt,
         dummy_password_hash: DUMMY_PASSWORD_HASH.to_owned(),
         redis,

@@ -31,6 +31,17 @@ pub struct Config {
     #[arg(long, env = "DATABASE_POOL_SIZE", default_value_t = 10, value_parser = parse_pool_size)]
     pub database_pool_size: u32,
 
+    /// Read replicas (comma-separated postgres:// URLs of streaming replicas of DATABASE_URL):
+    /// queries run on them, writes and transactions on the primary. A caller who just wrote
+    /// reads from the primary until a replica has replayed the write.
+    #[arg(long, env = "DATABASE_READ_URLS", value_parser = parse_postgres_urls)]
+    pub database_read_urls: Option<ReadUrls>,
+
+    /// A replica further behind the primary than this is skipped until it catches up:
+    /// `500ms`, `5s`, `1m` or plain seconds.
+    #[arg(long, env = "DATABASE_READ_MAX_LAG", default_value = "5s", value_parser = parse_lag)]
+    pub database_read_max_lag: Duration,
+
     /// Redis URL for the shared cache, rate limits and pub/sub; unset means in-process.
     #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url)]
     pub redis_url: Option<String>,
@@ -181,6 +192,10 @@ pub struct Config {
     pub header_read_timeout_secs: u64,
 }
 
+/// The read replicas' URLs, already split and checked.
+#[derive(Clone, Debug, Default)]
+pub struct ReadUrls(pub Vec<String>);
+
 /// The CORS allow-list, already split and trimmed.
 #[derive(Clone, Debug)]
 pub struct Origins(pub Vec<String>);
@@ -239,6 +254,27 @@ fn parse_postgres_url(value: &str) -> Result<String, String> {
         return Err("expected the URL to name a database, as in postgres://user@host:5432/db".into());
     }
     Ok(value.to_owned())
+}
+
+fn parse_postgres_urls(value: &str) -> Result<ReadUrls, String> {
+    let urls = value
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+        .map(parse_postgres_url)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ReadUrls(urls))
+}
+
+/// A lag bound: milliseconds (`500ms`) or any duration [`parse_duration`] accepts.
+fn parse_lag(value: &str) -> Result<Duration, String> {
+    match value.trim().strip_suffix("ms") {
+        Some(millis) => match millis.parse::<u64>() {
+            Ok(millis) if millis > 0 => Ok(Duration::from_millis(millis)),
+            _ => Err("expected a duration such as 500ms, 5s or 1m".into()),
+        },
+        None => parse_duration(value),
+    }
 }
 
 fn parse_redis_url(value: &str) -> Result<String, String> {
@@ -386,5 +422,16 @@ mod tests {
         assert_eq!(parse_port("8080"), Ok(8080));
         assert!(parse_origins("http://a.test, https://b.test").is_ok());
         assert!(parse_origins("not an origin").is_err());
+    }
+
+    #[test]
+    fn replica_urls_and_the_lag_bound_are_checked() {
+        let urls = parse_postgres_urls("postgres://a@r1:5432/db, postgres://a@r2:5432/db,").unwrap();
+        assert_eq!(urls.0.len(), 2);
+        assert!(parse_postgres_urls("postgres://a@r1:5432/db,redis://x").is_err());
+        assert_eq!(parse_lag("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_lag("5s"), Ok(Duration::from_secs(5)));
+        assert!(parse_lag("0ms").is_err());
+        assert!(parse_lag("soon").is_err());
     }
 }

@@ -6,8 +6,10 @@ use std::time::Instant;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
+use crate::db::replicas::{Lsn, Reads, Replicas};
 use crate::db::statements::StatementCounter;
 use crate::db::{DbConn, DbPool};
+use crate::domain::viewer::Viewer;
 use crate::error::AppResult;
 use crate::events::EventBus;
 use crate::ratelimit::{AuthAttempt, Quota, RateLimiter};
@@ -25,6 +27,8 @@ struct Inner {
     pool: DbPool,
     /// Counts the statements sent on every pooled connection.
     statements: Arc<StatementCounter>,
+    /// Read replicas, when DATABASE_READ_URLS is set.
+    replicas: Option<Arc<Replicas>>,
     /// Access-token keys.
     jwt: JwtKeys,
     /// A hash verified when a login names an unknown email, so both cases cost the same.
@@ -46,6 +50,7 @@ pub struct StateParts {
     pub config: Arc<Config>,
     pub pool: DbPool,
     pub statements: Arc<StatementCounter>,
+    pub replicas: Option<Arc<Replicas>>,
     pub jwt: JwtKeys,
     pub dummy_password_hash: String,
     pub redis: Option<redis::aio::ConnectionManager>,
@@ -65,6 +70,7 @@ impl AppState {
                 config: parts.config,
                 pool: parts.pool,
                 statements: parts.statements,
+                replicas: parts.replicas,
                 jwt: parts.jwt,
                 dummy_password_hash: parts.dummy_password_hash,
                 redis: parts.redis,
@@ -87,6 +93,39 @@ impl AppState {
     /// A pooled connection, or 503 when Postgres cannot be reached in time.
     pub async fn db(&self) -> AppResult<DbConn> {
         Ok(self.inner.pool.get_owned().await?)
+    }
+
+    /// The read replicas, when configured.
+    pub fn replicas(&self) -> Option<&Arc<Replicas>> {
+        self.inner.replicas.as_ref()
+    }
+
+    /// Where a read-only request of `viewer` reads: a replica that has replayed past `floor`
+    /// (a cache fill's floor, else zero) and past the viewer's own last write, or the primary.
+    pub async fn reads_for(&self, viewer: Option<&Viewer>, floor: Lsn) -> Reads {
+        Reads::for_caller(
+            &self.inner.pool,
+            self.inner.replicas.as_ref(),
+            viewer.map(|v| (v.id, v.token_issued_at)),
+            floor,
+        )
+        .await
+    }
+
+    /// Reads of a request that writes: all on the primary.
+    pub fn primary_reads(&self) -> Reads {
+        Reads::primary(&self.inner.pool)
+    }
+
+    /// After a write that changes what readers see, before it is answered: empties the response
+    /// cache and, with replicas, keeps the writer's reads (and later cache fills) on servers
+    /// that have replayed the write.
+    pub async fn after_write(&self, writer: Option<uuid::Uuid>) {
+        let written = match &self.inner.replicas {
+            Some(replicas) => replicas.wrote(writer).await,
+            None => Lsn::default(),
+        };
+        self.inner.cache.invalidate(written).await;
     }
 
     pub fn statements(&self) -> &StatementCounter {

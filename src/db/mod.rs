@@ -3,6 +3,7 @@
 pub mod first_per_key;
 pub mod models;
 pub mod pool;
+pub mod replicas;
 pub mod schema;
 pub mod sql;
 pub mod statements;

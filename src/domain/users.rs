@@ -57,7 +57,7 @@ pub async fn find_by_username(conn: &mut AsyncPgConnection, username: &str) -> A
 }
 
 /// The user behind an access token, refused when gone or deactivated.
-pub async fn load_viewer(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Viewer> {
+pub async fn load_viewer(conn: &mut AsyncPgConnection, id: Uuid, token_issued_at: i64) -> AppResult<Viewer> {
     let row: Option<(Uuid, String, Role, bool)> = users::table
         .find(id)
         .select((users::id, users::username, users::role, users::is_active))
@@ -65,7 +65,12 @@ pub async fn load_viewer(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Vi
         .await
         .optional()?;
     match row {
-        Some((id, username, role, true)) => Ok(Viewer { id, username, role }),
+        Some((id, username, role, true)) => Ok(Viewer {
+            id,
+            username,
+            role,
+            token_issued_at,
+        }),
         _ => Err(AppError::Unauthenticated(crate::error::AuthFailure::UserInactive)),
     }
 }

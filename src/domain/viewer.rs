@@ -11,6 +11,9 @@ pub struct Viewer {
     pub id: Uuid,
     pub username: String,
     pub role: Role,
+    /// When the caller's access token was issued (unix seconds): a token younger than the
+    /// replicas' lag bound reads from the primary (`db::replicas`).
+    pub token_issued_at: i64,
 }
 
 impl Viewer {

@@ -97,6 +97,8 @@ impl Analysis {
 pub struct Admission {
     /// The document's cost (`None` when it did not parse: execution reports that).
     pub cost: Option<u64>,
+    /// Whether the operation is a mutation (its reads go to the primary).
+    pub mutation: bool,
     /// Whether the operation is a mutation that can change what anonymous readers see.
     pub changes_content: bool,
     /// The rate-limit charge, when limits are on and the document passed the static limits.
@@ -456,15 +458,19 @@ pub async fn prepare(
         (
             analyze(document, &variables),
             changes_content(document, operation_name.as_deref()),
+            selected_operation(document, operation_name.as_deref()).is_some_and(|operation| {
+                operation.node.ty == async_graphql::parser::types::OperationType::Mutation
+            }),
         )
     });
     request.variables = variables;
     request.operation_name = operation_name;
-    let Some((analysis, changes_content)) = found else {
+    let Some((analysis, changes_content, mutation)) = found else {
         return Admission::default();
     };
     let mut admission = Admission {
         cost: Some(analysis.cost),
+        mutation,
         changes_content,
         ..Admission::default()
     };

@@ -9,10 +9,12 @@ use uuid::Uuid;
 use super::loaders::{LoadError, Loaders};
 use crate::db::DbConn;
 use crate::db::models::{User, UserByline};
+use crate::db::replicas::{ReadFuture, Reads, Scope};
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AuthFailure, Resource};
 use crate::http::client_ip::ClientIp;
 use crate::state::AppState;
+use diesel_async::AsyncPgConnection;
 
 /// The caller of one GraphQL request (`None` when anonymous).
 pub struct RequestViewer(pub Option<Viewer>);
@@ -65,8 +67,22 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
     ctx.data::<Loaders>()
 }
 
+/// A connection to the primary, for a write.
 pub async fn db(ctx: &Context<'_>) -> async_graphql::Result<DbConn> {
     Ok(state(ctx)?.db().await?)
+}
+
+/// Runs `read` where the operation reads: a replica for a query (retried on the primary if
+/// the replica fails), the primary for a mutation or a subscription's events.
+pub async fn read<'a, T, F>(ctx: &Context<'_>, read: F) -> async_graphql::Result<T>
+where
+    F: for<'r> Fn(&'r mut AsyncPgConnection, Scope<'r, 'a>) -> ReadFuture<'r, T>,
+{
+    let reads = match ctx.data_opt::<Reads>() {
+        Some(reads) => reads.clone(),
+        None => state(ctx)?.primary_reads(),
+    };
+    Ok(reads.run(read).await?)
 }
 
 /// A user's whole row through the request's user loader; NOT_FOUND when there is none.

@@ -12,11 +12,13 @@ use uuid::Uuid;
 
 use super::batch::BatchQueue;
 use crate::db::models::{Comment, Post, User, UserByline};
+use crate::db::replicas::Reads;
 use crate::domain::page::{Direction, Page, PageRequest};
 use crate::domain::{comments, likes, posts, users};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::telemetry;
+use diesel_async::AsyncPgConnection;
 use tracing::Instrument;
 
 pub type LoadError = Arc<AppError>;
@@ -72,9 +74,9 @@ pub struct Loaders {
 
 impl Loaders {
     /// Loaders of one HTTP request, batched deterministically by the request's queue.
-    pub fn new(state: &AppState, viewer_id: Option<Uuid>, queue: &BatchQueue) -> Self {
+    pub fn new(viewer_id: Option<Uuid>, queue: &BatchQueue, reads: &Reads) -> Self {
         Self::with_spawners(
-            state,
+            reads,
             viewer_id,
             Arc::new(queue.spawner()),
             Arc::new(queue.deferred_spawner()),
@@ -90,23 +92,23 @@ impl Loaders {
                 task.await;
             });
         });
-        Self::with_spawners(state, viewer_id, spawner.clone(), spawner)
+        Self::with_spawners(&state.primary_reads(), viewer_id, spawner.clone(), spawner)
     }
 
-    fn with_spawners(state: &AppState, viewer_id: Option<Uuid>, spawner: Spawner, deferred: Spawner) -> Self {
+    fn with_spawners(reads: &Reads, viewer_id: Option<Uuid>, spawner: Spawner, deferred: Spawner) -> Self {
         let queue = &spawner;
         Self {
-            users: caching_loader(&deferred, UserLoader(state.clone())),
-            user_bylines: caching_loader(&deferred, UserBylineLoader(state.clone())),
-            posts: caching_loader(queue, PostLoader(state.clone())),
-            comments: caching_loader(queue, CommentLoader(state.clone())),
-            post_comments: loader(queue, PostCommentsLoader(state.clone())),
-            author_posts: loader(queue, AuthorPostsLoader(state.clone())),
-            author_post_counts: loader(queue, AuthorPostCountLoader(state.clone())),
+            users: caching_loader(&deferred, UserLoader(reads.clone())),
+            user_bylines: caching_loader(&deferred, UserBylineLoader(reads.clone())),
+            posts: caching_loader(queue, PostLoader(reads.clone())),
+            comments: caching_loader(queue, CommentLoader(reads.clone())),
+            post_comments: loader(queue, PostCommentsLoader(reads.clone())),
+            author_posts: loader(queue, AuthorPostsLoader(reads.clone())),
+            author_post_counts: loader(queue, AuthorPostCountLoader(reads.clone())),
             liked: loader(
                 &deferred,
                 LikedLoader {
-                    state: state.clone(),
+                    reads: reads.clone(),
                     viewer_id,
                 },
             ),
@@ -114,7 +116,7 @@ impl Loaders {
     }
 }
 
-pub struct UserLoader(AppState);
+pub struct UserLoader(Reads);
 
 /// Shared, not cloned: a loader hands every caller its own copy of the value.
 impl Loader<Uuid> for UserLoader {
@@ -122,39 +124,39 @@ impl Loader<Uuid> for UserLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<User>>, LoadError> {
-        let mut conn = self.0.db().await?;
-        let rows = users::by_ids(&mut conn, keys).await?;
+        let rows = self.0.run(|conn, _| Box::pin(users::by_ids(conn, keys))).await?;
         Ok(rows.into_iter().map(|u| (u.id, Arc::new(u))).collect())
     }
 }
 
-pub struct UserBylineLoader(AppState);
+pub struct UserBylineLoader(Reads);
 
 impl Loader<Uuid> for UserBylineLoader {
     type Value = Arc<UserByline>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<UserByline>>, LoadError> {
-        let mut conn = self.0.db().await?;
-        let rows = users::bylines_by_ids(&mut conn, keys).await?;
+        let rows = self
+            .0
+            .run(|conn, _| Box::pin(users::bylines_by_ids(conn, keys)))
+            .await?;
         Ok(rows.into_iter().map(|u| (u.id, Arc::new(u))).collect())
     }
 }
 
-pub struct PostLoader(AppState);
+pub struct PostLoader(Reads);
 
 impl Loader<Uuid> for PostLoader {
     type Value = Post;
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Post>, LoadError> {
-        let mut conn = self.0.db().await?;
-        let rows = posts::by_ids(&mut conn, keys).await?;
+        let rows = self.0.run(|conn, _| Box::pin(posts::by_ids(conn, keys))).await?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
     }
 }
 
-pub struct CommentLoader(AppState);
+pub struct CommentLoader(Reads);
 
 /// A comment with its post (whose visibility is the comment's).
 impl Loader<Uuid> for CommentLoader {
@@ -162,8 +164,10 @@ impl Loader<Uuid> for CommentLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, (Comment, Post)>, LoadError> {
-        let mut conn = self.0.db().await?;
-        let rows = comments::by_ids_with_post(&mut conn, keys).await?;
+        let rows = self
+            .0
+            .run(|conn, _| Box::pin(comments::by_ids_with_post(conn, keys)))
+            .await?;
         Ok(rows.into_iter().map(|row| (row.0.id, row)).collect())
     }
 }
@@ -179,7 +183,7 @@ pub struct PostCommentsKey {
     pub direction: Direction,
 }
 
-pub struct PostCommentsLoader(AppState);
+pub struct PostCommentsLoader(Reads);
 
 impl Loader<PostCommentsKey> for PostCommentsLoader {
     type Value = Vec<CommentWithAuthor>;
@@ -189,46 +193,53 @@ impl Loader<PostCommentsKey> for PostCommentsLoader {
         &self,
         keys: &[PostCommentsKey],
     ) -> Result<HashMap<PostCommentsKey, Vec<CommentWithAuthor>>, LoadError> {
-        let mut conn = self.0.db().await?;
-        let mut out = HashMap::with_capacity(keys.len());
-        // Different page sizes in one document are rare: one statement per distinct size (and
-        // direction).
-        let mut by_size: HashMap<(i64, Direction), Vec<Uuid>> = HashMap::new();
-        for key in keys {
-            by_size
-                .entry((key.first, key.direction))
-                .or_default()
-                .push(key.post_id);
-        }
-        // One shared row per author, however many comments they wrote.
-        let mut authors: HashMap<Uuid, Arc<UserByline>> = HashMap::new();
-        for ((first, direction), post_ids) in by_size {
-            let rows = comments::first_for_posts(&mut conn, &post_ids, first, direction).await?;
-            let mut grouped: HashMap<Uuid, Vec<CommentWithAuthor>> = HashMap::with_capacity(post_ids.len());
-            for (comment, author) in rows {
-                let author = authors
-                    .entry(author.id)
-                    .or_insert_with(|| Arc::new(author))
-                    .clone();
-                grouped
-                    .entry(comment.post_id)
-                    .or_default()
-                    .push((comment, author));
-            }
-            for post_id in post_ids {
-                let rows = grouped.remove(&post_id).unwrap_or_default();
-                out.insert(
-                    PostCommentsKey {
-                        post_id,
-                        first,
-                        direction,
-                    },
-                    rows,
-                );
-            }
-        }
-        Ok(out)
+        Ok(self.0.run(|conn, _| Box::pin(post_comments(conn, keys))).await?)
     }
+}
+
+/// The first comments of each post of `keys`, with their authors.
+async fn post_comments(
+    conn: &mut AsyncPgConnection,
+    keys: &[PostCommentsKey],
+) -> AppResult<HashMap<PostCommentsKey, Vec<CommentWithAuthor>>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    // Different page sizes in one document are rare: one statement per distinct size (and
+    // direction).
+    let mut by_size: HashMap<(i64, Direction), Vec<Uuid>> = HashMap::new();
+    for key in keys {
+        by_size
+            .entry((key.first, key.direction))
+            .or_default()
+            .push(key.post_id);
+    }
+    // One shared row per author, however many comments they wrote.
+    let mut authors: HashMap<Uuid, Arc<UserByline>> = HashMap::new();
+    for ((first, direction), post_ids) in by_size {
+        let rows = comments::first_for_posts(conn, &post_ids, first, direction).await?;
+        let mut grouped: HashMap<Uuid, Vec<CommentWithAuthor>> = HashMap::with_capacity(post_ids.len());
+        for (comment, author) in rows {
+            let author = authors
+                .entry(author.id)
+                .or_insert_with(|| Arc::new(author))
+                .clone();
+            grouped
+                .entry(comment.post_id)
+                .or_default()
+                .push((comment, author));
+        }
+        for post_id in post_ids {
+            let rows = grouped.remove(&post_id).unwrap_or_default();
+            out.insert(
+                PostCommentsKey {
+                    post_id,
+                    first,
+                    direction,
+                },
+                rows,
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// The first (or, backward, the last) page of one author's posts, with or without drafts.
@@ -240,58 +251,63 @@ pub struct AuthorPostsKey {
     pub direction: Direction,
 }
 
-pub struct AuthorPostsLoader(AppState);
+pub struct AuthorPostsLoader(Reads);
 
 impl Loader<AuthorPostsKey> for AuthorPostsLoader {
     type Value = Page<Post>;
     type Error = LoadError;
 
     async fn load(&self, keys: &[AuthorPostsKey]) -> Result<HashMap<AuthorPostsKey, Page<Post>>, LoadError> {
-        let mut conn = self.0.db().await?;
-        let mut out = HashMap::with_capacity(keys.len());
-        let mut groups: HashMap<(i64, bool, Direction), Vec<Uuid>> = HashMap::new();
-        for key in keys {
-            groups
-                .entry((key.first, key.include_drafts, key.direction))
-                .or_default()
-                .push(key.author_id);
-        }
-        for ((first, include_drafts, direction), author_ids) in groups {
-            let mut grouped: HashMap<Uuid, Vec<Post>> = HashMap::new();
-            for post in
-                posts::first_by_authors(&mut conn, &author_ids, first, include_drafts, direction).await?
-            {
-                grouped.entry(post.author_id).or_default().push(post);
-            }
-            let request = PageRequest {
-                size: first,
-                cursor: None,
-                direction,
-            };
-            for author_id in author_ids {
-                let mut rows = grouped.remove(&author_id).unwrap_or_default();
-                // Listed newest first; `from_rows` takes a backward read's rows last first.
-                if direction == Direction::Backward {
-                    rows.reverse();
-                }
-                out.insert(
-                    AuthorPostsKey {
-                        author_id,
-                        first,
-                        include_drafts,
-                        direction,
-                    },
-                    Page::from_rows(rows, &request),
-                );
-            }
-        }
-        Ok(out)
+        Ok(self.0.run(|conn, _| Box::pin(author_posts(conn, keys))).await?)
     }
+}
+
+/// The first page of posts of each author of `keys`.
+async fn author_posts(
+    conn: &mut AsyncPgConnection,
+    keys: &[AuthorPostsKey],
+) -> AppResult<HashMap<AuthorPostsKey, Page<Post>>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    let mut groups: HashMap<(i64, bool, Direction), Vec<Uuid>> = HashMap::new();
+    for key in keys {
+        groups
+            .entry((key.first, key.include_drafts, key.direction))
+            .or_default()
+            .push(key.author_id);
+    }
+    for ((first, include_drafts, direction), author_ids) in groups {
+        let mut grouped: HashMap<Uuid, Vec<Post>> = HashMap::new();
+        for post in posts::first_by_authors(conn, &author_ids, first, include_drafts, direction).await? {
+            grouped.entry(post.author_id).or_default().push(post);
+        }
+        let request = PageRequest {
+            size: first,
+            cursor: None,
+            direction,
+        };
+        for author_id in author_ids {
+            let mut rows = grouped.remove(&author_id).unwrap_or_default();
+            // Listed newest first; `from_rows` takes a backward read's rows last first.
+            if direction == Direction::Backward {
+                rows.reverse();
+            }
+            out.insert(
+                AuthorPostsKey {
+                    author_id,
+                    first,
+                    include_drafts,
+                    direction,
+                },
+                Page::from_rows(rows, &request),
+            );
+        }
+    }
+    Ok(out)
 }
 
 /// Whether the viewer liked each post; anonymous viewers like nothing and cost no query.
 pub struct LikedLoader {
-    state: AppState,
+    reads: Reads,
     viewer_id: Option<Uuid>,
 }
 
@@ -303,8 +319,10 @@ impl Loader<Uuid> for LikedLoader {
         let Some(viewer_id) = self.viewer_id else {
             return Ok(keys.iter().map(|k| (*k, false)).collect());
         };
-        let mut conn = self.state.db().await?;
-        let liked = likes::liked_among(&mut conn, viewer_id, keys).await?;
+        let liked = self
+            .reads
+            .run(|conn, _| Box::pin(likes::liked_among(conn, viewer_id, keys)))
+            .await?;
         let mut out: HashMap<Uuid, bool> = keys.iter().map(|k| (*k, false)).collect();
         for id in liked {
             out.insert(id, true);
@@ -320,34 +338,44 @@ pub struct AuthorPostCountKey {
     pub include_drafts: bool,
 }
 
-pub struct AuthorPostCountLoader(AppState);
+pub struct AuthorPostCountLoader(Reads);
 
 impl Loader<AuthorPostCountKey> for AuthorPostCountLoader {
     type Value = i64;
     type Error = LoadError;
 
     async fn load(&self, keys: &[AuthorPostCountKey]) -> Result<HashMap<AuthorPostCountKey, i64>, LoadError> {
-        let mut conn = self.0.db().await?;
-        let mut out = HashMap::with_capacity(keys.len());
-        for include_drafts in [false, true] {
-            let author_ids: Vec<Uuid> = keys
-                .iter()
-                .filter(|k| k.include_drafts == include_drafts)
-                .map(|k| k.author_id)
-                .collect();
-            if author_ids.is_empty() {
-                continue;
-            }
-            for (author_id, count) in posts::count_by_authors(&mut conn, &author_ids, include_drafts).await? {
-                out.insert(
-                    AuthorPostCountKey {
-                        author_id,
-                        include_drafts,
-                    },
-                    count,
-                );
-            }
-        }
-        Ok(out)
+        Ok(self
+            .0
+            .run(|conn, _| Box::pin(author_post_counts(conn, keys)))
+            .await?)
     }
+}
+
+/// How many posts each author of `keys` has.
+async fn author_post_counts(
+    conn: &mut AsyncPgConnection,
+    keys: &[AuthorPostCountKey],
+) -> AppResult<HashMap<AuthorPostCountKey, i64>> {
+    let mut out = HashMap::with_capacity(keys.len());
+    for include_drafts in [false, true] {
+        let author_ids: Vec<Uuid> = keys
+            .iter()
+            .filter(|k| k.include_drafts == include_drafts)
+            .map(|k| k.author_id)
+            .collect();
+        if author_ids.is_empty() {
+            continue;
+        }
+        for (author_id, count) in posts::count_by_authors(conn, &author_ids, include_drafts).await? {
+            out.insert(
+                AuthorPostCountKey {
+                    author_id,
+                    include_drafts,
+                },
+                count,
+            );
+        }
+    }
+    Ok(out)
 }

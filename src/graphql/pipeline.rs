@@ -17,6 +17,7 @@ use super::loaders::Loaders;
 use super::parsed::NewDocument;
 use super::persisted::Pending;
 use super::runtime::Gateway;
+use crate::db::replicas::Lsn;
 use crate::digest::sha256_hex;
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, label_argument_errors, label_refusals};
@@ -29,6 +30,19 @@ use crate::telemetry;
 pub struct Caller {
     pub ip: IpAddr,
     pub viewer: Option<Viewer>,
+    /// A query whose answer will fill the response cache reads from a server that has replayed
+    /// past this position (the floor its cache lookup saw); zero otherwise.
+    pub read_floor: Lsn,
+}
+
+impl Caller {
+    pub fn new(ip: IpAddr, viewer: Option<Viewer>) -> Self {
+        Self {
+            ip,
+            viewer,
+            read_floor: Lsn::default(),
+        }
+    }
 }
 
 impl Caller {
@@ -193,9 +207,17 @@ async fn run_in(
             return (response, outcome);
         }
     };
-    let loaders = Loaders::new(state, viewer.as_ref().map(|v| v.id), &queue);
+    // A mutation, and everything it reads back, runs on the primary.
+    let reads = if admission.mutation {
+        state.primary_reads()
+    } else {
+        state.reads_for(viewer.as_ref(), caller.read_floor).await
+    };
+    let writer = viewer.as_ref().map(|v| v.id);
+    let loaders = Loaders::new(writer, &queue, &reads);
     let request = request
         .data(state.clone())
+        .data(reads)
         .data(RequestViewer(viewer))
         .data(ClientIp(caller.ip))
         .data(ResponseBudget::new(state.config().graphql_max_response_bytes))
@@ -203,7 +225,7 @@ async fn run_in(
     let mut response = queue.drive(gateway.schema().execute(request)).await;
     drop(turn);
     if admission.changes_content {
-        state.cache().invalidate().await;
+        state.after_write(writer).await;
     }
     // Parse and validation errors carry no path; errors raised while resolving always do.
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());

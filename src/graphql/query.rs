@@ -147,9 +147,11 @@ impl UserQuery {
                     .await
                     .map_err(context::load_error)?
             }
-            (None, Some(username)) => users::find_by_username(&mut *context::db(ctx).await?, &username)
-                .await?
-                .map(Into::into),
+            (None, Some(username)) => {
+                context::read(ctx, |conn, _| Box::pin(users::find_by_username(conn, &username)))
+                    .await?
+                    .map(Into::into)
+            }
             _ => return Err(exactly_one_of("id", "username")),
         };
         Ok(user.map(|user| InOrder(UserObject::Whole(user))))
@@ -170,7 +172,10 @@ impl UserQuery {
         let viewer = context::require_viewer(ctx)?;
         let request = page_request(ctx, first, after, last, before)?;
         let filter = UserFilter::new(role.map(Into::into), search);
-        let page = users::list(&mut *context::db(ctx).await?, viewer, &filter, &request).await?;
+        let page = context::read(ctx, |conn, _| {
+            Box::pin(users::list(conn, viewer, &filter, &request))
+        })
+        .await?;
         Ok(InOrder(UserConnection::new(
             page,
             |user| (users::cursor_of(&user), UserObject::Whole(user.into())),
@@ -197,9 +202,10 @@ impl PostQuery {
             (None, Some(slug)) => PostRef::Slug(slug),
             _ => return Err(exactly_one_of("id", "slug")),
         };
-        let found =
-            posts::find_visible_with_author(&mut *context::db(ctx).await?, context::viewer(ctx), post)
-                .await?;
+        let found = context::read(ctx, |conn, _| {
+            Box::pin(posts::find_visible_with_author(conn, context::viewer(ctx), post))
+        })
+        .await?;
         Ok(found
             .map(|(post, author)| InOrder(PostObject::with_author(post, UserObject::Whole(author.into())))))
     }
@@ -216,7 +222,10 @@ impl PostQuery {
         search: Option<String>,
     ) -> async_graphql::Result<InOrder<TagConnection>> {
         let request = page_request(ctx, first, after, last, before)?;
-        let page = tags::list(&mut *context::db(ctx).await?, search.as_deref(), &request).await?;
+        let page = context::read(ctx, |conn, _| {
+            Box::pin(tags::list(conn, search.as_deref(), &request))
+        })
+        .await?;
         Ok(InOrder(TagConnection::new(
             page,
             |tag| (tag.cursor(), tag.into()),
@@ -244,7 +253,10 @@ impl PostQuery {
         let author_id = author_id.map(|id| parse_id(&id, "authorId")).transpose()?;
         let filter = PostFilter::published(category.map(Into::into), author_id, tag, search);
         let sort: posts::PostSort = sort.unwrap_or_default().into();
-        let page = posts::list(&mut *context::db(ctx).await?, &filter, sort, &request).await?;
+        let page = context::read(ctx, |conn, _| {
+            Box::pin(posts::list(conn, &filter, sort, &request))
+        })
+        .await?;
         Ok(InOrder(PostConnection::new(
             page,
             |(post, cursor)| (cursor, PostObject::new(post)),
@@ -259,7 +271,7 @@ impl PostQuery {
         #[graphql(default_with = "Some(page::DEFAULT_POPULAR_SIZE)")] limit: Option<i32>,
     ) -> async_graphql::Result<Vec<InOrder<PostObject>>> {
         let limit = page::page_size(limit, page::DEFAULT_POPULAR_SIZE, "limit")?;
-        let rows = posts::popular(&mut *context::db(ctx).await?, limit).await?;
+        let rows = context::read(ctx, |conn, _| Box::pin(posts::popular(conn, limit))).await?;
         Ok(rows
             .into_iter()
             .map(|post| InOrder(PostObject::new(post)))

@@ -6,6 +6,7 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
+use crate::db::replicas::{Lsn, Reads};
 use crate::domain::users;
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AppResult, AuthFailure};
@@ -47,7 +48,7 @@ pub async fn viewer_from_headers(state: &AppState, headers: &HeaderMap) -> AppRe
 pub async fn viewer_from_token(state: &AppState, token: &str) -> AppResult<Viewer> {
     let claims = state.jwt().verify(token).map_err(AppError::Unauthenticated)?;
     let mut conn = state.db().await?;
-    users::load_viewer(&mut conn, claims.sub).await
+    users::load_viewer(&mut conn, claims.sub, claims.iat).await
 }
 
 /// A signed-in caller; rejects with 401 "Access denied. No token provided." otherwise.
@@ -66,6 +67,28 @@ impl FromRequestParts<AppState> for MaybeUser {
         let viewer = viewer_from_headers(state, &parts.headers).await?;
         parts.extensions.insert(ResolvedViewer(viewer.clone()));
         Ok(MaybeUser(viewer))
+    }
+}
+
+/// The WAL position a REST read that fills the response cache must see (the floor its cache
+/// lookup saw), set by the cache layer.
+#[derive(Clone, Copy)]
+pub struct ReadFloor(pub Lsn);
+
+/// Where a REST read reads (`db::replicas`): a replica unless the caller has just written. Only
+/// for handlers that do not write.
+pub struct ReplicaReads(pub Reads);
+
+impl FromRequestParts<AppState> for ReplicaReads {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let MaybeUser(viewer) = MaybeUser::from_request_parts(parts, state).await?;
+        let floor = parts
+            .extensions
+            .get::<ReadFloor>()
+            .map_or(Lsn::default(), |floor| floor.0);
+        Ok(Self(state.reads_for(viewer.as_ref(), floor).await))
     }
 }
 

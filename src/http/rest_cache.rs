@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::http::caller::{ReadFloor, bearer_token};
 use crate::http::health;
 use crate::response_cache::{CachedResponse, cache_key, route_keeps_cache};
 use crate::state::AppState;
@@ -68,10 +69,19 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
     let path = uri.path().to_owned();
     if request.method() != Method::GET {
         let method = request.method().clone();
+        // The write succeeded only if its token was valid: its subject is the writer.
+        let writer = bearer_token(
+            request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+        )
+        .and_then(|token| state.jwt().verify(token).ok())
+        .map(|claims| claims.sub);
         let response = next.run(request).await;
         let writes = method != Method::HEAD && method != Method::OPTIONS && !route_keeps_cache(&path);
         if writes && response.status().is_success() {
-            state.cache().invalidate().await;
+            state.after_write(writer).await;
         }
         return response;
     }
@@ -82,12 +92,16 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
         && !counts_a_view(&path);
     let key = cache_key(&[b"rest", uri.to_string().as_bytes()]);
     let mut generation = None;
+    let mut request = request;
     if shared {
         let (found, seen) = state.cache().lookup(&key).await;
         if let Some(cached) = found {
             return answer(cached, request_etag.as_ref(), true);
         }
         generation = seen;
+        if let Some(seen) = seen {
+            request.extensions_mut().insert(ReadFloor(seen.floor));
+        }
     }
     let response = next.run(request).await;
     if response.status() != StatusCode::OK {

@@ -23,12 +23,13 @@ use crate::domain::validate::parse_id_or_not_found;
 use crate::domain::viewer::Viewer;
 use crate::domain::{comments, likes, posts, users};
 use crate::error::{AppResult, Resource};
-use crate::http::caller::{CurrentUser, MaybeUser};
+use crate::http::caller::{CurrentUser, MaybeUser, ReplicaReads};
 use crate::state::AppState;
+use diesel_async::AsyncPgConnection;
 
 /// Loads the users with the given ids, once each.
 async fn users_by_id(
-    conn: &mut DbConn,
+    conn: &mut AsyncPgConnection,
     ids: impl IntoIterator<Item = Uuid>,
 ) -> AppResult<HashMap<Uuid, User>> {
     let mut ids: Vec<Uuid> = ids.into_iter().collect();
@@ -71,16 +72,23 @@ async fn render_item(conn: &mut DbConn, post: Post) -> AppResult<PostItem<Author
     ),
     responses((status = 200, description = "Published posts, newest first", body = Paged<PostItem<AuthorSummary>>), LegacyErrors))]
 pub async fn list(
-    State(state): State<AppState>,
-    _viewer: MaybeUser,
+    ReplicaReads(reads): ReplicaReads,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Json<Paged<PostItem<AuthorSummary>>>> {
     let (filter, sort, paging) = query::post_list(&QueryParams::parse(raw.as_deref()))?;
-    let mut conn = state.db().await?;
-    let rows =
-        query::in_query(posts::list_offset(&mut conn, &filter, sort, paging.limit, paging.offset()).await)?;
-    let total = query::in_query(posts::count(&mut conn, &filter).await)?;
-    let authors = users_by_id(&mut conn, rows.iter().map(|p| p.author_id)).await?;
+    let (filter, paging) = (&filter, &paging);
+    let (rows, total, authors) = reads
+        .run(|conn, _| {
+            Box::pin(async move {
+                let rows = query::in_query(
+                    posts::list_offset(conn, filter, sort, paging.limit, paging.offset()).await,
+                )?;
+                let total = query::in_query(posts::count(conn, filter).await)?;
+                let authors = users_by_id(conn, rows.iter().map(|p| p.author_id)).await?;
+                Ok((rows, total, authors))
+            })
+        })
+        .await?;
     Ok(Json(Paged {
         success: true,
         data: post_items(rows, &authors),
@@ -92,14 +100,19 @@ pub async fn list(
     params(("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "1-100 (default 10)")),
     responses((status = 200, description = "Published posts by views + 2 x likes + 3 x comments", body = Envelope<Vec<PostItem<AuthorSummary>>>), LegacyErrors))]
 pub async fn popular(
-    State(state): State<AppState>,
-    _viewer: MaybeUser,
+    ReplicaReads(reads): ReplicaReads,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Json<Envelope<Vec<PostItem<AuthorSummary>>>>> {
     let limit = query::popular_limit(&QueryParams::parse(raw.as_deref()))?;
-    let mut conn = state.db().await?;
-    let rows = posts::popular(&mut conn, limit).await?;
-    let authors = users_by_id(&mut conn, rows.iter().map(|p| p.author_id)).await?;
+    let (rows, authors) = reads
+        .run(|conn, _| {
+            Box::pin(async move {
+                let rows = posts::popular(conn, limit).await?;
+                let authors = users_by_id(conn, rows.iter().map(|p| p.author_id)).await?;
+                Ok((rows, authors))
+            })
+        })
+        .await?;
     Ok(Json(Envelope::data(popular_items(rows, &authors))))
 }
 

@@ -12,16 +12,17 @@ use super::requests::UserUpdateBody;
 use crate::domain::users;
 use crate::domain::validate::parse_id_or_not_found;
 use crate::error::{AppError, AppResult, Resource};
-use crate::http::caller::{CurrentUser, MaybeUser};
+use crate::http::caller::{CurrentUser, MaybeUser, ReplicaReads};
 use crate::state::AppState;
 
 #[utoipa::path(get, operation_id = "getCurrentUser", path = "/api/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, description = "The signed-in user", body = Envelope<LegacyUser>), LegacyErrors))]
 pub async fn me(
-    State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    ReplicaReads(reads): ReplicaReads,
 ) -> AppResult<Json<Envelope<LegacyUser>>> {
-    let user = users::find(&mut *state.db().await?, viewer.id)
+    let user = reads
+        .run(|conn, _| Box::pin(users::find(conn, viewer.id)))
         .await?
         .ok_or(AppError::NotFound(Resource::User))?;
     Ok(Json(Envelope::data(LegacyUser::new(&user, Some(&viewer)))))
@@ -31,12 +32,13 @@ pub async fn me(
     params(("id" = Uuid, Path, description = "User id")),
     responses((status = 200, description = "A user; email and lastLogin only for the user and admins", body = Envelope<LegacyUser>), LegacyErrors))]
 pub async fn detail(
-    State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
+    ReplicaReads(reads): ReplicaReads,
     Path(id): Path<String>,
 ) -> AppResult<Json<Envelope<LegacyUser>>> {
     let id = parse_id_or_not_found(&id, Resource::Any)?;
-    let user = users::find(&mut *state.db().await?, id)
+    let user = reads
+        .run(|conn, _| Box::pin(users::find(conn, id)))
         .await?
         .ok_or(AppError::NotFound(Resource::User))?;
     Ok(Json(Envelope::data(LegacyUser::new(&user, viewer.as_ref()))))
@@ -76,22 +78,22 @@ pub async fn update(
     ),
     responses((status = 200, description = "Every user, newest first (admins only)", body = Paged<LegacyUser>), LegacyErrors))]
 pub async fn list(
-    State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    ReplicaReads(reads): ReplicaReads,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Json<Paged<LegacyUser>>> {
     users::require_admin(&viewer)?;
     let (filter, paging) = query::user_list(&QueryParams::parse(raw.as_deref()))?;
-    let (rows, total) = query::in_query(
-        users::list_offset(
-            &mut *state.db().await?,
-            &viewer,
-            &filter,
-            paging.limit,
-            paging.offset(),
-        )
-        .await,
-    )?;
+    let (viewer_ref, filter, paging) = (&viewer, &filter, &paging);
+    let (rows, total) = reads
+        .run(|conn, _| {
+            Box::pin(async move {
+                query::in_query(
+                    users::list_offset(conn, viewer_ref, filter, paging.limit, paging.offset()).await,
+                )
+            })
+        })
+        .await?;
     Ok(Json(Paged {
         success: true,
         data: rows.iter().map(|u| LegacyUser::new(u, Some(&viewer))).collect(),

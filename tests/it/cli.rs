@@ -14,7 +14,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::common::{PASSWORD, TestApp, TestDb, binary, database_url, free_port, test_config};
+use crate::common::{PASSWORD, TestApp, TestDb, binary, free_port, test_config};
 
 /// The binary, without any configuration variable of the environment the tests run in.
 fn describe(output: &Output) -> String {
@@ -223,10 +223,7 @@ const SEEDED: Counts = Counts {
 async fn seed_creates_a_missing_database_and_repeats_the_same_rows() {
     let name = format!("bg_s_{}", Uuid::new_v4().simple());
     // Not created here: the seed creates and migrates it; dropping the handle removes it.
-    let db = TestDb {
-        url: database_url(&name),
-        name,
-    };
+    let db = TestDb::named(&name);
     seed_ok(&db.url, &[]);
     let mut conn = db.connect().await;
     assert_eq!(counts(&mut conn).await, SEEDED);

@@ -28,6 +28,7 @@ mod persisted;
 mod posts;
 mod random_documents;
 mod ratelimit;
+mod replicas;
 mod scale_out;
 mod search;
 mod spec;

@@ -343,7 +343,7 @@ async fn execute(
         Ok(viewer) => viewer,
         Err(error) => return refusal(&error, media),
     };
-    let caller = Caller { ip, viewer };
+    let mut caller = Caller::new(ip, viewer);
     let from_router = from_router(state, headers);
     fn submission(document_id: &Option<String>, from_router: bool) -> Submission<'_> {
         Submission {
@@ -387,6 +387,7 @@ async fn execute(
                     return response;
                 }
                 generation = seen;
+                caller.read_floor = seen.map_or(caller.read_floor, |seen| seen.floor);
             }
             let (response, outcome) = run_one(&gateway, &caller, request, new_document, pending).await;
             let Outcome {

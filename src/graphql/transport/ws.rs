@@ -223,7 +223,7 @@ impl Session {
             Ok(viewer) => viewer,
             Err(error) => return single(pipeline::refusal_response(&error)),
         };
-        let caller = Caller { ip: self.ip, viewer };
+        let caller = Caller::new(self.ip, viewer);
         let gateway = &self.gateway;
         let state = gateway.app();
         // graphql-transport-ws carries GraphQL's own fields only: a persisted document comes by

@@ -103,17 +103,23 @@ impl TotalCount {
     async fn resolve(&self, ctx: &Context<'_>) -> async_graphql::Result<i32> {
         let total = match self {
             TotalCount::Known(n) => *n,
-            TotalCount::Posts(filter) => posts::count(&mut *context::db(ctx).await?, filter).await?,
+            TotalCount::Posts(filter) => {
+                context::read(ctx, |conn, _| Box::pin(posts::count(conn, filter))).await?
+            }
             TotalCount::AuthorPosts(key) => context::loaders(ctx)?
                 .author_post_counts
                 .load_one(*key)
                 .await
                 .map_err(context::load_error)?
                 .unwrap_or(0),
-            TotalCount::Users(filter) => users::count(&mut *context::db(ctx).await?, filter).await?,
-            TotalCount::Tags(search) => tags::count(&mut *context::db(ctx).await?, search.as_deref()).await?,
+            TotalCount::Users(filter) => {
+                context::read(ctx, |conn, _| Box::pin(users::count(conn, filter))).await?
+            }
+            TotalCount::Tags(search) => {
+                context::read(ctx, |conn, _| Box::pin(tags::count(conn, search.as_deref()))).await?
+            }
             TotalCount::LikedBy(viewer) => {
-                likes::count_liked_by(&mut *context::db(ctx).await?, viewer).await?
+                context::read(ctx, |conn, _| Box::pin(likes::count_liked_by(conn, viewer))).await?
             }
         };
         Ok(saturating_int(total))

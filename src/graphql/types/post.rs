@@ -175,9 +175,11 @@ impl PostObject {
                     page::Page::end_of_counted(rows, total, request.direction).map(CommentObject::with_author)
                 })
         } else {
-            comments::list_for_post(&mut *context::db(ctx).await?, self.post.id, &request)
-                .await?
-                .map(CommentObject::new)
+            context::read(ctx, |conn, _| {
+                Box::pin(comments::list_for_post(conn, self.post.id, &request))
+            })
+            .await?
+            .map(CommentObject::new)
         };
         Ok(CommentConnection::new(
             page,

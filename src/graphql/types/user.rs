@@ -148,7 +148,7 @@ impl UserObject {
             return Ok(None);
         };
         let request = page_request(ctx, first, after, last, before)?;
-        let page = likes::liked_by(&mut *context::db(ctx).await?, viewer, &request).await?;
+        let page = context::read(ctx, |conn, _| Box::pin(likes::liked_by(conn, viewer, &request))).await?;
         Ok(Some(InOrder(PostConnection::new(
             page,
             |(post, cursor)| (cursor, PostObject::new(post)),
@@ -200,7 +200,10 @@ impl UserObject {
                 })
                 .unwrap_or_else(page::Page::empty)
         } else {
-            posts::list(&mut *context::db(ctx).await?, &filter, sort, &request).await?
+            context::read(ctx, |conn, _| {
+                Box::pin(posts::list(conn, &filter, sort, &request))
+            })
+            .await?
         };
         Ok(PostConnection::new(
             page,

@@ -133,6 +133,9 @@ struct Ready {
 pub struct TestDb {
     pub name: String,
     pub url: String,
+    /// Whether it lives on the shared test server (and is dropped with the test); a private
+    /// server removes its own.
+    owned: bool,
 }
 
 impl TestDb {
@@ -152,6 +155,29 @@ impl TestDb {
         Self {
             url: database_url(&name),
             name,
+            owned: true,
+        }
+    }
+
+    /// The handle of database `name` on the shared server, not created here (a command under
+    /// test creates it); dropping the handle removes it.
+    pub fn named(name: &str) -> Self {
+        Self {
+            url: database_url(name),
+            name: name.to_owned(),
+            owned: true,
+        }
+    }
+
+    /// A database on a private server of the test's own (`common::postgres`), migrated here.
+    pub async fn private(url: &str) -> Self {
+        run_migrations(url)
+            .await
+            .expect("migrations run on the private server");
+        Self {
+            name: url.rsplit('/').next().unwrap_or_default().to_owned(),
+            url: url.to_owned(),
+            owned: false,
         }
     }
 
@@ -166,6 +192,7 @@ impl TestDb {
         Self {
             url: database_url(&name),
             name,
+            owned: true,
         }
     }
 
@@ -178,6 +205,9 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
+        if !self.owned {
+            return;
+        }
         let name = self.name.clone();
         // Drop runs outside async code: use a private runtime on a helper thread.
         let _ = std::thread::spawn(move || {
