@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Router, middleware};
@@ -16,6 +15,7 @@ use crate::events::{EventBus, Relay};
 use crate::graphql::graphiql;
 use crate::graphql::runtime::Gateway;
 use crate::graphql::transport::http as graphql_http;
+use crate::redis_link::RedisLink;
 use crate::state::{AppState, StateParts};
 use crate::{http, rest};
 
@@ -46,14 +46,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let jwt = JwtKeys::new(&secret, config.jwt_expire);
     let (redis, events) = match &config.redis_url {
         Some(url) => {
-            let client = redis::Client::open(url.as_str()).context("REDIS_URL")?;
-            let manager_config = redis::aio::ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
-                .set_response_timeout(Some(std::time::Duration::from_secs(2)));
-            // The manager connects lazily and reconnects by itself, so Redis may be down at start.
-            let manager =
-                redis::aio::ConnectionManager::new_lazy_with_config(client.clone(), manager_config)?;
-            let relay = Relay::new(client, manager.clone(), &config.redis_prefix);
+            // Connects lazily and reconnects by itself, so Redis may be down at start.
+            let manager = RedisLink::connect(url)?;
+            let relay = Relay::new(manager.clone(), &config.redis_prefix);
             let events = EventBus::new(Some(relay.clone()));
             let bus = events.clone();
             relay.spawn_listener(move |event| bus.deliver_locally(event));

@@ -278,11 +278,7 @@ fn parse_lag(value: &str) -> Result<Duration, String> {
 }
 
 fn parse_redis_url(value: &str) -> Result<String, String> {
-    let url = url::Url::parse(value)
-        .map_err(|e| format!("expected a redis:// URL such as redis://127.0.0.1:6379 ({e})"))?;
-    if !matches!(url.scheme(), "redis" | "rediss") {
-        return Err("expected a redis:// URL such as redis://127.0.0.1:6379".into());
-    }
+    crate::redis_link::Topology::parse(value)?;
     Ok(value.to_owned())
 }
 

@@ -15,6 +15,7 @@ pub mod graphql;
 pub mod http;
 pub mod memory_cache;
 pub mod ratelimit;
+pub mod redis_link;
 pub mod response_cache;
 pub mod rest;
 pub mod state;

@@ -11,6 +11,7 @@ use moka::ops::compute::Op;
 use moka::sync::Cache;
 
 use crate::error::whole_seconds;
+use crate::redis_link::RedisLink;
 use crate::telemetry;
 
 /// How long a limit check may wait for Redis before the in-process limiter decides.
@@ -93,7 +94,7 @@ return {1, '0', string.format('%.0f', new_tat - now)}
 
 /// Shared limiter of one process.
 pub struct RateLimiter {
-    redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
+    redis: Option<(RedisLink, redis::Script)>,
     prefix: String,
     /// Without Redis (or while it fails): the TAT of each key, in microseconds since `epoch`.
     /// Deliberately without a capacity: an evicted (or never admitted) key would get a whole
@@ -107,7 +108,7 @@ pub struct RateLimiter {
 }
 
 impl RateLimiter {
-    pub fn new(redis: Option<redis::aio::ConnectionManager>, prefix: &str) -> Self {
+    pub fn new(redis: Option<RedisLink>, prefix: &str) -> Self {
         let epoch = Instant::now();
         Self {
             redis: redis.map(|r| (r, redis::Script::new(GCRA_SCRIPT))),

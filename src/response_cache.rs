@@ -1,66 +1,53 @@
-//! The shared response cache for anonymous reads, in Redis (every instance shares it) or in
-//! process without REDIS_URL. Never stale after a write: every write bumps a generation number
-//! that is part of every key, so entries cached before the write are never read again. A read
-//! stores its answer under the generation it saw before querying, so a write racing with it
-//! cannot leave a stale entry under the new generation. With read replicas, each bump also
-//! raises the cache's floor to the write's WAL position, and a miss that will be stored reads
-//! from a server that has replayed past the floor it saw (`db::replicas`): a fill from a
-//! lagging replica cannot store an answer older than the write that emptied the cache.
+//! The shared response cache for anonymous reads, in Redis (every instance shares it; a single
+//! server, a cluster or a Sentinel master) or in process without REDIS_URL. Invalidation is per
+//! entity: each answer is kept with the tags of what it read (`Post:<id>`, `Post:list`,
+//! `Comment:list:<postId>`, ...; `domain::changes`), and a write invalidates exactly the tags it
+//! touched.
+//!
+//! The protocol, and why no stale answer survives a write:
+//! - Positions are Postgres WAL positions (LSNs). A write, after its commit, reads the primary's
+//!   insert position W and raises the *stamp* of each tag it touched to W (a stamp only rises;
+//!   one key per tag, `<prefix>t:<tag>`, so the tags of one answer may live on different cluster
+//!   nodes: no multi-key transaction is needed).
+//! - A fill first reads the position P of the server it reads from (the primary's insert
+//!   position, or a replica's replay position) and only then reads its data. It stores the
+//!   answer with P and its tags, under its own key (`<prefix>c:<hash>`, spread over the nodes).
+//! - A lookup reads the entry, then its tags' stamps (and the `All` stamp); the entry is served
+//!   only if every stamp is below P.
+//! - Safety: a write the fill did not see became visible after the fill's snapshot, which was
+//!   taken after P was read; the writer reads W after its commit, so W >= P and the entry fails
+//!   the check whenever the stamp is there, whether the stamp was raised before or after the
+//!   entry was stored. A write the fill did see may have W >= P as well: that entry is merely
+//!   refused once (a miss). On a replica, a commit replayed at or before P is visible, and a
+//!   write it had not replayed has W > P: a fill from a lagging replica is refused as soon as
+//!   a write it missed is stamped. Stamps outlive every entry that could depend on them: they
+//!   expire a minute after the entry lifetime, restarted by each raise.
+//! - A raise that cannot reach Redis is kept and retried before the next lookup; until it
+//!   lands, this instance serves and stores nothing from the cache.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::Bytes;
 use moka::sync::Cache;
+use redis::AsyncCommands as _;
 use sha2::{Digest, Sha256};
 
-use crate::db::replicas::Lsn;
+use crate::db::lsn::Lsn;
+use crate::db::replicas::Reads;
+use crate::domain::changes::EntityTag;
 use crate::memory_cache;
+use crate::redis_link::RedisLink;
 use crate::telemetry;
 
 /// How long a cache operation may wait for Redis before the request goes on uncached.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
 /// Most bytes of answers kept in process (keys and bodies).
 const LOCAL_BUDGET_BYTES: usize = 64 * 1024 * 1024;
-
-/// One GET of the generation, the floor and the entry under the generation, in a single
-/// round trip.
-const LOOKUP_SCRIPT: &str = r"
-local generation = redis.call('GET', KEYS[1]) or '0'
-local floor = redis.call('GET', KEYS[2]) or ''
-return {generation, floor, redis.call('GET', ARGV[1] .. generation .. ':' .. ARGV[2])}
-";
-
-/// Raises the floor to the write's position (fixed-width hex: text order is numeric order),
-/// then bumps the generation: a reader that sees the new generation sees the new floor.
-const BUMP_SCRIPT: &str = r"
-local floor = redis.call('GET', KEYS[2])
-if floor == false or ARGV[1] > floor then
-  redis.call('SET', KEYS[2], ARGV[1])
-end
-return redis.call('INCR', KEYS[1])
-";
-
-/// Writes that change nothing an anonymous reader can see, so they keep the cache: each by its
-/// GraphQL mutation and its legacy REST routes (viewing a post counts a view, which the cache
-/// never serves; a password change has no legacy route).
-const KEEPING_WRITES: &[(&str, &[&str])] = &[
-    ("login", &["/api/auth/login"]),
-    ("refreshToken", &["/api/auth/refresh", "/api/auth/refresh-token"]),
-    ("logout", &["/api/auth/logout"]),
-    ("changePassword", &[]),
-    ("viewPost", &[]),
-];
-
-/// Whether the GraphQL mutation field `name` keeps the cache.
-pub fn mutation_keeps_cache(name: &str) -> bool {
-    KEEPING_WRITES.iter().any(|(mutation, _)| *mutation == name)
-}
-
-/// Whether a write to the REST route `path` keeps the cache.
-pub fn route_keeps_cache(path: &str) -> bool {
-    KEEPING_WRITES.iter().any(|(_, routes)| routes.contains(&path))
-}
+/// How much longer than an entry a stamp lives.
+const STAMP_MARGIN: Duration = Duration::from_secs(60);
 
 /// A cached answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,31 +57,63 @@ pub struct CachedResponse {
     pub body: Bytes,
 }
 
-impl CachedResponse {
+/// An answer as stored: the position its data was read at and the tags it depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Entry {
+    filled_at: Lsn,
+    tags: Vec<String>,
+    response: CachedResponse,
+}
+
+impl Entry {
     fn encode(&self) -> Vec<u8> {
-        let mut out = format!("{}\n{}\n", self.status, self.content_type).into_bytes();
-        out.extend_from_slice(&self.body);
+        let mut out = format!(
+            "{}\n{}\n{}\n{}\n",
+            self.filled_at.to_key_text(),
+            self.tags.join(" "),
+            self.response.status,
+            self.response.content_type
+        )
+        .into_bytes();
+        out.extend_from_slice(&self.response.body);
         out
     }
 
     fn decode(raw: &[u8]) -> Option<Self> {
-        let first = raw.iter().position(|b| *b == b'\n')?;
-        let rest = &raw[first + 1..];
-        let second = rest.iter().position(|b| *b == b'\n')?;
-        Some(CachedResponse {
-            status: std::str::from_utf8(&raw[..first]).ok()?.parse().ok()?,
-            content_type: String::from_utf8(rest[..second].to_vec()).ok()?,
-            body: Bytes::copy_from_slice(&rest[second + 1..]),
+        let mut rest = raw;
+        let mut line = || {
+            let end = rest.iter().position(|b| *b == b'\n')?;
+            let text = std::str::from_utf8(&rest[..end]).ok()?;
+            rest = &rest[end + 1..];
+            Some(text)
+        };
+        let filled_at = Lsn::from_key_text(line()?)?;
+        let tags = line()?
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+            .collect();
+        let status = line()?.parse().ok()?;
+        let content_type = line()?.to_owned();
+        Some(Entry {
+            filled_at,
+            tags,
+            response: CachedResponse {
+                status,
+                content_type,
+                body: Bytes::copy_from_slice(rest),
+            },
         })
     }
 }
 
-/// The generation a lookup saw; a miss is stored under it, and read from a server that has
-/// replayed past its `floor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Generation {
-    number: u64,
-    pub floor: Lsn,
+/// What a lookup found.
+#[derive(Debug, Default)]
+pub struct Lookup {
+    /// A fresh answer.
+    pub found: Option<CachedResponse>,
+    /// Whether a fresh answer may be stored (false while Redis fails).
+    pub storable: bool,
 }
 
 /// A cache key: a hash of everything that selects the answer.
@@ -108,57 +127,46 @@ pub fn cache_key(parts: &[&[u8]]) -> String {
 }
 
 pub struct ResponseCache {
-    redis: Option<(redis::aio::ConnectionManager, redis::Script, redis::Script)>,
+    redis: Option<RedisLink>,
     prefix: String,
     ttl: Duration,
-    /// Without Redis: answers by `generation:key`, each for `ttl`.
-    local: Cache<String, CachedResponse>,
-    local_generation: AtomicU64,
-    local_floor: AtomicU64,
-    /// A bump that could not reach Redis; retried before the next lookup.
-    pending_bump: AtomicBool,
-    /// The highest floor of the bumps that could not reach Redis.
-    pending_floor: AtomicU64,
+    /// Without Redis: entries by key, each for `ttl`.
+    local: Cache<String, Entry>,
+    /// Without Redis: the stamp of each tag.
+    local_stamps: Cache<String, Lsn>,
+    /// Raises that could not reach Redis, retried before the next lookup.
+    pending: Mutex<BTreeMap<String, Lsn>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
 impl ResponseCache {
-    pub fn new(redis: Option<redis::aio::ConnectionManager>, prefix: &str, ttl: Duration) -> Self {
+    pub fn new(redis: Option<RedisLink>, prefix: &str, ttl: Duration) -> Self {
         Self {
-            redis: redis.map(|r| {
-                (
-                    r,
-                    redis::Script::new(LOOKUP_SCRIPT),
-                    redis::Script::new(BUMP_SCRIPT),
-                )
-            }),
+            redis,
             prefix: prefix.to_owned(),
             ttl,
-            local: memory_cache::by_bytes(LOCAL_BUDGET_BYTES, |key: &String, response: &CachedResponse| {
-                key.len() + response.content_type.len() + response.body.len()
+            local: memory_cache::by_bytes(LOCAL_BUDGET_BYTES, |key: &String, entry: &Entry| {
+                key.len()
+                    + entry.tags.iter().map(String::len).sum::<usize>()
+                    + entry.response.content_type.len()
+                    + entry.response.body.len()
             })
             .time_to_live(ttl)
             .build(),
-            local_generation: AtomicU64::new(0),
-            local_floor: AtomicU64::new(0),
-            pending_bump: AtomicBool::new(false),
-            pending_floor: AtomicU64::new(0),
+            local_stamps: Cache::builder().time_to_live(ttl + STAMP_MARGIN).build(),
+            pending: Mutex::new(BTreeMap::new()),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
     }
 
-    fn generation_key(&self) -> String {
-        format!("{}cache:generation", self.prefix)
+    fn entry_key(&self, key: &str) -> String {
+        format!("{}c:{key}", self.prefix)
     }
 
-    fn floor_key(&self) -> String {
-        format!("{}cache:floor", self.prefix)
-    }
-
-    fn entry_prefix(&self) -> String {
-        format!("{}cache:", self.prefix)
+    fn stamp_key(&self, tag: &str) -> String {
+        format!("{}t:{tag}", self.prefix)
     }
 
     /// (hits, misses) since start.
@@ -169,84 +177,94 @@ impl ResponseCache {
         )
     }
 
-    /// The cached answer for `key`, and the generation to store a fresh one under. `None` for the
-    /// generation means Redis is unreachable: do not store.
-    pub async fn lookup(&self, key: &str) -> (Option<CachedResponse>, Option<Generation>) {
-        let (found, generation) = match &self.redis {
-            Some((redis, script, bump)) => self.lookup_redis(redis, script, bump, key).await,
+    /// The fresh answer for `key`, if any, and whether a new one may be stored.
+    pub async fn lookup(&self, key: &str) -> Lookup {
+        let lookup = match &self.redis {
+            Some(redis) => self.lookup_redis(redis, key).await,
             None => self.lookup_local(key),
         };
-        let counter = if found.is_some() { &self.hits } else { &self.misses };
+        let counter = if lookup.found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
         counter.fetch_add(1, Ordering::Relaxed);
-        (found, generation)
+        lookup
     }
 
-    async fn lookup_redis(
-        &self,
-        redis: &redis::aio::ConnectionManager,
-        script: &redis::Script,
-        bump: &redis::Script,
-        key: &str,
-    ) -> (Option<CachedResponse>, Option<Generation>) {
-        if self.pending_bump.load(Ordering::Acquire)
-            && !self
-                .bump_redis(redis, bump, Lsn(self.pending_floor.load(Ordering::Acquire)))
-                .await
-        {
-            return (None, None);
+    async fn lookup_redis(&self, redis: &RedisLink, key: &str) -> Lookup {
+        let unreachable = Lookup::default();
+        if !self.flush_pending(redis).await {
+            return unreachable;
         }
         let mut conn = redis.clone();
-        let mut invocation = script.key(self.generation_key());
-        invocation.key(self.floor_key()).arg(self.entry_prefix()).arg(key);
-        let call = telemetry::redis(
-            "EVALSHA",
-            invocation.invoke_async::<(String, String, Option<Vec<u8>>)>(&mut conn),
-        );
-        match tokio::time::timeout(REDIS_TIMEOUT, call).await {
-            Ok(Ok((generation, floor, value))) => {
-                let floor = if floor.is_empty() {
-                    Some(Lsn::default())
-                } else {
-                    Lsn::from_key_text(&floor)
-                };
-                let generation = generation
-                    .parse()
-                    .ok()
-                    .zip(floor)
-                    .map(|(number, floor)| Generation { number, floor });
-                (value.and_then(|raw| CachedResponse::decode(&raw)), generation)
-            }
+        let get = telemetry::redis("GET", conn.get::<_, Option<Vec<u8>>>(self.entry_key(key)));
+        let raw = match tokio::time::timeout(REDIS_TIMEOUT, get).await {
+            Ok(Ok(raw)) => raw,
             Ok(Err(error)) => {
                 tracing::debug!(%error, "cache lookup failed; serving uncached");
-                (None, None)
+                return unreachable;
             }
-            Err(_) => (None, None),
+            Err(_) => return unreachable,
+        };
+        let Some(entry) = raw.as_deref().and_then(Entry::decode) else {
+            return Lookup {
+                found: None,
+                storable: true,
+            };
+        };
+        let keys: Vec<String> = entry
+            .tags
+            .iter()
+            .map(String::as_str)
+            .chain([ALL])
+            .map(|tag| self.stamp_key(tag))
+            .collect();
+        let mget = telemetry::redis("MGET", conn.mget::<_, Vec<Option<String>>>(keys));
+        let stamps = match tokio::time::timeout(REDIS_TIMEOUT, mget).await {
+            Ok(Ok(stamps)) => stamps,
+            _ => return unreachable,
+        };
+        let fresh = stamps.iter().all(|stamp| {
+            stamp
+                .as_deref()
+                .is_none_or(|stamp| Lsn::from_key_text(stamp).is_some_and(|w| w < entry.filled_at))
+        });
+        Lookup {
+            found: fresh.then_some(entry.response),
+            storable: true,
         }
     }
 
-    fn lookup_local(&self, key: &str) -> (Option<CachedResponse>, Option<Generation>) {
-        // The floor is raised before the generation: whoever sees the new generation sees it.
-        let generation = self.local_generation.load(Ordering::Acquire);
-        let floor = Lsn(self.local_floor.load(Ordering::Acquire));
-        let found = self.local.get(&format!("{generation}:{key}"));
-        (
-            found,
-            Some(Generation {
-                number: generation,
-                floor,
-            }),
-        )
+    fn lookup_local(&self, key: &str) -> Lookup {
+        let found = self.local.get(key).filter(|entry| {
+            entry.tags.iter().map(String::as_str).chain([ALL]).all(|tag| {
+                self.local_stamps
+                    .get(tag)
+                    .is_none_or(|stamp| stamp < entry.filled_at)
+            })
+        });
+        Lookup {
+            found: found.map(|entry| entry.response),
+            storable: true,
+        }
     }
 
-    /// Stores a fresh answer under the generation its lookup saw.
-    pub async fn store(&self, generation: Generation, key: &str, response: &CachedResponse) {
+    /// Stores a fresh answer whose data was read at `filled_at` (see the module's protocol)
+    /// and depends on `tags`.
+    pub async fn store(&self, key: &str, filled_at: Lsn, tags: &[EntityTag], response: &CachedResponse) {
+        let entry = Entry {
+            filled_at,
+            tags: tags.iter().map(ToString::to_string).collect(),
+            response: response.clone(),
+        };
         match &self.redis {
-            Some((redis, _, _)) => {
+            Some(redis) => {
                 let mut conn = redis.clone();
                 let mut command = redis::cmd("SET");
                 command
-                    .arg(format!("{}{}:{key}", self.entry_prefix(), generation.number))
-                    .arg(response.encode())
+                    .arg(self.entry_key(key))
+                    .arg(entry.encode())
                     .arg("PX")
                     .arg(self.ttl.as_millis() as u64);
                 let call = telemetry::redis("SET", command.query_async::<()>(&mut conn));
@@ -254,59 +272,95 @@ impl ResponseCache {
                     tracing::debug!(%error, "cache store failed");
                 }
             }
-            None => self
-                .local
-                .insert(format!("{}:{key}", generation.number), response.clone()),
+            None => self.local.insert(key.to_owned(), entry),
         }
     }
 
-    /// Makes every cached answer unreachable; called after every write, before it is answered.
-    /// `written` is the write's WAL position (zero without read replicas): later fills read from
-    /// a server that has replayed it.
-    pub async fn invalidate(&self, written: Lsn) {
+    /// Invalidates every answer that depends on one of `tags`; called after a write that
+    /// committed before position `written`, before the write is answered.
+    pub async fn invalidate(&self, written: Lsn, tags: &[EntityTag]) {
+        let tags: Vec<String> = tags.iter().map(ToString::to_string).collect();
         match &self.redis {
-            Some((redis, _, bump)) => {
-                if !self.bump_redis(redis, bump, written).await {
-                    // Readers skip the cache until the bump reaches Redis.
-                    self.pending_floor.fetch_max(written.0, Ordering::AcqRel);
-                    self.pending_bump.store(true, Ordering::Release);
+            Some(redis) => {
+                {
+                    let mut pending = self.pending.lock().expect("pending lock");
+                    for tag in tags {
+                        let stamp = pending.entry(tag).or_default();
+                        *stamp = (*stamp).max(written);
+                    }
                 }
+                self.flush_pending(redis).await;
             }
             None => {
-                self.local_floor.fetch_max(written.0, Ordering::AcqRel);
-                self.local_generation.fetch_add(1, Ordering::AcqRel);
-                // Entries of earlier generations are never read again: free their room now
-                // (moka drops them lazily; until it has, its admission would weigh the new
-                // generation's answers against the dead ones and turn them away).
-                self.local.invalidate_all();
-                self.local.run_pending_tasks();
+                for tag in tags {
+                    let stamp = self.local_stamps.get(&tag).unwrap_or_default();
+                    self.local_stamps.insert(tag, stamp.max(written));
+                }
             }
         }
     }
 
-    async fn bump_redis(
-        &self,
-        redis: &redis::aio::ConnectionManager,
-        bump: &redis::Script,
-        written: Lsn,
-    ) -> bool {
-        let mut conn = redis.clone();
-        let mut invocation = bump.key(self.generation_key());
-        invocation.key(self.floor_key()).arg(written.to_key_text());
-        let call = telemetry::redis("EVALSHA", invocation.invoke_async::<i64>(&mut conn));
-        match tokio::time::timeout(REDIS_TIMEOUT * 4, call).await {
-            Ok(Ok(_)) => {
-                self.pending_bump.store(false, Ordering::Release);
-                true
+    /// Raises in Redis every stamp waiting to be raised; false while Redis cannot take them.
+    async fn flush_pending(&self, redis: &RedisLink) -> bool {
+        let waiting: Vec<(String, Lsn)> = {
+            let pending = self.pending.lock().expect("pending lock");
+            if pending.is_empty() {
+                return true;
             }
-            _ => false,
+            pending.iter().map(|(tag, lsn)| (tag.clone(), *lsn)).collect()
+        };
+        let ttl = self.ttl + STAMP_MARGIN;
+        let raises = waiting.iter().map(|(tag, lsn)| async move {
+            let raise = redis.raise(self.stamp_key(tag), *lsn, ttl);
+            matches!(tokio::time::timeout(REDIS_TIMEOUT * 4, raise).await, Ok(Ok(())))
+        });
+        let done = futures_util::future::join_all(raises).await;
+        let mut pending = self.pending.lock().expect("pending lock");
+        let mut all = true;
+        for ((tag, lsn), raised) in waiting.into_iter().zip(done) {
+            if raised {
+                // A later write may have raised it further meanwhile: keep that one.
+                if pending.get(&tag) == Some(&lsn) {
+                    pending.remove(&tag);
+                }
+            } else {
+                all = false;
+            }
         }
+        all
     }
 }
+
+/// A miss whose answer will be stored: where it reads, and that server's position, read before
+/// the answer's data.
+pub struct Fill {
+    pub reads: Reads,
+    at: Lsn,
+}
+
+impl Fill {
+    /// Reads the position of the server `reads` uses; `None` when it cannot (nothing is stored).
+    pub async fn begin(reads: Reads) -> Option<Self> {
+        let at = reads.position().await.ok()?;
+        Some(Self { reads, at })
+    }
+}
+
+impl ResponseCache {
+    /// Stores the answer of `fill` with what it read.
+    pub async fn finish(&self, fill: Fill, key: &str, response: &CachedResponse) {
+        self.store(key, fill.at, &fill.reads.dependencies(), response)
+            .await;
+    }
+}
+
+/// The tag every answer depends on.
+const ALL: &str = "All";
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use uuid::Uuid;
 
     fn answer(body: &str) -> CachedResponse {
         CachedResponse {
@@ -318,34 +372,57 @@ mod tests {
 
     #[test]
     fn entries_round_trip() {
-        let response = answer("{\"a\":\n1}");
-        assert_eq!(CachedResponse::decode(&response.encode()), Some(response));
+        let entry = Entry {
+            filled_at: Lsn(0x1_0000_00A0),
+            tags: vec!["Post:list".into(), format!("Post:{}", Uuid::nil())],
+            response: answer("{\"a\":\n1}"),
+        };
+        assert_eq!(Entry::decode(&entry.encode()), Some(entry));
     }
 
     #[tokio::test]
-    async fn a_write_makes_earlier_entries_unreachable() {
+    async fn a_write_invalidates_exactly_the_answers_of_its_tags() {
         let cache = ResponseCache::new(None, "t:", Duration::from_secs(60));
-        let key = cache_key(&[b"GET", b"/api/posts"]);
-        let (found, generation) = cache.lookup(&key).await;
-        assert!(found.is_none());
-        cache.store(generation.unwrap(), &key, &answer("old")).await;
-        assert_eq!(cache.lookup(&key).await.0, Some(answer("old")));
-        // A read that looked up before a write must not poison the new generation.
-        let (_, stale_generation) = cache.lookup(&cache_key(&[b"other"])).await;
-        cache.invalidate(Lsn::default()).await;
+        let (p, q) = (Uuid::now_v7(), Uuid::now_v7());
+        let of_p = cache_key(&[b"post p"]);
+        let of_q = cache_key(&[b"post q"]);
+        let list = cache_key(&[b"list"]);
+        cache
+            .store(&of_p, Lsn(100), &[EntityTag::Post(p)], &answer("p"))
+            .await;
+        cache
+            .store(&of_q, Lsn(100), &[EntityTag::Post(q)], &answer("q"))
+            .await;
         cache
             .store(
-                stale_generation.unwrap(),
-                &cache_key(&[b"other"]),
-                &answer("stale"),
+                &list,
+                Lsn(100),
+                &[EntityTag::PostList, EntityTag::Post(p)],
+                &answer("list"),
             )
             .await;
-        assert!(cache.lookup(&key).await.0.is_none());
-        assert!(cache.lookup(&cache_key(&[b"other"])).await.0.is_none());
-        assert_eq!(cache.stats().0, 1);
-        // A write's position becomes the floor of later fills, and never goes down.
-        cache.invalidate(Lsn(42)).await;
-        cache.invalidate(Lsn(7)).await;
-        assert_eq!(cache.lookup(&key).await.1.unwrap().floor, Lsn(42));
+        // A like on p at 150: p's answer and the list that contains p go; q's stays.
+        cache
+            .invalidate(Lsn(150), &[EntityTag::Post(p), EntityTag::PostPopular])
+            .await;
+        assert_eq!(cache.lookup(&of_p).await.found, None);
+        assert_eq!(cache.lookup(&list).await.found, None);
+        assert_eq!(cache.lookup(&of_q).await.found, Some(answer("q")));
+        // A fill that read before the write (P <= W) is refused even when stored after it.
+        cache
+            .store(&of_p, Lsn(150), &[EntityTag::Post(p)], &answer("stale p"))
+            .await;
+        assert_eq!(cache.lookup(&of_p).await.found, None);
+        // One that read after it is served.
+        cache
+            .store(&of_p, Lsn(151), &[EntityTag::Post(p)], &answer("new p"))
+            .await;
+        assert_eq!(cache.lookup(&of_p).await.found, Some(answer("new p")));
+        // A stamp never goes down; `All` reaches every answer.
+        cache.invalidate(Lsn(120), &[EntityTag::Post(p)]).await;
+        assert_eq!(cache.lookup(&of_p).await.found, Some(answer("new p")));
+        cache.invalidate(Lsn(200), &[EntityTag::All]).await;
+        assert_eq!(cache.lookup(&of_q).await.found, None);
+        assert_eq!(cache.stats().0, 3);
     }
 }

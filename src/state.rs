@@ -6,13 +6,15 @@ use std::time::Instant;
 
 use crate::auth::jwt::JwtKeys;
 use crate::config::Config;
-use crate::db::replicas::{Lsn, Reads, Replicas};
+use crate::db::replicas::{Reads, Replicas};
 use crate::db::statements::StatementCounter;
 use crate::db::{DbConn, DbPool};
+use crate::domain::changes::EntityTag;
 use crate::domain::viewer::Viewer;
 use crate::error::AppResult;
 use crate::events::EventBus;
 use crate::ratelimit::{AuthAttempt, Quota, RateLimiter};
+use crate::redis_link::RedisLink;
 use crate::response_cache::ResponseCache;
 
 #[derive(Clone)]
@@ -34,7 +36,7 @@ struct Inner {
     /// A hash verified when a login names an unknown email, so both cases cost the same.
     dummy_password_hash: String,
     /// Redis connection, when REDIS_URL is set.
-    redis: Option<redis::aio::ConnectionManager>,
+    redis: Option<RedisLink>,
     /// Subscription events (relayed through Redis when configured).
     events: EventBus,
     /// Anonymous response cache (Redis when configured, else in process).
@@ -53,7 +55,7 @@ pub struct StateParts {
     pub replicas: Option<Arc<Replicas>>,
     pub jwt: JwtKeys,
     pub dummy_password_hash: String,
-    pub redis: Option<redis::aio::ConnectionManager>,
+    pub redis: Option<RedisLink>,
     pub events: EventBus,
 }
 
@@ -100,14 +102,13 @@ impl AppState {
         self.inner.replicas.as_ref()
     }
 
-    /// Where a read-only request of `viewer` reads: a replica that has replayed past `floor`
-    /// (a cache fill's floor, else zero) and past the viewer's own last write, or the primary.
-    pub async fn reads_for(&self, viewer: Option<&Viewer>, floor: Lsn) -> Reads {
+    /// Where a read-only request of `viewer` reads: a replica that has replayed the viewer's own
+    /// last write, or the primary.
+    pub async fn reads_for(&self, viewer: Option<&Viewer>) -> Reads {
         Reads::for_caller(
             &self.inner.pool,
             self.inner.replicas.as_ref(),
             viewer.map(|v| (v.id, v.token_issued_at)),
-            floor,
         )
         .await
     }
@@ -117,15 +118,18 @@ impl AppState {
         Reads::primary(&self.inner.pool)
     }
 
-    /// After a write that changes what readers see, before it is answered: empties the response
-    /// cache and, with replicas, keeps the writer's reads (and later cache fills) on servers
-    /// that have replayed the write.
-    pub async fn after_write(&self, writer: Option<uuid::Uuid>) {
-        let written = match &self.inner.replicas {
-            Some(replicas) => replicas.wrote(writer).await,
-            None => Lsn::default(),
-        };
-        self.inner.cache.invalidate(written).await;
+    /// After a write, before it is answered: invalidates the cached answers that depend on what
+    /// it `changed` and, with replicas, keeps the writer's reads on servers that have replayed
+    /// it. A write that changed nothing readers see (a login, a view) costs nothing here.
+    pub async fn after_write(&self, writer: Option<uuid::Uuid>, changed: &[EntityTag]) {
+        if changed.is_empty() {
+            return;
+        }
+        let written = crate::db::replicas::after_commit(&self.inner.pool).await;
+        if let (Some(replicas), Some(writer)) = (&self.inner.replicas, writer) {
+            replicas.wrote(writer, written).await;
+        }
+        self.inner.cache.invalidate(written, changed).await;
     }
 
     pub fn statements(&self) -> &StatementCounter {
@@ -140,7 +144,7 @@ impl AppState {
         &self.inner.dummy_password_hash
     }
 
-    pub fn redis(&self) -> Option<&redis::aio::ConnectionManager> {
+    pub fn redis(&self) -> Option<&RedisLink> {
         self.inner.redis.as_ref()
     }
 

@@ -33,8 +33,11 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use moka::sync::Cache;
 use uuid::Uuid;
 
+use super::lsn::Lsn;
 use super::pool::{DbPool, redact_url};
+use crate::domain::changes::{EntityTag, TagSet};
 use crate::error::{AppError, AppResult};
+use crate::redis_link::RedisLink;
 use crate::telemetry;
 
 /// How often each instance checks the replicas (and so how soon a writer's reads return to a
@@ -44,35 +47,6 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(200);
 const CHECK_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a read-your-writes lookup may wait for Redis before the read goes to the primary.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
-
-/// A position in the primary's write-ahead log (`pg_lsn`), as a number.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Lsn(pub u64);
-
-impl Lsn {
-    /// Parses Postgres' text form, `16/B374D848`.
-    pub fn parse(text: &str) -> Option<Lsn> {
-        let (high, low) = text.split_once('/')?;
-        let high = u64::from_str_radix(high, 16).ok()?;
-        let low = u64::from_str_radix(low, 16).ok()?;
-        (high <= u64::from(u32::MAX) && low <= u64::from(u32::MAX)).then_some(Lsn(high << 32 | low))
-    }
-
-    /// Fixed-width hex, so that text order is numeric order (compared in Redis scripts).
-    pub fn to_key_text(self) -> String {
-        format!("{:016x}", self.0)
-    }
-
-    pub fn from_key_text(text: &str) -> Option<Lsn> {
-        u64::from_str_radix(text, 16).ok().map(Lsn)
-    }
-}
-
-impl std::fmt::Display for Lsn {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:X}/{:X}", self.0 >> 32, self.0 & 0xFFFF_FFFF)
-    }
-}
 
 /// What the last health check of a replica found.
 #[derive(Debug, Clone)]
@@ -113,7 +87,7 @@ impl Replicas {
         primary: DbPool,
         replicas: Vec<(String, DbPool)>,
         max_lag: Duration,
-        redis: Option<redis::aio::ConnectionManager>,
+        redis: Option<RedisLink>,
         prefix: &str,
     ) -> Arc<Self> {
         let members = replicas
@@ -219,20 +193,9 @@ impl Replicas {
         mark_down(&mut status, format!("a read failed: {error:?}"));
     }
 
-    /// Records that `user` (when known) has just written: returns the primary's position after
-    /// the write, which the caller also gives the response cache's invalidation.
-    pub async fn wrote(&self, user: Option<Uuid>) -> Lsn {
-        let lsn = match tokio::time::timeout(CHECK_TIMEOUT, insert_position(&self.primary)).await {
-            Ok(Ok(lsn)) => lsn,
-            _ => {
-                // Without the position, the writer reads from the primary for the whole bound.
-                Lsn(u64::MAX)
-            }
-        };
-        if let Some(user) = user {
-            self.marks.record(user, lsn).await;
-        }
-        lsn
+    /// Records that `user` has just written, committed before position `written`.
+    pub async fn wrote(&self, user: Uuid, written: Lsn) {
+        self.marks.record(user, written).await;
     }
 }
 
@@ -265,6 +228,37 @@ struct Position {
     lsn: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
     age: Option<f64>,
+}
+
+/// The position of a write that has committed, taken after its commit: at or past the end of
+/// its commit record, and strictly below the position of anything read after this returns.
+/// `Lsn(u64::MAX)` when it cannot be read (then the writer reads from the primary, and the tags
+/// it changed stay uncached, for their whole bounds).
+///
+/// It writes a one-record WAL message (`pg_logical_emit_message`, not transactional, any WAL
+/// level, any role) and takes the byte before the message's end: the message began after the
+/// commit, so that byte is at or past the commit; and the insert position anyone reads later
+/// is past the message's end. Without the message, a cache fill that read its position before
+/// the write could read the very same position as the write (no WAL in between), and the two
+/// could not be told apart (`response_cache`).
+pub async fn after_commit(pool: &DbPool) -> Lsn {
+    match tokio::time::timeout(CHECK_TIMEOUT, mark_position(pool)).await {
+        Ok(Ok(end)) => Lsn(end.0.saturating_sub(1)),
+        _ => Lsn(u64::MAX),
+    }
+}
+
+async fn mark_position(pool: &DbPool) -> AppResult<Lsn> {
+    let mut conn = pool.get().await?;
+    let row: Position = diesel::sql_query(
+        "SELECT pg_logical_emit_message(false, 'blog-gateway', 'write')::text AS lsn, NULL::float8 AS age",
+    )
+    .get_result(&mut *conn)
+    .await?;
+    row.lsn
+        .as_deref()
+        .and_then(Lsn::parse)
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the primary reported no WAL position")))
 }
 
 /// The primary's WAL insert position: at or past the end of every transaction committed before
@@ -303,28 +297,16 @@ async fn replay_position(pool: &DbPool) -> Result<(Lsn, Option<Duration>), Strin
 /// The writers' marks: for DATABASE_READ_MAX_LAG after a write, the primary position a server
 /// must have replayed to serve that user's reads.
 struct WriteMarks {
-    redis: Option<(redis::aio::ConnectionManager, redis::Script)>,
+    redis: Option<RedisLink>,
     prefix: String,
     ttl: Duration,
     local: Cache<Uuid, Lsn>,
 }
 
-/// Keeps the higher of the stored and the new mark (concurrent writes of one user may record
-/// out of order) and restarts its expiry.
-const RECORD_SCRIPT: &str = r"
-local old = redis.call('GET', KEYS[1])
-if old == false or ARGV[1] > old then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-else
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return 1
-";
-
 impl WriteMarks {
-    fn new(redis: Option<redis::aio::ConnectionManager>, prefix: &str, ttl: Duration) -> Self {
+    fn new(redis: Option<RedisLink>, prefix: &str, ttl: Duration) -> Self {
         Self {
-            redis: redis.map(|r| (r, redis::Script::new(RECORD_SCRIPT))),
+            redis,
             prefix: prefix.to_owned(),
             ttl,
             local: Cache::builder().time_to_live(ttl).max_capacity(1_000_000).build(),
@@ -338,14 +320,11 @@ impl WriteMarks {
     async fn record(&self, user: Uuid, lsn: Lsn) {
         let previous = self.local.get(&user).unwrap_or_default();
         self.local.insert(user, previous.max(lsn));
-        let Some((redis, script)) = &self.redis else {
+        let Some(redis) = &self.redis else {
             return;
         };
-        let mut conn = redis.clone();
-        let mut invocation = script.key(self.key(user));
-        invocation.arg(lsn.to_key_text()).arg(self.ttl.as_millis() as u64);
-        let call = telemetry::redis("EVALSHA", invocation.invoke_async::<i64>(&mut conn));
-        if !matches!(tokio::time::timeout(REDIS_TIMEOUT * 4, call).await, Ok(Ok(_))) {
+        let raise = redis.raise(self.key(user), lsn, self.ttl);
+        if !matches!(tokio::time::timeout(REDIS_TIMEOUT * 4, raise).await, Ok(Ok(()))) {
             tracing::warn!(%user, "could not record a write mark in Redis; other instances may serve this user a replica's older answer until it catches up");
         }
     }
@@ -353,7 +332,7 @@ impl WriteMarks {
     /// The user's mark; `None` when it cannot be known (Redis unreachable): read from the primary.
     async fn floor(&self, user: Uuid) -> Option<Lsn> {
         let local = self.local.get(&user).unwrap_or_default();
-        let Some((redis, _)) = &self.redis else {
+        let Some(redis) = &self.redis else {
             return Some(local);
         };
         let mut conn = redis.clone();
@@ -387,6 +366,8 @@ struct ReadsInner {
     /// `None`: every read goes to the primary.
     replicas: Option<(Arc<Replicas>, Lsn)>,
     chosen: Mutex<Choice>,
+    /// What the answer read (see [`Reads::depends_on`]).
+    depends: TagSet,
 }
 
 #[derive(Clone, Copy)]
@@ -409,12 +390,11 @@ impl Reads {
         pool: &DbPool,
         replicas: Option<&Arc<Replicas>>,
         caller: Option<(Uuid, i64)>,
-        floor: Lsn,
     ) -> Self {
         let Some(replicas) = replicas else {
             return Self::primary(pool);
         };
-        let mut floor = floor;
+        let mut floor = Lsn::default();
         if let Some((user, issued_at)) = caller {
             let age = chrono::Utc::now().timestamp().saturating_sub(issued_at);
             if u64::try_from(age).map_or(true, |age| Duration::from_secs(age) <= replicas.max_lag) {
@@ -433,7 +413,40 @@ impl Reads {
             primary: pool.clone(),
             replicas,
             chosen: Mutex::new(Choice::Undecided),
+            depends: TagSet::default(),
         }))
+    }
+
+    /// Records that the answer being built depends on `tags` (for the response cache).
+    pub fn depends_on(&self, tags: impl IntoIterator<Item = EntityTag>) {
+        self.0.depends.extend(tags);
+    }
+
+    /// Everything the answer depends on so far.
+    pub fn dependencies(&self) -> Vec<EntityTag> {
+        self.0.depends.snapshot()
+    }
+
+    /// The position this request's server has reached: the primary's insert position or the
+    /// replica's replay position. Read before the request's reads, it is the position of a cache
+    /// fill (`response_cache`).
+    pub async fn position(&self) -> AppResult<Lsn> {
+        let row: Position = self
+            .run(|conn, _| {
+                Box::pin(async move {
+                    Ok(diesel::sql_query(
+                        "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
+                         ELSE pg_current_wal_insert_lsn() END)::text AS lsn, NULL::float8 AS age",
+                    )
+                    .get_result(conn)
+                    .await?)
+                })
+            })
+            .await?;
+        row.lsn
+            .as_deref()
+            .and_then(Lsn::parse)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the server reported no WAL position")))
     }
 
     fn choice(&self) -> Choice {
@@ -481,18 +494,6 @@ impl Reads {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn positions_parse_and_print_like_postgres() {
-        assert_eq!(Lsn::parse("16/B374D848"), Some(Lsn(0x16_B374_D848)));
-        assert_eq!(Lsn::parse("0/0"), Some(Lsn(0)));
-        assert_eq!(Lsn::parse("nope"), None);
-        assert_eq!(Lsn(0x16_B374_D848).to_string(), "16/B374D848");
-        let a = Lsn(0x1_0000_0000);
-        let b = Lsn(0xFFFF_FFFF);
-        assert!(a.to_key_text() > b.to_key_text(), "text order is numeric order");
-        assert_eq!(Lsn::from_key_text(&a.to_key_text()), Some(a));
-    }
 
     #[test]
     fn lag_counts_from_the_check_before_the_primary_moved_past_the_replica() {

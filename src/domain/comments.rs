@@ -4,6 +4,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::changes::{EntityTag, TagSet};
 use super::page::{Cursor, CursorKey, Direction, Page, PageRequest, keyset_page};
 use super::validate::{char_len, check_no_nul};
 use crate::db::first_per_key::FirstCommentsOfPosts;
@@ -102,6 +103,7 @@ pub fn validate_content(content: &str) -> AppResult<String> {
 pub async fn add(
     conn: &mut AsyncPgConnection,
     events: &EventBus,
+    changed: &TagSet,
     viewer: &Viewer,
     post_id: Uuid,
     content: &str,
@@ -128,6 +130,12 @@ pub async fn add(
             Ok::<_, AppError>(comment)
         })
         .await?;
+    changed.extend([
+        EntityTag::Comment(comment.id),
+        EntityTag::CommentList(comment.post_id),
+        EntityTag::Post(comment.post_id),
+        EntityTag::PostPopular,
+    ]);
     events
         .publish(Event::CommentAdded {
             post_id: comment.post_id,
@@ -171,6 +179,7 @@ pub fn visible((comment, post): (Comment, Post), viewer: Option<&Viewer>) -> Opt
 #[tracing::instrument(skip_all, fields(comment = %id, viewer = %viewer.id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
+    changed: &TagSet,
     viewer: &Viewer,
     id: Uuid,
     content: &str,
@@ -194,6 +203,7 @@ pub async fn update(
         .await
         .optional()?
         .ok_or(AppError::NotFound(Resource::Comment))
+        .inspect(|_| changed.add(EntityTag::Comment(id)))
 }
 
 /// Deletes a comment: its author, a moderator or an admin. `post_id` scopes the lookup when the
@@ -201,30 +211,39 @@ pub async fn update(
 #[tracing::instrument(skip_all, fields(comment = %id, viewer = %viewer.id))]
 pub async fn delete(
     conn: &mut AsyncPgConnection,
+    changed: &TagSet,
     viewer: &Viewer,
     post_id: Option<Uuid>,
     id: Uuid,
 ) -> AppResult<Comment> {
     let viewer = viewer.clone();
-    conn.transaction(async move |conn| {
-        let comment: Comment = comments::table
-            .find(id)
-            .select(Comment::as_select())
-            .for_update()
-            .first(conn)
-            .await
-            .optional()?
-            .filter(|c| post_id.is_none_or(|p| c.post_id == p))
-            .ok_or(AppError::NotFound(Resource::Comment))?;
-        if comment.author_id != viewer.id && !viewer.is_moderator() {
-            return Err(AppError::Forbidden(Denial::DeleteComment));
-        }
-        diesel::delete(comments::table.find(id)).execute(conn).await?;
-        diesel::update(posts::table.find(comment.post_id))
-            .set(posts::comments_count.eq(posts::comments_count - 1))
-            .execute(conn)
-            .await?;
-        Ok(comment)
-    })
-    .await
+    let comment = conn
+        .transaction(async move |conn| {
+            let comment: Comment = comments::table
+                .find(id)
+                .select(Comment::as_select())
+                .for_update()
+                .first(conn)
+                .await
+                .optional()?
+                .filter(|c| post_id.is_none_or(|p| c.post_id == p))
+                .ok_or(AppError::NotFound(Resource::Comment))?;
+            if comment.author_id != viewer.id && !viewer.is_moderator() {
+                return Err(AppError::Forbidden(Denial::DeleteComment));
+            }
+            diesel::delete(comments::table.find(id)).execute(conn).await?;
+            diesel::update(posts::table.find(comment.post_id))
+                .set(posts::comments_count.eq(posts::comments_count - 1))
+                .execute(conn)
+                .await?;
+            Ok::<_, AppError>(comment)
+        })
+        .await?;
+    changed.extend([
+        EntityTag::Comment(comment.id),
+        EntityTag::CommentList(comment.post_id),
+        EntityTag::Post(comment.post_id),
+        EntityTag::PostPopular,
+    ]);
+    Ok(comment)
 }

@@ -7,12 +7,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::changes::{EntityTag, TagSet};
 use super::page::{Cursor, CursorKey, Page, PageRequest, keyset_page};
 use super::posts::visible_to;
 use crate::db::models::{NewLike, Post};
 use crate::db::schema::{post_likes, posts};
 use crate::domain::viewer::Viewer;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 const LIKED_TAG: &str = "liked";
 
@@ -89,36 +90,44 @@ pub async fn liked_among(
 #[tracing::instrument(skip_all, fields(post = %post_id, viewer = %viewer.id, liked))]
 pub async fn set_liked(
     conn: &mut AsyncPgConnection,
+    changed: &TagSet,
     viewer: &Viewer,
     post_id: Uuid,
     liked: bool,
 ) -> AppResult<Post> {
     let viewer = viewer.clone();
-    conn.transaction(async move |conn| {
-        let post: Post = super::posts::find_visible_for_write(conn, &viewer, post_id).await?;
-        let changed = if liked {
-            diesel::insert_into(post_likes::table)
-                .values(NewLike {
-                    post_id,
-                    user_id: viewer.id,
-                })
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?
-        } else {
-            diesel::delete(post_likes::table.find((post_id, viewer.id)))
-                .execute(conn)
-                .await?
-        };
-        if changed == 0 {
-            return Ok(post);
-        }
-        let delta = if liked { 1 } else { -1 };
-        Ok(diesel::update(posts::table.find(post_id))
-            .set(posts::likes_count.eq(posts::likes_count + delta))
-            .returning(Post::as_returning())
-            .get_result(conn)
-            .await?)
-    })
-    .await
+    let (post, moved) = conn
+        .transaction(async move |conn| {
+            let post: Post = super::posts::find_visible_for_write(conn, &viewer, post_id).await?;
+            let changed = if liked {
+                diesel::insert_into(post_likes::table)
+                    .values(NewLike {
+                        post_id,
+                        user_id: viewer.id,
+                    })
+                    .on_conflict_do_nothing()
+                    .execute(conn)
+                    .await?
+            } else {
+                diesel::delete(post_likes::table.find((post_id, viewer.id)))
+                    .execute(conn)
+                    .await?
+            };
+            if changed == 0 {
+                return Ok::<_, AppError>((post, false));
+            }
+            let delta = if liked { 1 } else { -1 };
+            let post = diesel::update(posts::table.find(post_id))
+                .set(posts::likes_count.eq(posts::likes_count + delta))
+                .returning(Post::as_returning())
+                .get_result(conn)
+                .await?;
+            Ok((post, true))
+        })
+        .await?;
+    // Its count, and the order by popularity.
+    if moved {
+        changed.extend([EntityTag::Post(post_id), EntityTag::PostPopular]);
+    }
+    Ok(post)
 }

@@ -2,6 +2,7 @@
 //! shared by the GraphQL and REST doors. Functions take a connection and plain inputs.
 
 pub mod accounts;
+pub mod changes;
 pub mod comments;
 pub mod documents;
 pub mod likes;

@@ -10,6 +10,7 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::changes::{EntityTag, TagSet};
 use super::page::{Cursor, CursorKey, Direction, Page, PageRequest, keyset_page};
 use super::validate::{char_len, check_lookup_text, check_no_nul, cut_short};
 use crate::db::first_per_key::FirstPostsOfAuthors;
@@ -36,6 +37,16 @@ pub enum PostSort {
     Popular,
     /// Best full-text match first (`ts_rank`); needs a search.
     Relevance,
+}
+
+impl PostSort {
+    /// What a list in this order depends on (for the response cache).
+    pub fn tags(self) -> &'static [EntityTag] {
+        match self {
+            PostSort::Popular => &[EntityTag::PostList, EntityTag::PostPopular],
+            _ => &[EntityTag::PostList],
+        }
+    }
 }
 
 impl PostSort {
@@ -605,6 +616,7 @@ impl PostInput {
 pub async fn create(
     conn: &mut AsyncPgConnection,
     events: &EventBus,
+    changed: &TagSet,
     viewer: &Viewer,
     input: ValidPostInput,
 ) -> AppResult<Post> {
@@ -624,6 +636,14 @@ pub async fn create(
         .returning(Post::as_returning())
         .get_result(conn)
         .await?;
+    // A new post enters the lists and its tags' counts, and its author's post count.
+    changed.extend([
+        EntityTag::Post(post.id),
+        EntityTag::User(post.author_id),
+        EntityTag::PostList,
+        EntityTag::PostPopular,
+        EntityTag::TagList,
+    ]);
     if post.is_published {
         announce_published(events, &post).await;
     }
@@ -669,6 +689,7 @@ struct PostChanges {
 pub async fn update(
     conn: &mut AsyncPgConnection,
     events: &EventBus,
+    changed: &TagSet,
     viewer: &Viewer,
     id: Uuid,
     input: ValidPostInput,
@@ -694,6 +715,14 @@ pub async fn update(
             Ok::<_, AppError>((post, published_now))
         })
         .await?;
+    // Any field can move it in or out of a list (published, category, tags, search text) or
+    // change its place (title, updatedAt).
+    changed.extend([
+        EntityTag::Post(id),
+        EntityTag::PostList,
+        EntityTag::PostPopular,
+        EntityTag::TagList,
+    ]);
     if published_now {
         announce_published(events, &post).await;
     }
@@ -729,13 +758,28 @@ pub async fn find_visible_for_write(
 
 /// Deletes a post (author or admin); its comments and likes go with it.
 #[tracing::instrument(skip_all, fields(post = %id, viewer = %viewer.id))]
-pub async fn delete(conn: &mut AsyncPgConnection, viewer: &Viewer, id: Uuid) -> AppResult<()> {
-    conn.transaction(async move |conn| {
-        load_for_write(conn, viewer, id, Denial::DeletePost).await?;
-        diesel::delete(posts::table.find(id)).execute(conn).await?;
-        Ok(())
-    })
-    .await
+pub async fn delete(
+    conn: &mut AsyncPgConnection,
+    changed: &TagSet,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<()> {
+    let author = conn
+        .transaction(async move |conn| {
+            let post = load_for_write(conn, viewer, id, Denial::DeletePost).await?;
+            diesel::delete(posts::table.find(id)).execute(conn).await?;
+            Ok::<_, AppError>(post.author_id)
+        })
+        .await?;
+    changed.extend([
+        EntityTag::Post(id),
+        EntityTag::User(author),
+        EntityTag::CommentList(id),
+        EntityTag::PostList,
+        EntityTag::PostPopular,
+        EntityTag::TagList,
+    ]);
+    Ok(())
 }
 
 /// Counts one view of a visible post and returns it.

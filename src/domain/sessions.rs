@@ -16,6 +16,7 @@ use super::accounts::{
     ProfileInput, check_distinct_username, check_email, check_password, check_profile, check_username,
     nonblank,
 };
+use super::changes::{EntityTag, TagSet};
 use super::validate::check_lookup_text;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::{hash_password, verify_password};
@@ -122,6 +123,7 @@ pub async fn check_registration(attempt: &AuthAttempt<'_>, input: &mut Registrat
 pub async fn register(
     db: &DbPool,
     keys: &JwtKeys,
+    changed: &TagSet,
     attempt: &AuthAttempt<'_>,
     mut input: Registration,
 ) -> AppResult<Session> {
@@ -165,9 +167,10 @@ pub async fn register(
             .get_result(conn)
             .await?;
         let tokens = issue_tokens(conn, keys, &user, Uuid::now_v7()).await?;
-        Ok(Session { user, tokens })
+        Ok::<_, AppError>(Session { user, tokens })
     })
     .await
+    .inspect(|session| changed.extend([EntityTag::User(session.user.id), EntityTag::UserList]))
 }
 
 /// Signs a user in by email and password. An unknown email costs one hash check too.

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::accounts::{
     ProfileInput, check_distinct_username, check_email, check_profile, check_username, nonblank,
 };
+use super::changes::{EntityTag, TagSet};
 use super::page::{Cursor, CursorKey, Page, PageRequest, keyset_page};
 use super::validate::{check_lookup_text, contains_pattern};
 use crate::db::models::{Role, User, UserByline};
@@ -223,6 +224,7 @@ struct UserRowChanges {
 #[tracing::instrument(skip_all, fields(user = %id, viewer = %viewer.id))]
 pub async fn update(
     conn: &mut AsyncPgConnection,
+    changed: &TagSet,
     viewer: &Viewer,
     id: Uuid,
     mut changes: UserChanges,
@@ -242,13 +244,16 @@ pub async fn update(
         bio: profile.bio.map(nonblank),
         updated_at: Utc::now(),
     };
-    diesel::update(users::table.find(id))
+    let user = diesel::update(users::table.find(id))
         .set(&row)
         .returning(User::as_returning())
         .get_result(conn)
         .await
         .optional()?
-        .ok_or(AppError::NotFound(Resource::User))
+        .ok_or(AppError::NotFound(Resource::User))?;
+    // A new username changes lookups by username and the user lists.
+    changed.extend([EntityTag::User(id), EntityTag::UserList]);
+    Ok(user)
 }
 
 /// Checks and normalizes changes to user `id`'s account (trimmed, the email lowercased) without
@@ -296,6 +301,7 @@ async fn has_username(conn: &mut AsyncPgConnection, id: Uuid, username: &str) ->
 pub async fn set_role(
     conn: &mut AsyncPgConnection,
     events: &EventBus,
+    changed: &TagSet,
     viewer: &Viewer,
     id: Uuid,
     role: Role,
@@ -308,6 +314,7 @@ pub async fn set_role(
         .await
         .optional()?
         .ok_or(AppError::NotFound(Resource::User))?;
+    changed.extend([EntityTag::User(id), EntityTag::UserList]);
     events.publish(Event::UserChanged { user_id: id }).await;
     Ok(user)
 }
@@ -316,6 +323,7 @@ pub async fn set_role(
 pub async fn set_active(
     conn: &mut AsyncPgConnection,
     events: &EventBus,
+    changed: &TagSet,
     viewer: &Viewer,
     id: Uuid,
     active: bool,
@@ -337,6 +345,8 @@ pub async fn set_active(
             Ok::<_, AppError>(user)
         })
         .await?;
+    // A deactivated author's posts and comments leave every answer: no tag describes that.
+    changed.add(EntityTag::All);
     events.publish(Event::UserChanged { user_id: id }).await;
     Ok(user)
 }

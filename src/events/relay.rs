@@ -6,6 +6,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use super::event::Event;
+use crate::redis_link::RedisLink;
 use crate::telemetry;
 
 /// How long a publish may wait for Redis before the event is delivered locally only.
@@ -14,15 +15,13 @@ const PUBLISH_TIMEOUT: Duration = Duration::from_millis(200);
 /// The Redis side of the bus: one shared connection to publish, one subscriber task.
 #[derive(Clone)]
 pub struct Relay {
-    client: redis::Client,
-    publisher: redis::aio::ConnectionManager,
+    publisher: RedisLink,
     channel: String,
 }
 
 impl Relay {
-    pub fn new(client: redis::Client, publisher: redis::aio::ConnectionManager, prefix: &str) -> Self {
+    pub fn new(publisher: RedisLink, prefix: &str) -> Self {
         Self {
-            client,
             publisher,
             channel: format!("{prefix}events"),
         }
@@ -52,11 +51,11 @@ impl Relay {
 
     /// Forwards events from Redis to this process' subscribers, reconnecting after failures.
     pub fn spawn_listener(&self, deliver: impl Fn(Event) + Send + 'static) {
-        let client = self.client.clone();
+        let link = self.publisher.clone();
         let channel = self.channel.clone();
         tokio::spawn(async move {
             loop {
-                match client.get_async_pubsub().await {
+                match link.pubsub().await {
                     Ok(mut pubsub) => {
                         if let Err(error) = pubsub.subscribe(&channel).await {
                             tracing::warn!(%error, "event relay: subscribe failed");

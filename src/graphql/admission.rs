@@ -14,7 +14,6 @@ use async_graphql::{Name, Value, Variables};
 use crate::domain::page::{DEFAULT_PAGE_SIZE, DEFAULT_POPULAR_SIZE};
 use crate::error::{AppError, Limit};
 use crate::ratelimit::{Decision, Quota};
-use crate::response_cache::mutation_keeps_cache;
 use crate::state::AppState;
 
 /// How a sized field holds its items.
@@ -99,8 +98,6 @@ pub struct Admission {
     pub cost: Option<u64>,
     /// Whether the operation is a mutation (its reads go to the primary).
     pub mutation: bool,
-    /// Whether the operation is a mutation that can change what anonymous readers see.
-    pub changes_content: bool,
     /// The rate-limit charge, when limits are on and the document passed the static limits.
     pub rate_limit: Option<(Decision, Quota)>,
     /// Why the operation must not run.
@@ -121,24 +118,6 @@ pub fn selected_operation<'a>(
             (Some(_), None) => false,
         })
         .map(|(_, operation)| operation)
-}
-
-/// Whether the selected operation is a mutation with a field that does not keep the cache.
-fn changes_content(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
-    let Some(operation) = selected_operation(document, operation_name) else {
-        return false;
-    };
-    operation.node.ty == async_graphql::parser::types::OperationType::Mutation
-        && operation
-            .node
-            .selection_set
-            .node
-            .items
-            .iter()
-            .any(|selection| match &selection.node {
-                Selection::Field(field) => !mutation_keeps_cache(field.node.name.node.as_str()),
-                _ => true,
-            })
 }
 
 /// Whom a request's cost is charged to: the user, or the client IP when anonymous.
@@ -457,7 +436,6 @@ pub async fn prepare(
     let found = request.parsed_query().ok().map(|document| {
         (
             analyze(document, &variables),
-            changes_content(document, operation_name.as_deref()),
             selected_operation(document, operation_name.as_deref()).is_some_and(|operation| {
                 operation.node.ty == async_graphql::parser::types::OperationType::Mutation
             }),
@@ -465,13 +443,12 @@ pub async fn prepare(
     });
     request.variables = variables;
     request.operation_name = operation_name;
-    let Some((analysis, changes_content, mutation)) = found else {
+    let Some((analysis, mutation)) = found else {
         return Admission::default();
     };
     let mut admission = Admission {
         cost: Some(analysis.cost),
         mutation,
-        changes_content,
         ..Admission::default()
     };
     if let Err(refusal) = Limits::from_config(state.config()).check(&analysis) {

@@ -10,6 +10,7 @@ use super::loaders::{LoadError, Loaders};
 use crate::db::DbConn;
 use crate::db::models::{User, UserByline};
 use crate::db::replicas::{ReadFuture, Reads, Scope};
+use crate::domain::changes::{EntityTag, TagSet};
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AuthFailure, Resource};
 use crate::http::client_ip::ClientIp;
@@ -65,6 +66,20 @@ pub fn client_ip(ctx: &Context<'_>) -> std::net::IpAddr {
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Loaders> {
     ctx.data::<Loaders>()
+}
+
+/// Records that the answer depends on `tags` (see `domain::changes`): every read that does not
+/// go through a loader names what it read.
+pub fn depends_on(ctx: &Context<'_>, tags: impl IntoIterator<Item = EntityTag>) {
+    if let Some(reads) = ctx.data_opt::<Reads>() {
+        reads.depends_on(tags);
+    }
+}
+
+/// What the operation's writes changed (the service layer adds to it; the pipeline invalidates
+/// the cache with it).
+pub fn changes<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a TagSet> {
+    ctx.data::<TagSet>()
 }
 
 /// A connection to the primary, for a write.

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::batch::BatchQueue;
 use crate::db::models::{Comment, Post, User, UserByline};
 use crate::db::replicas::Reads;
+use crate::domain::changes::EntityTag;
 use crate::domain::page::{Direction, Page, PageRequest};
 use crate::domain::{comments, likes, posts, users};
 use crate::error::{AppError, AppResult};
@@ -124,6 +125,7 @@ impl Loader<Uuid> for UserLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<User>>, LoadError> {
+        self.0.depends_on(keys.iter().map(|id| EntityTag::User(*id)));
         let rows = self.0.run(|conn, _| Box::pin(users::by_ids(conn, keys))).await?;
         Ok(rows.into_iter().map(|u| (u.id, Arc::new(u))).collect())
     }
@@ -136,6 +138,7 @@ impl Loader<Uuid> for UserBylineLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<UserByline>>, LoadError> {
+        self.0.depends_on(keys.iter().map(|id| EntityTag::User(*id)));
         let rows = self
             .0
             .run(|conn, _| Box::pin(users::bylines_by_ids(conn, keys)))
@@ -151,6 +154,7 @@ impl Loader<Uuid> for PostLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Post>, LoadError> {
+        self.0.depends_on(keys.iter().map(|id| EntityTag::Post(*id)));
         let rows = self.0.run(|conn, _| Box::pin(posts::by_ids(conn, keys))).await?;
         Ok(rows.into_iter().map(|p| (p.id, p)).collect())
     }
@@ -168,6 +172,10 @@ impl Loader<Uuid> for CommentLoader {
             .0
             .run(|conn, _| Box::pin(comments::by_ids_with_post(conn, keys)))
             .await?;
+        // A comment is visible as its post is.
+        self.0.depends_on(keys.iter().map(|id| EntityTag::Comment(*id)));
+        self.0
+            .depends_on(rows.iter().map(|(_, post)| EntityTag::Post(post.id)));
         Ok(rows.into_iter().map(|row| (row.0.id, row)).collect())
     }
 }
@@ -193,7 +201,14 @@ impl Loader<PostCommentsKey> for PostCommentsLoader {
         &self,
         keys: &[PostCommentsKey],
     ) -> Result<HashMap<PostCommentsKey, Vec<CommentWithAuthor>>, LoadError> {
-        Ok(self.0.run(|conn, _| Box::pin(post_comments(conn, keys))).await?)
+        let found = self.0.run(|conn, _| Box::pin(post_comments(conn, keys))).await?;
+        self.0
+            .depends_on(keys.iter().map(|key| EntityTag::CommentList(key.post_id)));
+        for (comment, author) in found.values().flatten() {
+            self.0
+                .depends_on([EntityTag::Comment(comment.id), EntityTag::User(author.id)]);
+        }
+        Ok(found)
     }
 }
 
@@ -258,7 +273,13 @@ impl Loader<AuthorPostsKey> for AuthorPostsLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[AuthorPostsKey]) -> Result<HashMap<AuthorPostsKey, Page<Post>>, LoadError> {
-        Ok(self.0.run(|conn, _| Box::pin(author_posts(conn, keys))).await?)
+        let found = self.0.run(|conn, _| Box::pin(author_posts(conn, keys))).await?;
+        self.0.depends_on([EntityTag::PostList]);
+        for page in found.values() {
+            self.0
+                .depends_on(page.items.iter().map(|post| EntityTag::Post(post.id)));
+        }
+        Ok(found)
     }
 }
 
@@ -345,6 +366,7 @@ impl Loader<AuthorPostCountKey> for AuthorPostCountLoader {
     type Error = LoadError;
 
     async fn load(&self, keys: &[AuthorPostCountKey]) -> Result<HashMap<AuthorPostCountKey, i64>, LoadError> {
+        self.0.depends_on([EntityTag::PostList]);
         Ok(self
             .0
             .run(|conn, _| Box::pin(author_post_counts(conn, keys)))

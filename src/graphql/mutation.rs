@@ -28,7 +28,14 @@ impl SessionMutation {
     ) -> async_graphql::Result<InOrder<AuthPayload>> {
         let state = context::state(ctx)?;
         let attempt = state.auth_attempt(context::client_ip(ctx));
-        let session = sessions::register(state.pool(), state.jwt(), &attempt, input.into()).await?;
+        let session = sessions::register(
+            state.pool(),
+            state.jwt(),
+            context::changes(ctx)?,
+            &attempt,
+            input.into(),
+        )
+        .await?;
         Ok(InOrder(session.into()))
     }
 
@@ -109,7 +116,14 @@ impl AccountMutation {
             profile: Some(input.into()),
             ..UserChanges::default()
         };
-        let user = users::update(&mut *context::db(ctx).await?, viewer, viewer.id, changes).await?;
+        let user = users::update(
+            &mut *context::db(ctx).await?,
+            context::changes(ctx)?,
+            viewer,
+            viewer.id,
+            changes,
+        )
+        .await?;
         Ok(InOrder(UserObject::Whole(user.into())))
     }
 
@@ -122,7 +136,14 @@ impl AccountMutation {
     ) -> async_graphql::Result<InOrder<UserObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
-        let user = users::update(&mut *context::db(ctx).await?, viewer, id, input.into()).await?;
+        let user = users::update(
+            &mut *context::db(ctx).await?,
+            context::changes(ctx)?,
+            viewer,
+            id,
+            input.into(),
+        )
+        .await?;
         Ok(InOrder(UserObject::Whole(user.into())))
     }
 
@@ -138,6 +159,7 @@ impl AccountMutation {
         let user = users::set_role(
             &mut *context::db(ctx).await?,
             context::state(ctx)?.events(),
+            context::changes(ctx)?,
             viewer,
             id,
             role.into(),
@@ -158,6 +180,7 @@ impl AccountMutation {
         let user = users::set_active(
             &mut *context::db(ctx).await?,
             context::state(ctx)?.events(),
+            context::changes(ctx)?,
             viewer,
             id,
             active,
@@ -180,7 +203,14 @@ impl PostMutation {
         let viewer = context::require_viewer(ctx)?;
         let input = posts::PostInput::from(input).validate_new()?;
         let state = context::state(ctx)?;
-        let post = posts::create(&mut *state.db().await?, state.events(), viewer, input).await?;
+        let post = posts::create(
+            &mut *state.db().await?,
+            state.events(),
+            context::changes(ctx)?,
+            viewer,
+            input,
+        )
+        .await?;
         Ok(InOrder(PostObject::new(post)))
     }
 
@@ -195,7 +225,15 @@ impl PostMutation {
         let id = parse_id(&id, "id")?;
         let input = posts::PostInput::from(input).validate_changes()?;
         let state = context::state(ctx)?;
-        let post = posts::update(&mut *state.db().await?, state.events(), viewer, id, input).await?;
+        let post = posts::update(
+            &mut *state.db().await?,
+            state.events(),
+            context::changes(ctx)?,
+            viewer,
+            id,
+            input,
+        )
+        .await?;
         Ok(InOrder(PostObject::new(post)))
     }
 
@@ -203,7 +241,13 @@ impl PostMutation {
     async fn delete_post(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let viewer = context::require_viewer(ctx)?;
         let post_id = parse_id(&id, "id")?;
-        posts::delete(&mut *context::db(ctx).await?, viewer, post_id).await?;
+        posts::delete(
+            &mut *context::db(ctx).await?,
+            context::changes(ctx)?,
+            viewer,
+            post_id,
+        )
+        .await?;
         Ok(id)
     }
 
@@ -212,7 +256,14 @@ impl PostMutation {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
         Ok(InOrder(PostObject::new(
-            likes::set_liked(&mut *context::db(ctx).await?, viewer, id, true).await?,
+            likes::set_liked(
+                &mut *context::db(ctx).await?,
+                context::changes(ctx)?,
+                viewer,
+                id,
+                true,
+            )
+            .await?,
         )))
     }
 
@@ -221,7 +272,14 @@ impl PostMutation {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
         Ok(InOrder(PostObject::new(
-            likes::set_liked(&mut *context::db(ctx).await?, viewer, id, false).await?,
+            likes::set_liked(
+                &mut *context::db(ctx).await?,
+                context::changes(ctx)?,
+                viewer,
+                id,
+                false,
+            )
+            .await?,
         )))
     }
 
@@ -248,8 +306,15 @@ impl CommentMutation {
         let viewer = context::require_viewer(ctx)?;
         let post_id = parse_id(&post_id, "postId")?;
         let state = context::state(ctx)?;
-        let comment =
-            comments::add(&mut *state.db().await?, state.events(), viewer, post_id, &content).await?;
+        let comment = comments::add(
+            &mut *state.db().await?,
+            state.events(),
+            context::changes(ctx)?,
+            viewer,
+            post_id,
+            &content,
+        )
+        .await?;
         Ok(InOrder(CommentObject::new(comment)))
     }
 
@@ -263,7 +328,14 @@ impl CommentMutation {
     ) -> async_graphql::Result<InOrder<CommentObject>> {
         let viewer = context::require_viewer(ctx)?;
         let id = parse_id(&id, "id")?;
-        let comment = comments::update(&mut *context::db(ctx).await?, viewer, id, &content).await?;
+        let comment = comments::update(
+            &mut *context::db(ctx).await?,
+            context::changes(ctx)?,
+            viewer,
+            id,
+            &content,
+        )
+        .await?;
         Ok(InOrder(CommentObject::new(comment)))
     }
 
@@ -271,7 +343,14 @@ impl CommentMutation {
     async fn delete_comment(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<ID> {
         let viewer = context::require_viewer(ctx)?;
         let comment_id = parse_id(&id, "id")?;
-        comments::delete(&mut *context::db(ctx).await?, viewer, None, comment_id).await?;
+        comments::delete(
+            &mut *context::db(ctx).await?,
+            context::changes(ctx)?,
+            viewer,
+            None,
+            comment_id,
+        )
+        .await?;
         Ok(id)
     }
 }

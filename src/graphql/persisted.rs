@@ -13,6 +13,7 @@ use crate::digest::{as_sha256_hex, sha256_hex};
 use crate::domain::documents;
 use crate::error::DocumentRefusal;
 use crate::memory_cache;
+use crate::redis_link::RedisLink;
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -29,7 +30,7 @@ const REDIS_BUDGET_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Documents known by hash: automatically persisted ones and trusted ones.
 pub struct DocumentStore {
-    redis: Option<redis::aio::ConnectionManager>,
+    redis: Option<RedisLink>,
     prefix: String,
     /// Automatically persisted documents by hash, in front of Redis.
     local: Cache<String, String>,
@@ -58,7 +59,7 @@ impl Pending {
 }
 
 impl DocumentStore {
-    pub fn new(redis: Option<redis::aio::ConnectionManager>, prefix: &str) -> Self {
+    pub fn new(redis: Option<RedisLink>, prefix: &str) -> Self {
         Self {
             redis,
             prefix: prefix.to_owned(),

@@ -17,8 +17,9 @@ use super::loaders::Loaders;
 use super::parsed::NewDocument;
 use super::persisted::Pending;
 use super::runtime::Gateway;
-use crate::db::replicas::Lsn;
+use crate::db::replicas::Reads;
 use crate::digest::sha256_hex;
+use crate::domain::changes::TagSet;
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, label_argument_errors, label_refusals};
 use crate::http::client_ip::ClientIp;
@@ -30,9 +31,9 @@ use crate::telemetry;
 pub struct Caller {
     pub ip: IpAddr,
     pub viewer: Option<Viewer>,
-    /// A query whose answer will fill the response cache reads from a server that has replayed
-    /// past this position (the floor its cache lookup saw); zero otherwise.
-    pub read_floor: Lsn,
+    /// Where a query reads, when the transport chose already (a cache fill reads its position
+    /// first, then its data, on the same server).
+    pub reads: Option<Reads>,
 }
 
 impl Caller {
@@ -40,7 +41,7 @@ impl Caller {
         Self {
             ip,
             viewer,
-            read_floor: Lsn::default(),
+            reads: None,
         }
     }
 }
@@ -208,25 +209,26 @@ async fn run_in(
         }
     };
     // A mutation, and everything it reads back, runs on the primary.
-    let reads = if admission.mutation {
-        state.primary_reads()
-    } else {
-        state.reads_for(viewer.as_ref(), caller.read_floor).await
+    let reads = match (&caller.reads, admission.mutation) {
+        (_, true) => state.primary_reads(),
+        (Some(reads), false) => reads.clone(),
+        (None, false) => state.reads_for(viewer.as_ref()).await,
     };
+    let changes = TagSet::default();
     let writer = viewer.as_ref().map(|v| v.id);
     let loaders = Loaders::new(writer, &queue, &reads);
     let request = request
         .data(state.clone())
         .data(reads)
+        .data(changes.clone())
         .data(RequestViewer(viewer))
         .data(ClientIp(caller.ip))
         .data(ResponseBudget::new(state.config().graphql_max_response_bytes))
         .data(loaders);
     let mut response = queue.drive(gateway.schema().execute(request)).await;
     drop(turn);
-    if admission.changes_content {
-        state.after_write(writer).await;
-    }
+    // Whatever the mutation's fields changed, whether or not all of them succeeded.
+    state.after_write(writer, &changes.snapshot()).await;
     // Parse and validation errors carry no path; errors raised while resolving always do.
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
     outcome.executed = executed;

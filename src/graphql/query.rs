@@ -9,6 +9,7 @@ use super::types::enums::{Category, PostSort, Role};
 use super::types::{
     CommentObject, InOrder, Node, PostConnection, PostObject, TagConnection, UserConnection, UserObject, node,
 };
+use crate::domain::changes::EntityTag;
 use crate::domain::posts::{self, PostFilter, PostRef};
 use crate::domain::users::{self, UserFilter};
 use crate::domain::validate::parse_id;
@@ -148,9 +149,12 @@ impl UserQuery {
                     .map_err(context::load_error)?
             }
             (None, Some(username)) => {
-                context::read(ctx, |conn, _| Box::pin(users::find_by_username(conn, &username)))
-                    .await?
-                    .map(Into::into)
+                let found =
+                    context::read(ctx, |conn, _| Box::pin(users::find_by_username(conn, &username))).await?;
+                // Which user has a name changes with registrations and renames.
+                context::depends_on(ctx, [EntityTag::UserList]);
+                context::depends_on(ctx, found.iter().map(|user| EntityTag::User(user.id)));
+                found.map(Into::into)
             }
             _ => return Err(exactly_one_of("id", "username")),
         };
@@ -176,6 +180,8 @@ impl UserQuery {
             Box::pin(users::list(conn, viewer, &filter, &request))
         })
         .await?;
+        context::depends_on(ctx, [EntityTag::UserList]);
+        context::depends_on(ctx, page.items.iter().map(|user| EntityTag::User(user.id)));
         Ok(InOrder(UserConnection::new(
             page,
             |user| (users::cursor_of(&user), UserObject::Whole(user.into())),
@@ -206,6 +212,17 @@ impl PostQuery {
             Box::pin(posts::find_visible_with_author(conn, context::viewer(ctx), post))
         })
         .await?;
+        // By id: that post, found or not. By slug: which post has it changes with the list.
+        context::depends_on(
+            ctx,
+            [match post {
+                PostRef::Id(id) => EntityTag::Post(id),
+                PostRef::Slug(_) => EntityTag::PostList,
+            }],
+        );
+        if let Some((post, author)) = &found {
+            context::depends_on(ctx, [EntityTag::Post(post.id), EntityTag::User(author.id)]);
+        }
         Ok(found
             .map(|(post, author)| InOrder(PostObject::with_author(post, UserObject::Whole(author.into())))))
     }
@@ -226,6 +243,7 @@ impl PostQuery {
             Box::pin(tags::list(conn, search.as_deref(), &request))
         })
         .await?;
+        context::depends_on(ctx, [EntityTag::TagList]);
         Ok(InOrder(TagConnection::new(
             page,
             |tag| (tag.cursor(), tag.into()),
@@ -257,6 +275,8 @@ impl PostQuery {
             Box::pin(posts::list(conn, &filter, sort, &request))
         })
         .await?;
+        context::depends_on(ctx, sort.tags().iter().copied());
+        context::depends_on(ctx, page.items.iter().map(|(post, _)| EntityTag::Post(post.id)));
         Ok(InOrder(PostConnection::new(
             page,
             |(post, cursor)| (cursor, PostObject::new(post)),
@@ -272,6 +292,8 @@ impl PostQuery {
     ) -> async_graphql::Result<Vec<InOrder<PostObject>>> {
         let limit = page::page_size(limit, page::DEFAULT_POPULAR_SIZE, "limit")?;
         let rows = context::read(ctx, |conn, _| Box::pin(posts::popular(conn, limit))).await?;
+        context::depends_on(ctx, [EntityTag::PostList, EntityTag::PostPopular]);
+        context::depends_on(ctx, rows.iter().map(|post| EntityTag::Post(post.id)));
         Ok(rows
             .into_iter()
             .map(|post| InOrder(PostObject::new(post)))

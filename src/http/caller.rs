@@ -6,7 +6,8 @@ use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 
-use crate::db::replicas::{Lsn, Reads};
+use crate::db::replicas::Reads;
+use crate::domain::changes::TagSet;
 use crate::domain::users;
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AppResult, AuthFailure};
@@ -70,10 +71,22 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
-/// The WAL position a REST read that fills the response cache must see (the floor its cache
-/// lookup saw), set by the cache layer.
-#[derive(Clone, Copy)]
-pub struct ReadFloor(pub Lsn);
+/// What a REST write changed: the service layer adds to it, and the cache layer (which put it
+/// in the request) invalidates those tags once the write has answered.
+pub struct Changed(pub TagSet);
+
+impl FromRequestParts<AppState> for Changed {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, AppError> {
+        parts
+            .extensions
+            .get::<TagSet>()
+            .cloned()
+            .map(Changed)
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("a write route outside the cache layer")))
+    }
+}
 
 /// Where a REST read reads (`db::replicas`): a replica unless the caller has just written. Only
 /// for handlers that do not write.
@@ -84,11 +97,11 @@ impl FromRequestParts<AppState> for ReplicaReads {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let MaybeUser(viewer) = MaybeUser::from_request_parts(parts, state).await?;
-        let floor = parts
-            .extensions
-            .get::<ReadFloor>()
-            .map_or(Lsn::default(), |floor| floor.0);
-        Ok(Self(state.reads_for(viewer.as_ref(), floor).await))
+        // A cache fill chose the server already (and read its position there).
+        if let Some(reads) = parts.extensions.get::<Reads>() {
+            return Ok(Self(reads.clone()));
+        }
+        Ok(Self(state.reads_for(viewer.as_ref()).await))
     }
 }
 

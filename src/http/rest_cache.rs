@@ -8,9 +8,10 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::http::caller::{ReadFloor, bearer_token};
+use crate::domain::changes::TagSet;
+use crate::http::caller::bearer_token;
 use crate::http::health;
-use crate::response_cache::{CachedResponse, cache_key, route_keeps_cache};
+use crate::response_cache::{CachedResponse, Fill, cache_key};
 use crate::state::AppState;
 
 /// Largest answer buffered for an ETag or the cache.
@@ -68,7 +69,6 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
         .map_or_else(|| request.uri().clone(), |u| u.0.clone());
     let path = uri.path().to_owned();
     if request.method() != Method::GET {
-        let method = request.method().clone();
         // The write succeeded only if its token was valid: its subject is the writer.
         let writer = bearer_token(
             request
@@ -78,11 +78,13 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
         )
         .and_then(|token| state.jwt().verify(token).ok())
         .map(|claims| claims.sub);
+        // The service layer adds what each write it committed changed (a login, a view or a
+        // refused request change nothing).
+        let changed = TagSet::default();
+        let mut request = request;
+        request.extensions_mut().insert(changed.clone());
         let response = next.run(request).await;
-        let writes = method != Method::HEAD && method != Method::OPTIONS && !route_keeps_cache(&path);
-        if writes && response.status().is_success() {
-            state.after_write(writer).await;
-        }
+        state.after_write(writer, &changed.snapshot()).await;
         return response;
     }
     let request_etag = request.headers().get(header::IF_NONE_MATCH).cloned();
@@ -91,16 +93,19 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
         && path != health::PATH
         && !counts_a_view(&path);
     let key = cache_key(&[b"rest", uri.to_string().as_bytes()]);
-    let mut generation = None;
+    let mut fill = None;
     let mut request = request;
     if shared {
-        let (found, seen) = state.cache().lookup(&key).await;
-        if let Some(cached) = found {
+        let lookup = state.cache().lookup(&key).await;
+        if let Some(cached) = lookup.found {
             return answer(cached, request_etag.as_ref(), true);
         }
-        generation = seen;
-        if let Some(seen) = seen {
-            request.extensions_mut().insert(ReadFloor(seen.floor));
+        if lookup.storable {
+            // The handler reads where the fill read its position (`ReplicaReads`).
+            fill = Fill::begin(state.reads_for(None).await).await;
+            if let Some(fill) = &fill {
+                request.extensions_mut().insert(fill.reads.clone());
+            }
         }
     }
     let response = next.run(request).await;
@@ -122,8 +127,8 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
         content_type,
         body: Bytes::clone(&bytes),
     };
-    if let Some(generation) = generation {
-        state.cache().store(generation, &key, &cached).await;
+    if let Some(fill) = fill {
+        state.cache().finish(fill, &key, &cached).await;
     }
     let mut fresh = answer(cached, request_etag.as_ref(), false);
     for (name, value) in &parts.headers {

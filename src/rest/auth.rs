@@ -10,7 +10,7 @@ use super::dto::{LegacyTokens, Message, SessionEnvelope, TokensEnvelope};
 use super::requests::{LoginBody, LogoutBody, RefreshBody, RegisterBody};
 use crate::domain::sessions;
 use crate::error::{AppError, AppResult, AuthFailure};
-use crate::http::caller::CurrentUser;
+use crate::http::caller::{Changed, CurrentUser};
 use crate::http::client_ip::ClientIp;
 use crate::state::AppState;
 
@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub async fn register(
     State(state): State<AppState>,
     Extension(ClientIp(ip)): Extension<ClientIp>,
+    Changed(changed): Changed,
     JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<SessionEnvelope>)> {
     let (mut registration, decoded) = RegisterBody::decode(&body);
@@ -30,7 +31,7 @@ pub async fn register(
             sessions::check_registration(&attempt, &mut registration).await,
         )?;
     }
-    let session = sessions::register(state.pool(), state.jwt(), &attempt, registration).await?;
+    let session = sessions::register(state.pool(), state.jwt(), &changed, &attempt, registration).await?;
     Ok((
         StatusCode::CREATED,
         Json(SessionEnvelope::new(session, "User registered successfully")),

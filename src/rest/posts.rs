@@ -18,14 +18,24 @@ use super::query::{self, QueryParams};
 use super::requests::{CommentBody, CreatePostBody, UpdatePostBody, decode_post};
 use crate::db::DbConn;
 use crate::db::models::{Post, User};
+use crate::db::replicas::Reads;
+use crate::domain::changes::{EntityTag, TagSet};
 use crate::domain::posts::PostRef;
 use crate::domain::validate::parse_id_or_not_found;
 use crate::domain::viewer::Viewer;
 use crate::domain::{comments, likes, posts, users};
 use crate::error::{AppResult, Resource};
-use crate::http::caller::{CurrentUser, MaybeUser, ReplicaReads};
+use crate::http::caller::{Changed, CurrentUser, MaybeUser, ReplicaReads};
 use crate::state::AppState;
 use diesel_async::AsyncPgConnection;
+
+/// Records that the answer shows `rows` and their authors (for the response cache).
+fn depends_on_rows(reads: &Reads, rows: &[Post]) {
+    reads.depends_on(
+        rows.iter()
+            .flat_map(|post| [EntityTag::Post(post.id), EntityTag::User(post.author_id)]),
+    );
+}
 
 /// Loads the users with the given ids, once each.
 async fn users_by_id(
@@ -89,6 +99,8 @@ pub async fn list(
             })
         })
         .await?;
+    reads.depends_on(sort.tags().iter().copied());
+    depends_on_rows(&reads, &rows);
     Ok(Json(Paged {
         success: true,
         data: post_items(rows, &authors),
@@ -113,6 +125,8 @@ pub async fn popular(
             })
         })
         .await?;
+    reads.depends_on([EntityTag::PostList, EntityTag::PostPopular]);
+    depends_on_rows(&reads, &rows);
     Ok(Json(Envelope::data(popular_items(rows, &authors))))
 }
 
@@ -155,12 +169,13 @@ pub async fn detail_by_slug(
 pub async fn create(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    Changed(changed): Changed,
     JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<Envelope<PostItem<AuthorDetail>>>)> {
     let (input, decoded) = decode_post(&body);
     let input = validated(decoded, input.validate_new())?;
     let mut conn = state.db().await?;
-    let post = posts::create(&mut conn, state.events(), &viewer, input).await?;
+    let post = posts::create(&mut conn, state.events(), &changed, &viewer, input).await?;
     let data = render_item(&mut conn, post).await?;
     Ok((
         StatusCode::CREATED,
@@ -175,6 +190,7 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    Changed(changed): Changed,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> AppResult<Json<Envelope<PostItem<AuthorDetail>>>> {
@@ -182,7 +198,7 @@ pub async fn update(
     let id = put_id(&id, "Invalid post ID", &mut decoded);
     let input = validated(decoded, input.validate_changes())?;
     let mut conn = state.db().await?;
-    let post = posts::update(&mut conn, state.events(), &viewer, id, input).await?;
+    let post = posts::update(&mut conn, state.events(), &changed, &viewer, id, input).await?;
     let data = render_item(&mut conn, post).await?;
     Ok(Json(Envelope::with_message("Post updated successfully", data)))
 }
@@ -193,10 +209,11 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    Changed(changed): Changed,
     Path(id): Path<String>,
 ) -> AppResult<Json<Message>> {
     let id = parse_id_or_not_found(&id, Resource::Any)?;
-    posts::delete(&mut *state.db().await?, &viewer, id).await?;
+    posts::delete(&mut *state.db().await?, &changed, &viewer, id).await?;
     Ok(Json(Message::new("Post deleted successfully")))
 }
 
@@ -206,6 +223,7 @@ pub async fn delete(
 pub async fn add_comment(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    Changed(changed): Changed,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> AppResult<(StatusCode, Json<Envelope<LegacyComment>>)> {
@@ -214,7 +232,7 @@ pub async fn add_comment(
     errors.into_result()?;
     let mut conn = state.db().await?;
     let content = content.unwrap_or_default();
-    let comment = comments::add(&mut conn, state.events(), &viewer, post_id, &content).await?;
+    let comment = comments::add(&mut conn, state.events(), &changed, &viewer, post_id, &content).await?;
     let author = users::find(&mut conn, comment.author_id).await?;
     let data = LegacyComment::new(comment, author.as_ref());
     Ok((
@@ -229,22 +247,31 @@ pub async fn add_comment(
 pub async fn delete_comment(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    Changed(changed): Changed,
     Path((post_id, comment_id)): Path<(String, String)>,
 ) -> AppResult<Json<Message>> {
     let post_id = parse_id_or_not_found(&post_id, Resource::Any)?;
     let comment_id = parse_id_or_not_found(&comment_id, Resource::Any)?;
-    comments::delete(&mut *state.db().await?, &viewer, Some(post_id), comment_id).await?;
+    comments::delete(
+        &mut *state.db().await?,
+        &changed,
+        &viewer,
+        Some(post_id),
+        comment_id,
+    )
+    .await?;
     Ok(Json(Message::new("Comment deleted successfully")))
 }
 
 async fn set_liked(
     state: &AppState,
+    changed: &TagSet,
     viewer: &Viewer,
     id: &str,
     liked: bool,
 ) -> AppResult<Json<Envelope<LikeState>>> {
     let id = parse_id_or_not_found(id, Resource::Any)?;
-    let post = likes::set_liked(&mut *state.db().await?, viewer, id, liked).await?;
+    let post = likes::set_liked(&mut *state.db().await?, changed, viewer, id, liked).await?;
     Ok(Json(Envelope::data(LikeState {
         likes: post.likes_count,
         liked,
@@ -257,9 +284,10 @@ async fn set_liked(
 pub async fn like(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    Changed(changed): Changed,
     Path(id): Path<String>,
 ) -> AppResult<Json<Envelope<LikeState>>> {
-    set_liked(&state, &viewer, &id, true).await
+    set_liked(&state, &changed, &viewer, &id, true).await
 }
 
 #[utoipa::path(delete, operation_id = "unlikePost", path = "/api/posts/{id}/like", tag = "likes", security(("bearer" = [])),
@@ -268,7 +296,8 @@ pub async fn like(
 pub async fn unlike(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    Changed(changed): Changed,
     Path(id): Path<String>,
 ) -> AppResult<Json<Envelope<LikeState>>> {
-    set_liked(&state, &viewer, &id, false).await
+    set_liked(&state, &changed, &viewer, &id, false).await
 }

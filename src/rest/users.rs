@@ -9,10 +9,11 @@ use super::dto::LegacyErrors;
 use super::dto::{Envelope, LegacyUser, Paged, Pagination};
 use super::query::{self, QueryParams};
 use super::requests::UserUpdateBody;
+use crate::domain::changes::EntityTag;
 use crate::domain::users;
 use crate::domain::validate::parse_id_or_not_found;
 use crate::error::{AppError, AppResult, Resource};
-use crate::http::caller::{CurrentUser, MaybeUser, ReplicaReads};
+use crate::http::caller::{Changed, CurrentUser, MaybeUser, ReplicaReads};
 use crate::state::AppState;
 
 #[utoipa::path(get, operation_id = "getCurrentUser", path = "/api/users/me", tag = "users", security(("bearer" = [])),
@@ -21,6 +22,7 @@ pub async fn me(
     CurrentUser(viewer): CurrentUser,
     ReplicaReads(reads): ReplicaReads,
 ) -> AppResult<Json<Envelope<LegacyUser>>> {
+    reads.depends_on([EntityTag::User(viewer.id)]);
     let user = reads
         .run(|conn, _| Box::pin(users::find(conn, viewer.id)))
         .await?
@@ -37,6 +39,7 @@ pub async fn detail(
     Path(id): Path<String>,
 ) -> AppResult<Json<Envelope<LegacyUser>>> {
     let id = parse_id_or_not_found(&id, Resource::Any)?;
+    reads.depends_on([EntityTag::User(id)]);
     let user = reads
         .run(|conn, _| Box::pin(users::find(conn, id)))
         .await?
@@ -51,6 +54,7 @@ pub async fn detail(
 pub async fn update(
     State(state): State<AppState>,
     CurrentUser(viewer): CurrentUser,
+    Changed(changed): Changed,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
 ) -> AppResult<Json<Envelope<LegacyUser>>> {
@@ -62,7 +66,7 @@ pub async fn update(
         // Every failing field at once, and nothing written.
         validated(decoded, users::check_changes(&mut conn, id, &mut changes).await)?;
     }
-    let user = users::update(&mut conn, &viewer, id, changes).await?;
+    let user = users::update(&mut conn, &changed, &viewer, id, changes).await?;
     Ok(Json(Envelope::with_message(
         "User updated successfully",
         LegacyUser::new(&user, Some(&viewer)),
@@ -94,6 +98,8 @@ pub async fn list(
             })
         })
         .await?;
+    reads.depends_on([EntityTag::UserList]);
+    reads.depends_on(rows.iter().map(|user| EntityTag::User(user.id)));
     Ok(Json(Paged {
         success: true,
         data: rows.iter().map(|u| LegacyUser::new(u, Some(&viewer))).collect(),

@@ -19,6 +19,7 @@ mod fuzz;
 mod graphql_http;
 mod hardening;
 mod hostile;
+mod invalidation;
 mod likes_and_comments;
 mod lists;
 mod nodes;

@@ -25,7 +25,7 @@ use crate::graphql::pipeline::{Caller, Outcome, refusal_response, run_one};
 use crate::graphql::runtime::Gateway;
 use crate::http::caller::viewer_from_headers;
 use crate::http::client_ip::ClientIp;
-use crate::response_cache::{CachedResponse, cache_key};
+use crate::response_cache::{CachedResponse, Fill, cache_key};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -376,18 +376,20 @@ async fn execute(
             let cache_key = (operation == Some(OperationType::Query))
                 .then(|| shared_cache_key(state, &caller, headers, &request))
                 .flatten();
-            let mut generation = None;
+            let mut fill = None;
             if let Some(key) = &cache_key {
-                let (found, seen) = state.cache().lookup(key).await;
-                if let Some(cached) = found {
+                let lookup = state.cache().lookup(key).await;
+                if let Some(cached) = lookup.found {
                     let mut response = body_response(StatusCode::OK, media, cached.body.to_vec());
                     response
                         .headers_mut()
                         .insert("x-cache", HeaderValue::from_static("HIT"));
                     return response;
                 }
-                generation = seen;
-                caller.read_floor = seen.map_or(caller.read_floor, |seen| seen.floor);
+                if lookup.storable {
+                    fill = Fill::begin(state.reads_for(None).await).await;
+                    caller.reads = fill.as_ref().map(|fill| fill.reads.clone());
+                }
             }
             let (response, outcome) = run_one(&gateway, &caller, request, new_document, pending).await;
             let Outcome {
@@ -402,15 +404,14 @@ async fn execute(
                 _ => media.refused_status(),
             };
             let body = response_body(&response, executed);
-            if let (Some(key), Some(generation), true) =
-                (&cache_key, generation, executed && response.errors.is_empty())
+            if let (Some(key), Some(fill), true) = (&cache_key, fill, executed && response.errors.is_empty())
             {
                 let cached = CachedResponse {
                     status: 200,
                     content_type: "application/json".to_owned(),
                     body: Bytes::from(body.clone()),
                 };
-                state.cache().store(generation, key, &cached).await;
+                state.cache().finish(fill, key, &cached).await;
             }
             let mut http = body_response(status, media, body);
             if private {

@@ -5,6 +5,7 @@
 use async_graphql::{Context, Object, SimpleObject};
 
 use super::{CommentObject, InOrder, PostObject, UserObject, saturating_int};
+use crate::domain::changes::EntityTag;
 use crate::domain::page::{Cursor, Page, PageRequest};
 use crate::domain::posts::PostFilter;
 use crate::domain::users::UserFilter;
@@ -104,6 +105,7 @@ impl TotalCount {
         let total = match self {
             TotalCount::Known(n) => *n,
             TotalCount::Posts(filter) => {
+                context::depends_on(ctx, [EntityTag::PostList]);
                 context::read(ctx, |conn, _| Box::pin(posts::count(conn, filter))).await?
             }
             TotalCount::AuthorPosts(key) => context::loaders(ctx)?
@@ -113,9 +115,11 @@ impl TotalCount {
                 .map_err(context::load_error)?
                 .unwrap_or(0),
             TotalCount::Users(filter) => {
+                context::depends_on(ctx, [EntityTag::UserList]);
                 context::read(ctx, |conn, _| Box::pin(users::count(conn, filter))).await?
             }
             TotalCount::Tags(search) => {
+                context::depends_on(ctx, [EntityTag::TagList]);
                 context::read(ctx, |conn, _| Box::pin(tags::count(conn, search.as_deref()))).await?
             }
             TotalCount::LikedBy(viewer) => {

@@ -7,6 +7,7 @@ use super::connection::{TotalCount, page_request};
 use super::enums::Category;
 use super::{CommentConnection, CommentObject, InOrder, UserObject, saturating_int};
 use crate::db::models::Post;
+use crate::domain::changes::EntityTag;
 use crate::domain::{comments, page, posts};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::PostCommentsKey;
@@ -175,11 +176,13 @@ impl PostObject {
                     page::Page::end_of_counted(rows, total, request.direction).map(CommentObject::with_author)
                 })
         } else {
-            context::read(ctx, |conn, _| {
+            let page = context::read(ctx, |conn, _| {
                 Box::pin(comments::list_for_post(conn, self.post.id, &request))
             })
-            .await?
-            .map(CommentObject::new)
+            .await?;
+            context::depends_on(ctx, [EntityTag::CommentList(self.post.id)]);
+            context::depends_on(ctx, page.items.iter().map(|c| EntityTag::Comment(c.id)));
+            page.map(CommentObject::new)
         };
         Ok(CommentConnection::new(
             page,

@@ -9,6 +9,7 @@ use super::connection::{TotalCount, page_request};
 use super::enums::Role;
 use super::{InOrder, PostConnection, PostObject};
 use crate::db::models::{User, UserByline};
+use crate::domain::changes::EntityTag;
 use crate::domain::{likes, page, posts, users};
 use crate::graphql::context::{self, load_error};
 use crate::graphql::loaders::{AuthorPostCountKey, AuthorPostsKey};
@@ -200,10 +201,13 @@ impl UserObject {
                 })
                 .unwrap_or_else(page::Page::empty)
         } else {
-            context::read(ctx, |conn, _| {
+            let page = context::read(ctx, |conn, _| {
                 Box::pin(posts::list(conn, &filter, sort, &request))
             })
-            .await?
+            .await?;
+            context::depends_on(ctx, sort.tags().iter().copied());
+            context::depends_on(ctx, page.items.iter().map(|(post, _)| EntityTag::Post(post.id)));
+            page
         };
         Ok(PostConnection::new(
             page,
