@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure PostgreSQL (127.0.0.1:5432, user postgres without a password) and Redis
 # (127.0.0.1:6379) are running, installing them from Debian packages first when they are
-# missing. For development and CI machines; a deployment uses docker-compose.yml instead.
+# missing, with redis-sentinel and haproxy (installed only: the tests that need them start
+# their own on private ports). For development and CI machines; a deployment uses docker-compose.yml instead.
 set -euo pipefail
 
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432 -U postgres 2>/dev/null; }
@@ -10,6 +11,9 @@ redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null | grep -q PONG; }
 missing=()
 command -v pg_ctlcluster >/dev/null 2>&1 || missing+=(postgresql postgresql-client)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# The scale-out tests start their own Sentinels and a load balancer (never as services).
+command -v redis-sentinel >/dev/null 2>&1 || missing+=(redis-sentinel)
+command -v haproxy >/dev/null 2>&1 || missing+=(haproxy)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

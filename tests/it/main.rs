@@ -29,6 +29,7 @@ mod persisted;
 mod posts;
 mod random_documents;
 mod ratelimit;
+mod redis_topologies;
 mod replicas;
 mod scale_out;
 mod search;

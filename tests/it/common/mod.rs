@@ -2,7 +2,7 @@
 //! (`app`), the spec check of every GraphQL answer (`answers`), data several features build on
 //! (`fixtures`), and what runs beside a test
 //! (`processes`: live servers, the binary, Redis prefixes, external tools; `postgres`: private
-//! primary and replica servers).
+//! primary and replica servers; `redis_servers`: a Redis Cluster, Sentinels).
 
 mod answers;
 mod app;
@@ -10,6 +10,7 @@ mod db;
 mod fixtures;
 mod postgres;
 mod processes;
+mod redis_servers;
 
 pub use answers::*;
 pub use app::*;
@@ -17,3 +18,4 @@ pub use db::*;
 pub use fixtures::*;
 pub use postgres::*;
 pub use processes::*;
+pub use redis_servers::*;
