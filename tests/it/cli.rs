@@ -1,9 +1,6 @@
 //! The subcommands, run as the real binary: schema, healthcheck and seed.
 
-use std::io::Read;
-use std::net::TcpStream;
-use std::process::{Child, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Output;
 
 use axum::http::{Method, StatusCode};
 use blog_gateway::db::models::{Category, Role};
@@ -14,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::common::{PASSWORD, TestApp, TestDb, binary, free_port, test_config};
+use crate::common::{PASSWORD, ServerProcess, TestApp, TestDb, binary, free_port, test_config};
 
 /// The binary, without any configuration variable of the environment the tests run in.
 fn describe(output: &Output) -> String {
@@ -53,61 +50,10 @@ fn healthcheck(args: &[&str]) -> Output {
         .expect("the binary runs")
 }
 
-/// The real server as a child process; killed when dropped, also when a test fails.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    fn start(database_url: &str) -> Self {
-        let port = free_port();
-        let child = binary()
-            .arg("serve")
-            .env("DATABASE_URL", database_url)
-            .env("HOST", "127.0.0.1")
-            .env("PORT", port.to_string())
-            .env("APP_ENV", "test")
-            .env("JWT_SECRET", "test-secret-test-secret-test-secret!")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the server starts");
-        let mut server = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if let Some(status) = server.child.try_wait().expect("the server's status") {
-                let mut stderr = String::new();
-                if let Some(mut pipe) = server.child.stderr.take() {
-                    let _ = pipe.read_to_string(&mut stderr);
-                }
-                panic!("the server exited with {status}: {stderr}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not listen on port {port} within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        server
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test]
 async fn healthcheck_exits_zero_while_the_server_is_healthy_and_non_zero_once_it_stops() {
     let db = TestDb::new().await;
-    let mut server = Server::start(&db.url);
+    let mut server = ServerProcess::start(&db.url, &[]);
     let url = format!("http://127.0.0.1:{}", server.port);
     let output = healthcheck(&["--url", &url]);
     assert!(output.status.success(), "{}", describe(&output));

@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod authorization;
 mod bad_input;
+mod balancer;
 mod browser;
 mod cli;
 mod clients;

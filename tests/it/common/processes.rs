@@ -171,3 +171,77 @@ pub fn on_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
+
+/// The real server (`blog-gateway serve`) as a child process on a free port, killed when
+/// dropped (also when a test fails). Its log goes to a file beside the other temporary files.
+pub struct ServerProcess {
+    child: Option<std::process::Child>,
+    pub port: u16,
+    log: std::path::PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts it over `database_url` with `env` on top of the test defaults, and waits until it
+    /// listens (at most 60 s).
+    pub fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        let port = free_port();
+        let log = std::env::temp_dir().join(format!("bg-server-{}-{port}.log", std::process::id()));
+        let child = binary()
+            .arg("serve")
+            .env("DATABASE_URL", database_url)
+            .env("HOST", "127.0.0.1")
+            .env("PORT", port.to_string())
+            .env("APP_ENV", "test")
+            .env("JWT_SECRET", "test-secret-test-secret-test-secret!")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("a log file"))
+            .spawn()
+            .expect("the server starts");
+        let mut server = Self {
+            child: Some(child),
+            port,
+            log,
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            let exited = server
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().expect("the server's status"));
+            if let Some(status) = exited {
+                panic!("the server exited with {status}: {}", server.log_text());
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server did not listen on port {port} within 60 s"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        server
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
+    /// What it logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Kills it (SIGKILL: no graceful shutdown).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
