@@ -42,7 +42,10 @@ pub struct Config {
     #[arg(long, env = "DATABASE_READ_MAX_LAG", default_value = "5s", value_parser = parse_lag)]
     pub database_read_max_lag: Duration,
 
-    /// Redis URL for the shared cache, rate limits and pub/sub; unset means in-process.
+    /// Redis for the shared cache, rate limits and pub/sub: `redis://host:6379`, a cluster
+    /// (`redis+cluster://host1:7000,host2:7001` or comma-separated `redis://` seeds) or a
+    /// Sentinel master (`redis+sentinel://s1:26379,s2:26379/<master name>`); unset means
+    /// in-process.
     #[arg(long, env = "REDIS_URL", value_parser = parse_redis_url)]
     pub redis_url: Option<String>,
 

@@ -180,7 +180,7 @@ impl RedisLink {
                 let sentinel = SentinelClient::build(
                     sentinels.iter().map(String::as_str).collect(),
                     master.clone(),
-                    None,
+                    Some(master_credentials(&sentinels[0])),
                     SentinelServerType::Master,
                 )
                 .context("REDIS_URL")?;
@@ -267,6 +267,20 @@ impl RedisLink {
         crate::telemetry::redis("EVALSHA", invocation.invoke_async::<i64>(&mut conn)).await?;
         Ok(())
     }
+}
+
+/// The URL's credentials, for the master the sentinels name (they apply to both).
+fn master_credentials(url: &str) -> redis::sentinel::SentinelNodeConnectionInfo {
+    let mut info = redis::RedisConnectionInfo::default();
+    if let Ok(url) = url::Url::parse(url) {
+        if !url.username().is_empty() {
+            info = info.set_username(url.username());
+        }
+        if let Some(password) = url.password() {
+            info = info.set_password(password);
+        }
+    }
+    redis::sentinel::SentinelNodeConnectionInfo::default().set_redis_connection_info(info)
 }
 
 /// Asks the sentinels where the master is, now and every [`SENTINEL_CHECK`], and moves to it

@@ -26,8 +26,8 @@
 //!   lands, this instance serves and stores nothing from the cache.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -46,8 +46,8 @@ use crate::telemetry;
 const REDIS_TIMEOUT: Duration = Duration::from_millis(50);
 /// Most bytes of answers kept in process (keys and bodies).
 const LOCAL_BUDGET_BYTES: usize = 64 * 1024 * 1024;
-/// How much longer than an entry a stamp lives.
-const STAMP_MARGIN: Duration = Duration::from_secs(60);
+/// How often raises that could not reach Redis are tried again.
+const RETRY_EVERY: Duration = Duration::from_millis(100);
 
 /// A cached answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,14 +134,21 @@ pub struct ResponseCache {
     local: Cache<String, Entry>,
     /// Without Redis: the stamp of each tag.
     local_stamps: Cache<String, Lsn>,
-    /// Raises that could not reach Redis, retried before the next lookup.
-    pending: Mutex<BTreeMap<String, Lsn>>,
+    /// How long a stamp lives: longer than any entry that could have missed its write.
+    stamp_ttl: Duration,
+    /// Raises that could not reach Redis, retried every [`RETRY_EVERY`] and before each lookup;
+    /// while any waits, this instance neither serves nor stores answers.
+    pending: Arc<Mutex<BTreeMap<String, Lsn>>>,
+    retrying: Arc<AtomicBool>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
 impl ResponseCache {
-    pub fn new(redis: Option<RedisLink>, prefix: &str, ttl: Duration) -> Self {
+    /// `stamp_margin`: how much longer than `ttl` a stamp lives. An entry is stored at most
+    /// (replica lag bound + request time) after the write it may have missed, so the margin
+    /// must cover both (`AppState` computes it from the configuration).
+    pub fn new(redis: Option<RedisLink>, prefix: &str, ttl: Duration, stamp_margin: Duration) -> Self {
         Self {
             redis,
             prefix: prefix.to_owned(),
@@ -154,8 +161,10 @@ impl ResponseCache {
             })
             .time_to_live(ttl)
             .build(),
-            local_stamps: Cache::builder().time_to_live(ttl + STAMP_MARGIN).build(),
-            pending: Mutex::new(BTreeMap::new()),
+            local_stamps: Cache::builder().time_to_live(ttl + stamp_margin).build(),
+            stamp_ttl: ttl + stamp_margin,
+            pending: Arc::new(Mutex::new(BTreeMap::new())),
+            retrying: Arc::new(AtomicBool::new(false)),
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
@@ -166,7 +175,7 @@ impl ResponseCache {
     }
 
     fn stamp_key(&self, tag: &str) -> String {
-        format!("{}t:{tag}", self.prefix)
+        stamp_key(&self.prefix, tag)
     }
 
     /// (hits, misses) since start.
@@ -194,7 +203,7 @@ impl ResponseCache {
 
     async fn lookup_redis(&self, redis: &RedisLink, key: &str) -> Lookup {
         let unreachable = Lookup::default();
-        if !self.flush_pending(redis).await {
+        if !flush(redis, &self.pending, &self.prefix, self.stamp_ttl).await {
             return unreachable;
         }
         let mut conn = redis.clone();
@@ -259,6 +268,8 @@ impl ResponseCache {
             response: response.clone(),
         };
         match &self.redis {
+            // An invalidation of this instance has not reached Redis yet: store nothing.
+            Some(_) if !self.pending.lock().expect("pending lock").is_empty() => {}
             Some(redis) => {
                 let mut conn = redis.clone();
                 let mut command = redis::cmd("SET");
@@ -289,7 +300,9 @@ impl ResponseCache {
                         *stamp = (*stamp).max(written);
                     }
                 }
-                self.flush_pending(redis).await;
+                if !flush(redis, &self.pending, &self.prefix, self.stamp_ttl).await {
+                    self.retry_in_background(redis);
+                }
             }
             None => {
                 for tag in tags {
@@ -300,35 +313,63 @@ impl ResponseCache {
         }
     }
 
-    /// Raises in Redis every stamp waiting to be raised; false while Redis cannot take them.
-    async fn flush_pending(&self, redis: &RedisLink) -> bool {
-        let waiting: Vec<(String, Lsn)> = {
-            let pending = self.pending.lock().expect("pending lock");
-            if pending.is_empty() {
-                return true;
-            }
-            pending.iter().map(|(tag, lsn)| (tag.clone(), *lsn)).collect()
-        };
-        let ttl = self.ttl + STAMP_MARGIN;
-        let raises = waiting.iter().map(|(tag, lsn)| async move {
-            let raise = redis.raise(self.stamp_key(tag), *lsn, ttl);
-            matches!(tokio::time::timeout(REDIS_TIMEOUT * 4, raise).await, Ok(Ok(())))
-        });
-        let done = futures_util::future::join_all(raises).await;
-        let mut pending = self.pending.lock().expect("pending lock");
-        let mut all = true;
-        for ((tag, lsn), raised) in waiting.into_iter().zip(done) {
-            if raised {
-                // A later write may have raised it further meanwhile: keep that one.
-                if pending.get(&tag) == Some(&lsn) {
-                    pending.remove(&tag);
-                }
-            } else {
-                all = false;
-            }
+    /// Keeps trying the waiting raises until they land (one task per instance at a time), so
+    /// that other instances stop serving what they invalidate even if this one gets no request.
+    fn retry_in_background(&self, redis: &RedisLink) {
+        if self.retrying.swap(true, Ordering::AcqRel) {
+            return;
         }
-        all
+        let (redis, pending, retrying) = (redis.clone(), self.pending.clone(), self.retrying.clone());
+        let (prefix, ttl) = (self.prefix.clone(), self.stamp_ttl);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(RETRY_EVERY).await;
+                if flush(&redis, &pending, &prefix, ttl).await {
+                    break;
+                }
+            }
+            retrying.store(false, Ordering::Release);
+        });
     }
+}
+
+/// Where the stamp of `tag` lives: one key per tag.
+fn stamp_key(prefix: &str, tag: &str) -> String {
+    format!("{prefix}t:{tag}")
+}
+
+/// Raises in Redis every stamp waiting to be raised; false while Redis cannot take them.
+async fn flush(
+    redis: &RedisLink,
+    pending: &Mutex<BTreeMap<String, Lsn>>,
+    prefix: &str,
+    ttl: Duration,
+) -> bool {
+    let waiting: Vec<(String, Lsn)> = {
+        let pending = pending.lock().expect("pending lock");
+        if pending.is_empty() {
+            return true;
+        }
+        pending.iter().map(|(tag, lsn)| (tag.clone(), *lsn)).collect()
+    };
+    let raises = waiting.iter().map(|(tag, lsn)| async move {
+        let raise = redis.raise(stamp_key(prefix, tag), *lsn, ttl);
+        matches!(tokio::time::timeout(REDIS_TIMEOUT * 4, raise).await, Ok(Ok(())))
+    });
+    let done = futures_util::future::join_all(raises).await;
+    let mut pending = pending.lock().expect("pending lock");
+    let mut all = true;
+    for ((tag, lsn), raised) in waiting.into_iter().zip(done) {
+        if raised {
+            // A later write may have raised it further meanwhile: keep that one.
+            if pending.get(&tag) == Some(&lsn) {
+                pending.remove(&tag);
+            }
+        } else {
+            all = false;
+        }
+    }
+    all
 }
 
 /// A miss whose answer will be stored: where it reads, and that server's position, read before
@@ -382,7 +423,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_write_invalidates_exactly_the_answers_of_its_tags() {
-        let cache = ResponseCache::new(None, "t:", Duration::from_secs(60));
+        let cache = ResponseCache::new(None, "t:", Duration::from_secs(60), Duration::from_secs(60));
         let (p, q) = (Uuid::now_v7(), Uuid::now_v7());
         let of_p = cache_key(&[b"post p"]);
         let of_q = cache_key(&[b"post q"]);

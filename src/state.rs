@@ -62,10 +62,15 @@ pub struct StateParts {
 impl AppState {
     pub fn new(parts: StateParts) -> Self {
         let limiter = RateLimiter::new(parts.redis.clone(), &parts.config.redis_prefix);
+        // A fill stores its answer at most a replica's lag bound plus a request's time after
+        // the write it may have missed: stamps outlive entries by that, and a minute more.
+        let stamp_margin = std::time::Duration::from_secs(60 + parts.config.request_timeout_secs)
+            + parts.config.database_read_max_lag;
         let cache = ResponseCache::new(
             parts.redis.clone(),
             &parts.config.redis_prefix,
             std::time::Duration::from_secs(parts.config.cache_ttl_secs),
+            stamp_margin,
         );
         Self {
             inner: Arc::new(Inner {

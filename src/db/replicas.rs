@@ -108,7 +108,8 @@ impl Replicas {
             primary,
             max_lag,
             next: AtomicUsize::new(0),
-            marks: WriteMarks::new(redis, prefix, max_lag),
+            // A replica's lag is as old as its last check: a mark outlives the bound by a check.
+            marks: WriteMarks::new(redis, prefix, max_lag + POLL_INTERVAL + CHECK_TIMEOUT),
             history: Mutex::new(VecDeque::new()),
         })
     }
@@ -232,8 +233,9 @@ struct Position {
 
 /// The position of a write that has committed, taken after its commit: at or past the end of
 /// its commit record, and strictly below the position of anything read after this returns.
-/// `Lsn(u64::MAX)` when it cannot be read (then the writer reads from the primary, and the tags
-/// it changed stay uncached, for their whole bounds).
+/// `Lsn(u64::MAX)` when it cannot be read in three tries (then the writer reads from the
+/// primary, and the tags it changed stay uncached: until no write touches them for a whole
+/// stamp lifetime, since each raise restarts the lifetime. Safe, but slow to recover).
 ///
 /// It writes a one-record WAL message (`pg_logical_emit_message`, not transactional, any WAL
 /// level, any role) and takes the byte before the message's end: the message began after the
@@ -242,10 +244,13 @@ struct Position {
 /// the write could read the very same position as the write (no WAL in between), and the two
 /// could not be told apart (`response_cache`).
 pub async fn after_commit(pool: &DbPool) -> Lsn {
-    match tokio::time::timeout(CHECK_TIMEOUT, mark_position(pool)).await {
-        Ok(Ok(end)) => Lsn(end.0.saturating_sub(1)),
-        _ => Lsn(u64::MAX),
+    for attempt in 0..3 {
+        if let Ok(Ok(end)) = tokio::time::timeout(CHECK_TIMEOUT, mark_position(pool)).await {
+            return Lsn(end.0.saturating_sub(1));
+        }
+        tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
     }
+    Lsn(u64::MAX)
 }
 
 async fn mark_position(pool: &DbPool) -> AppResult<Lsn> {
@@ -397,7 +402,9 @@ impl Reads {
         let mut floor = Lsn::default();
         if let Some((user, issued_at)) = caller {
             let age = chrono::Utc::now().timestamp().saturating_sub(issued_at);
-            if u64::try_from(age).map_or(true, |age| Duration::from_secs(age) <= replicas.max_lag) {
+            // `iat` is in whole seconds: a second of slack keeps a sub-second bound safe.
+            let bound = replicas.max_lag + Duration::from_secs(1);
+            if u64::try_from(age).map_or(true, |age| Duration::from_secs(age) <= bound) {
                 return Self::primary(pool);
             }
             match replicas.marks.floor(user).await {

@@ -333,6 +333,7 @@ pub async fn revoke_all_for_user(conn: &mut AsyncPgConnection, user_id: Uuid) ->
 /// Changes the viewer's password after checking the current one; ends every session.
 pub async fn change_password(
     db: &DbPool,
+    changed: &TagSet,
     viewer: &Viewer,
     current_password: &str,
     new_password: &str,
@@ -370,7 +371,10 @@ pub async fn change_password(
             .await?;
         revoke_all_for_user(conn, viewer_id).await
     })
-    .await
+    .await?;
+    // Readers see the account's updatedAt move.
+    changed.add(EntityTag::User(viewer_id));
+    Ok(())
 }
 
 /// Deletes refresh-token rows past their expiry (revoked ones are kept until then, so that a

@@ -91,6 +91,7 @@ impl SessionMutation {
         let viewer = context::require_viewer(ctx)?;
         sessions::change_password(
             context::state(ctx)?.pool(),
+            context::changes(ctx)?,
             viewer,
             &current_password,
             &new_password,

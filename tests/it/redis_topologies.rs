@@ -95,8 +95,10 @@ async fn every_redis_feature_works_on_a_cluster_and_survives_a_master_failing() 
     let ann = a.user("ann", Role::User).await;
     let post = a.post(&ann, "Clustered post", true).await;
 
-    // Cache entries, limit buckets and persisted queries: thirty of each, from thirty clients.
+    // Cache entries, stamps (a post each: its own tag), limit buckets and persisted queries:
+    // thirty of each, from thirty clients.
     for n in 1..=30 {
+        a.post(&ann, &format!("Clustered post {n}"), true).await;
         let ip = format!("203.0.113.{n}");
         let query = format!("{{ posts(first: {n}) {{ totalCount }} }}");
         for _ in 0..2 {
