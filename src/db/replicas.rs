@@ -254,30 +254,35 @@ pub async fn after_commit(pool: &DbPool) -> Lsn {
 }
 
 async fn mark_position(pool: &DbPool) -> AppResult<Lsn> {
-    let mut conn = pool.get().await?;
-    let row: Position = diesel::sql_query(
-        "SELECT pg_logical_emit_message(false, 'blog-gateway', 'write')::text AS lsn, NULL::float8 AS age",
+    position(
+        &mut *pool.get().await?,
+        "SELECT pg_logical_emit_message(false, 'blog-gateway', 'write')::text AS lsn",
     )
-    .get_result(&mut *conn)
-    .await?;
-    row.lsn
-        .as_deref()
-        .and_then(Lsn::parse)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the primary reported no WAL position")))
+    .await
 }
 
 /// The primary's WAL insert position: at or past the end of every transaction committed before
 /// it was read (also with `synchronous_commit = off`, where the flushed position may not be).
 async fn insert_position(pool: &DbPool) -> AppResult<Lsn> {
-    let mut conn = pool.get().await?;
-    let row: Position =
-        diesel::sql_query("SELECT pg_current_wal_insert_lsn()::text AS lsn, NULL::float8 AS age")
-            .get_result(&mut *conn)
-            .await?;
+    position(
+        &mut *pool.get().await?,
+        "SELECT pg_current_wal_insert_lsn()::text AS lsn",
+    )
+    .await
+}
+
+/// The one position `sql` selects (as text, named `lsn`).
+async fn position(conn: &mut AsyncPgConnection, sql: &'static str) -> AppResult<Lsn> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        lsn: Option<String>,
+    }
+    let row: Row = diesel::sql_query(sql).get_result(conn).await?;
     row.lsn
         .as_deref()
         .and_then(Lsn::parse)
-        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the primary reported no WAL position")))
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("the server reported no WAL position")))
 }
 
 /// A replica's replay position and the age of its last replayed transaction.
@@ -438,22 +443,14 @@ impl Reads {
     /// replica's replay position. Read before the request's reads, it is the position of a cache
     /// fill (`response_cache`).
     pub async fn position(&self) -> AppResult<Lsn> {
-        let row: Position = self
-            .run(|conn, _| {
-                Box::pin(async move {
-                    Ok(diesel::sql_query(
-                        "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
-                         ELSE pg_current_wal_insert_lsn() END)::text AS lsn, NULL::float8 AS age",
-                    )
-                    .get_result(conn)
-                    .await?)
-                })
-            })
-            .await?;
-        row.lsn
-            .as_deref()
-            .and_then(Lsn::parse)
-            .ok_or_else(|| AppError::internal(anyhow::anyhow!("the server reported no WAL position")))
+        self.run(|conn, _| {
+            Box::pin(position(
+                conn,
+                "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
+                 ELSE pg_current_wal_insert_lsn() END)::text AS lsn",
+            ))
+        })
+        .await
     }
 
     fn choice(&self) -> Choice {

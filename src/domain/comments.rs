@@ -98,6 +98,17 @@ pub fn validate_content(content: &str) -> AppResult<String> {
     Ok(content)
 }
 
+/// What adding or removing `comment` changes: it, its post's list and count, and the order by
+/// popularity.
+fn comment_moved(changed: &TagSet, comment: &Comment) {
+    changed.extend([
+        EntityTag::Comment(comment.id),
+        EntityTag::CommentList(comment.post_id),
+        EntityTag::Post(comment.post_id),
+        EntityTag::PostPopular,
+    ]);
+}
+
 /// Adds a comment by the viewer to a post the viewer can see; the post's counter moves with it.
 #[tracing::instrument(skip_all, fields(post = %post_id, viewer = %viewer.id))]
 pub async fn add(
@@ -130,12 +141,7 @@ pub async fn add(
             Ok::<_, AppError>(comment)
         })
         .await?;
-    changed.extend([
-        EntityTag::Comment(comment.id),
-        EntityTag::CommentList(comment.post_id),
-        EntityTag::Post(comment.post_id),
-        EntityTag::PostPopular,
-    ]);
+    comment_moved(changed, &comment);
     events
         .publish(Event::CommentAdded {
             post_id: comment.post_id,
@@ -239,11 +245,6 @@ pub async fn delete(
             Ok::<_, AppError>(comment)
         })
         .await?;
-    changed.extend([
-        EntityTag::Comment(comment.id),
-        EntityTag::CommentList(comment.post_id),
-        EntityTag::Post(comment.post_id),
-        EntityTag::PostPopular,
-    ]);
+    comment_moved(changed, &comment);
     Ok(comment)
 }

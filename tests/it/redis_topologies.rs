@@ -83,6 +83,28 @@ fn load(
     })
 }
 
+/// Stops the load and checks it: enough requests, none answered with a 5xx. Returns how many.
+async fn finish(
+    stop: &AtomicBool,
+    clients: Vec<tokio::task::JoinHandle<Vec<String>>>,
+    sent: &AtomicUsize,
+) -> usize {
+    stop.store(true, Ordering::Relaxed);
+    let mut failures = Vec::new();
+    for client in clients {
+        failures.extend(client.await.unwrap());
+    }
+    let sent = sent.load(Ordering::Relaxed);
+    assert!(sent > 50, "only {sent} requests during the failover");
+    assert!(
+        failures.is_empty(),
+        "{} of {sent} requests failed: {:?}",
+        failures.len(),
+        &failures[..1]
+    );
+    sent
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_redis_feature_works_on_a_cluster_and_survives_a_master_failing() {
     let Some(mut cluster) = RedisCluster::start("redis_topologies::cluster") else {
@@ -216,19 +238,7 @@ async fn every_redis_feature_works_on_a_cluster_and_survives_a_master_failing() 
     cluster.wait_until_ok();
     let promoted_after = killed_at.elapsed();
     tokio::time::sleep(Duration::from_secs(1)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut failures = Vec::new();
-    for client in clients {
-        failures.extend(client.await.unwrap());
-    }
-    let sent = sent.load(Ordering::Relaxed);
-    assert!(sent > 50, "only {sent} requests during the failover");
-    assert!(
-        failures.is_empty(),
-        "{} of {sent} requests failed: {:?}",
-        failures.len(),
-        &failures[..1]
-    );
+    let sent = finish(&stop, clients, &sent).await;
     eprintln!("cluster failover: promoted after {promoted_after:?}, {sent} requests, none failed");
 
     // Everything works on the new topology: a fresh answer is cached and served again.
@@ -307,19 +317,8 @@ async fn the_gateway_follows_the_master_sentinel_promotes() {
         assert!(Instant::now() < deadline, "the gateway never used the new master");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    stop.store(true, Ordering::Relaxed);
-    let mut failures = Vec::new();
-    for client in clients {
-        failures.extend(client.await.unwrap());
-    }
-    let sent = sent.load(Ordering::Relaxed);
-    assert!(sent > 50, "only {sent} requests during the failover");
-    assert!(
-        failures.is_empty(),
-        "{} of {sent} requests failed: {:?}",
-        failures.len(),
-        &failures[..1]
-    );
+    let sent = finish(&stop, clients, &sent).await;
+    eprintln!("sentinel failover: {sent} requests, none failed");
     assert!(!keys_on(sentinels.replica, &format!("{}c:*", prefix.0)).is_empty());
     let health = app.get("/api/health", None).await;
     assert_eq!(health.body["services"]["redis"], "OK", "{}", health.text);

@@ -2,14 +2,13 @@
 //! subscriptions across instances, and surviving a Redis outage. Every test uses its own key
 //! prefix on the shared Redis server; the outage test starts a private redis-server.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use blog_gateway::db::models::Role;
 use serde_json::json;
 
-use crate::common::{RedisPrefix, TestApp, redis_url};
+use crate::common::{RedisPrefix, RedisServer, TestApp, redis_url};
 use crate::subscriptions::{COMMENTS, connect, next_json, subscribe};
 
 fn redis_flags<'a>(url: &'a str, prefix: &'a RedisPrefix, extra: &[&'a str]) -> Vec<&'a str> {
@@ -195,54 +194,6 @@ async fn a_subscriber_on_one_instance_sees_a_comment_added_on_another() {
     );
 }
 
-/// A redis-server of this test only, on a free port, stopped when dropped.
-struct PrivateRedis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl PrivateRedis {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("redis-server runs (install Debian's redis-server)");
-        for _ in 0..50 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        PrivateRedis {
-            port,
-            child: Some(child),
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
 #[tokio::test]
 async fn the_gateway_keeps_serving_while_redis_is_down() {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -250,7 +201,7 @@ async fn the_gateway_keeps_serving_while_redis_is_down() {
         .local_addr()
         .unwrap()
         .port();
-    let mut redis = PrivateRedis::start(port);
+    let mut redis = RedisServer::start(port, &[]);
     let url = format!("redis://127.0.0.1:{}", redis.port);
     let prefix = RedisPrefix::new();
     let app = TestApp::with_flags(&redis_flags(&url, &prefix, &["--rate-limit-enabled", "true"])).await;
@@ -292,7 +243,7 @@ async fn the_gateway_keeps_serving_while_redis_is_down() {
         .await;
     assert_eq!(login.status, StatusCode::OK);
 
-    let _restarted = PrivateRedis::start(port);
+    let _restarted = RedisServer::start(port, &[]);
     let mut recovered = false;
     for _ in 0..50 {
         if app.get("/api/health", None).await.body["status"] == "OK" {

@@ -50,46 +50,70 @@ fn wait_for(what: &str, timeout: Duration, mut ready: impl FnMut() -> bool) {
     }
 }
 
-struct Server {
-    port: u16,
+/// One redis-server of a test (nothing saved to disk), on `port`; killed when dropped.
+pub struct RedisServer {
+    pub port: u16,
     child: Option<Child>,
 }
 
-fn redis_server(dir: &std::path::Path, port: u16, extra: &[&str]) -> Server {
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .arg("--dir")
-        .arg(dir)
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server starts");
-    wait_for("redis-server", Duration::from_secs(10), || {
-        redis_cli(port, &["PING"]) == "PONG"
-    });
-    Server {
-        port,
-        child: Some(child),
+impl RedisServer {
+    /// Starts it with `extra` arguments and waits until it answers PING.
+    pub fn start(port: u16, extra: &[&str]) -> Self {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server starts (Debian package redis-server)");
+        wait_for("redis-server", Duration::from_secs(10), || {
+            redis_cli(port, &["PING"]) == "PONG"
+        });
+        Self {
+            port,
+            child: Some(child),
+        }
     }
-}
 
-fn stop_all(servers: &mut [Server], dir: &PathBuf) {
-    for server in servers {
-        if let Some(mut child) = server.child.take() {
+    /// Kills it (SIGKILL).
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    fn running(&self) -> bool {
+        self.child.is_some()
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A server of a topology, its files (cluster state) under the topology's directory.
+fn redis_server(dir: &std::path::Path, port: u16, extra: &[&str]) -> RedisServer {
+    let mut args = vec!["--dir", dir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    RedisServer::start(port, &args)
+}
+
+fn stop_all(servers: &mut [RedisServer], dir: &PathBuf) {
+    for server in servers {
+        server.stop();
     }
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -98,7 +122,7 @@ fn stop_all(servers: &mut [Server], dir: &PathBuf) {
 /// `redis-cli --cluster create --cluster-replicas 1`), nodes time out after one second.
 pub struct RedisCluster {
     dir: PathBuf,
-    nodes: Vec<Server>,
+    nodes: Vec<RedisServer>,
 }
 
 impl RedisCluster {
@@ -163,7 +187,7 @@ impl RedisCluster {
     fn live_ports(&self) -> Vec<u16> {
         self.nodes
             .iter()
-            .filter(|n| n.child.is_some())
+            .filter(|n| n.running())
             .map(|n| n.port)
             .collect()
     }
@@ -204,11 +228,7 @@ impl RedisCluster {
 
     /// Kills the node on `port` (SIGKILL: no goodbye to the cluster).
     pub fn kill(&mut self, port: u16) {
-        let node = self.nodes.iter_mut().find(|n| n.port == port).unwrap();
-        if let Some(mut child) = node.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
+        self.nodes.iter_mut().find(|n| n.port == port).unwrap().stop();
     }
 }
 
@@ -224,7 +244,7 @@ pub struct RedisSentinels {
     pub master: u16,
     pub replica: u16,
     sentinels: Vec<u16>,
-    servers: Vec<Server>,
+    servers: Vec<RedisServer>,
 }
 
 /// The name the Sentinels know the master by.
@@ -276,7 +296,7 @@ impl RedisSentinels {
             wait_for("a sentinel", Duration::from_secs(10), || {
                 redis_cli(port, &["PING"]) == "PONG"
             });
-            servers.push(Server {
+            servers.push(RedisServer {
                 port,
                 child: Some(child),
             });
@@ -328,11 +348,7 @@ impl RedisSentinels {
     /// Kills the master (SIGKILL).
     pub fn kill_master(&mut self) {
         let master = self.master;
-        let server = self.servers.iter_mut().find(|s| s.port == master).unwrap();
-        if let Some(mut child) = server.child.take() {
-            child.kill().unwrap();
-            child.wait().unwrap();
-        }
+        self.servers.iter_mut().find(|s| s.port == master).unwrap().stop();
     }
 }
 
