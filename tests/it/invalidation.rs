@@ -10,7 +10,7 @@ use axum::http::{Method, StatusCode};
 use blog_gateway::db::models::Role;
 use serde_json::{Value, json};
 
-use crate::common::{RedisPrefix, TestApp, TestUser, create_post, redis_url, valid_post};
+use crate::common::{RedisPrefix, TestApp, TestUser, create_post, redis_flags, redis_url, valid_post};
 
 const POST: &str = "fragment P on Post { id title slug publishedAt readingTimeMinutes excerpt(length: 40)
   category tags isPublished likeCount commentCount author { ...U }
@@ -164,15 +164,7 @@ async fn gql_ok(app: &TestApp, user: &TestUser, query: &str, variables: Value) -
 async fn after_every_write_each_cached_read_matches_an_uncached_instance() {
     let url = redis_url();
     let prefix = RedisPrefix::new();
-    let cached = TestApp::with_flags(&[
-        "--cache-enabled",
-        "true",
-        "--redis-url",
-        &url,
-        "--redis-prefix",
-        &prefix.0,
-    ])
-    .await;
+    let cached = TestApp::with_flags(&redis_flags(&url, &prefix, &[])).await;
     let oracle = cached.another_instance(&["--cache-enabled", "false"]).await;
     let root = cached.user("root", Role::Admin).await;
     let ann = cached.user("ann", Role::User).await;

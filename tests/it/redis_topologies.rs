@@ -12,24 +12,22 @@ use axum::http::{Method, StatusCode};
 use blog_gateway::db::models::Role;
 use serde_json::{Value, json};
 
-use crate::common::{RedisCluster, RedisPrefix, RedisSentinels, TestApp, keys_on};
+use crate::common::{RedisCluster, RedisPrefix, RedisSentinels, TestApp, keys_on, redis_flags};
 use crate::subscriptions::{COMMENTS, connect, next_json, subscribe};
 
 fn flags<'a>(url: &'a str, prefix: &'a RedisPrefix) -> Vec<&'a str> {
-    vec![
-        "--redis-url",
+    redis_flags(
         url,
-        "--redis-prefix",
-        prefix.0.as_str(),
-        "--cache-enabled",
-        "true",
-        "--rate-limit-enabled",
-        "true",
-        "--trust-proxy",
-        "true",
-        "--rate-limit-max",
-        "1000",
-    ]
+        prefix,
+        &[
+            "--rate-limit-enabled",
+            "true",
+            "--trust-proxy",
+            "true",
+            "--rate-limit-max",
+            "1000",
+        ],
+    )
 }
 
 /// An automatically persisted query: its hash and the request that registers it.

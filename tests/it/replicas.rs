@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use blog_gateway::db::models::Role;
 use diesel::QueryableByName;
 use diesel_async::AsyncPgConnection;
@@ -14,7 +14,7 @@ use diesel_async::RunQueryDsl as _;
 use serde_json::{Value, json};
 
 use crate::common::{
-    RedisPrefix, Replicated, TestApp, TestDb, create_post, redis_url, test_config, valid_post,
+    RedisPrefix, Replicated, TestApp, TestDb, create_post, redis_flags, redis_url, test_config, valid_post,
 };
 
 const DATABASE: &str = "blog";
@@ -143,14 +143,7 @@ async fn anonymous_reads_land_on_the_replica_and_a_writer_reads_their_write_at_o
     // the bound, else her reads go to the primary whatever she wrote.
     tokio::time::sleep(Duration::from_millis(2100)).await;
     let ann = {
-        let login = app
-            .call(
-                Method::POST,
-                "/api/auth/login",
-                None,
-                Some(json!({ "email": "ann@example.com", "password": crate::common::PASSWORD })),
-            )
-            .await;
+        let login = app.login("ann@example.com").await;
         assert_eq!(login.status, StatusCode::OK, "{}", login.text);
         crate::common::TestUser {
             token: login.body["tokens"]["accessToken"].as_str().unwrap().to_owned(),
@@ -307,18 +300,7 @@ async fn the_cache_never_serves_a_fill_older_than_a_write_it_raced() {
     };
     let url = redis_url();
     let prefix = RedisPrefix::new();
-    let app = gateway_with(
-        &pair,
-        &[
-            "--cache-enabled",
-            "true",
-            "--redis-url",
-            &url,
-            "--redis-prefix",
-            &prefix.0,
-        ],
-    )
-    .await;
+    let app = gateway_with(&pair, &redis_flags(&url, &prefix, &[])).await;
     replica_health(&app, "UP").await;
     let ann = app.user("ann", Role::User).await;
     app.post(&ann, "Cached first", true).await;

@@ -8,21 +8,8 @@ use axum::http::{Method, StatusCode};
 use blog_gateway::db::models::Role;
 use serde_json::json;
 
-use crate::common::{RedisPrefix, RedisServer, TestApp, redis_url};
+use crate::common::{RedisPrefix, RedisServer, TestApp, redis_flags, redis_url};
 use crate::subscriptions::{COMMENTS, connect, next_json, subscribe};
-
-fn redis_flags<'a>(url: &'a str, prefix: &'a RedisPrefix, extra: &[&'a str]) -> Vec<&'a str> {
-    let mut flags = vec![
-        "--redis-url",
-        url,
-        "--redis-prefix",
-        prefix.0.as_str(),
-        "--cache-enabled",
-        "true",
-    ];
-    flags.extend_from_slice(extra);
-    flags
-}
 
 #[tokio::test]
 async fn anonymous_reads_are_cached_and_every_write_invalidates_them() {
@@ -233,14 +220,7 @@ async fn the_gateway_keeps_serving_while_redis_is_down() {
         )
         .await;
     assert_eq!(comment.status, StatusCode::CREATED);
-    let login = app
-        .call(
-            Method::POST,
-            "/api/auth/login",
-            None,
-            Some(json!({ "email": "ann@example.com", "password": crate::common::PASSWORD })),
-        )
-        .await;
+    let login = app.login("ann@example.com").await;
     assert_eq!(login.status, StatusCode::OK);
 
     let _restarted = RedisServer::start(port, &[]);

@@ -194,6 +194,17 @@ impl TestApp {
         (response, self.state.statements().snapshot())
     }
 
+    /// `POST /api/auth/login` with [`PASSWORD`].
+    pub async fn login(&self, email: &str) -> TestResponse {
+        self.call(
+            Method::POST,
+            "/api/auth/login",
+            None,
+            Some(json!({ "email": email, "password": PASSWORD })),
+        )
+        .await
+    }
+
     /// Registers a user through the service layer and returns (id, access token, refresh token).
     pub async fn user(&self, username: &str, role: Role) -> TestUser {
         let response = self

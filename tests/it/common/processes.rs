@@ -44,6 +44,21 @@ impl RedisPrefix {
     }
 }
 
+/// Flags of an instance on Redis at `url` under `prefix`, with the response cache on, and
+/// `extra`.
+pub fn redis_flags<'a>(url: &'a str, prefix: &'a RedisPrefix, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut flags = vec![
+        "--redis-url",
+        url,
+        "--redis-prefix",
+        prefix.0.as_str(),
+        "--cache-enabled",
+        "true",
+    ];
+    flags.extend_from_slice(extra);
+    flags
+}
+
 pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".to_owned())
 }
