@@ -382,6 +382,7 @@ pub struct Fill {
 impl Fill {
     /// Reads the position of the server `reads` uses; `None` when it cannot (nothing is stored).
     pub async fn begin(reads: Reads) -> Option<Self> {
+        let reads = reads.recording();
         let at = reads.position().await.ok()?;
         Some(Self { reads, at })
     }
@@ -390,8 +391,9 @@ impl Fill {
 impl ResponseCache {
     /// Stores the answer of `fill` with what it read.
     pub async fn finish(&self, fill: Fill, key: &str, response: &CachedResponse) {
-        self.store(key, fill.at, &fill.reads.dependencies(), response)
-            .await;
+        if let Some(tags) = fill.reads.dependencies() {
+            self.store(key, fill.at, &tags, response).await;
+        }
     }
 }
 

@@ -376,8 +376,9 @@ struct ReadsInner {
     /// `None`: every read goes to the primary.
     replicas: Option<(Arc<Replicas>, Lsn)>,
     chosen: Mutex<Choice>,
-    /// What the answer read (see [`Reads::depends_on`]).
-    depends: TagSet,
+    /// What the answer read (see [`Reads::depends_on`]), when it will be stored in the
+    /// response cache; `None` otherwise (no tag is collected for nothing).
+    depends: Option<TagSet>,
 }
 
 #[derive(Clone, Copy)]
@@ -425,18 +426,30 @@ impl Reads {
             primary: pool.clone(),
             replicas,
             chosen: Mutex::new(Choice::Undecided),
-            depends: TagSet::default(),
+            depends: None,
         }))
     }
 
-    /// Records that the answer being built depends on `tags` (for the response cache).
-    pub fn depends_on(&self, tags: impl IntoIterator<Item = EntityTag>) {
-        self.0.depends.extend(tags);
+    /// The same reads, recording what the answer depends on (a cache fill). Only before the
+    /// reads are shared with the request's parts.
+    pub fn recording(mut self) -> Self {
+        if let Some(inner) = Arc::get_mut(&mut self.0) {
+            inner.depends = Some(TagSet::default());
+        }
+        self
     }
 
-    /// Everything the answer depends on so far.
-    pub fn dependencies(&self) -> Vec<EntityTag> {
-        self.0.depends.snapshot()
+    /// Records that the answer being built depends on `tags`, when it is recorded (for the
+    /// response cache).
+    pub fn depends_on(&self, tags: impl IntoIterator<Item = EntityTag>) {
+        if let Some(depends) = &self.0.depends {
+            depends.extend(tags);
+        }
+    }
+
+    /// Everything the answer depends on so far; `None` when not recorded.
+    pub fn dependencies(&self) -> Option<Vec<EntityTag>> {
+        self.0.depends.as_ref().map(TagSet::snapshot)
     }
 
     /// The position this request's server has reached: the primary's insert position or the
