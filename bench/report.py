@@ -28,7 +28,7 @@ import re
 import statistics
 import sys
 
-PEERS = ["postgraphile", "apollo"]
+PEERS = ["postgraphile", "postgraphile5", "apollo"]
 TARGET_ORDER = ["rust", "rust-cached"] + PEERS + ["limit-axum", "limit-node", "sql-floor"]
 GQL_OPS = ["q1_feed", "q2_nested", "q3_detail", "q4_search", "q5_popular"]
 

@@ -12,7 +12,7 @@
 #      shared rig (../shared/bench/run.sh, same method as the peers); the REST list (wrk);
 #      q1_feed and the REST list at a fixed arrival rate (oha); then the writes: REST detail
 #      (counts a view), the write mix, login (wrk); take the run's writes back; the cached
-#      anonymous feed on a second gateway start (CACHED=1); with --peers also PostGraphile,
+#      anonymous feed on a second gateway start (CACHED=1); with --peers also PostGraphile 4 and 5,
 #      Apollo, the limit-axum ceiling and the SQL floor as ../shared/bench/run-all.sh runs them
 #   4. bench/out/results.md: a table per operation (medians over the runs), ratios to the best
 #      peer, the issue's targets
@@ -369,7 +369,7 @@ fi
 "${PSQL[@]}" -d "$GW_DB" -Atc "SELECT id FROM posts WHERE is_published ORDER BY id" > "$OUT/published-posts.txt"
 
 if [ "$PEERS" = 1 ]; then
-  for p in postgraphile apollo; do
+  for p in postgraphile postgraphile5 apollo; do
     if [ ! -d "$SHARED/peers/$p/node_modules" ]; then
       log "npm ci in ../shared/peers/$p"
       (cd "$SHARED/peers/$p" && timeout 900 npm ci --no-audit --no-fund) || die "npm ci failed in ../shared/peers/$p"
@@ -382,8 +382,9 @@ if [ "$PEERS" = 1 ]; then
 fi
 
 # Where each server of the comparison answers GraphQL, and in which dialect.
-peer_url() { case "$1" in rust) echo "$GW_URL/graphql" ;; postgraphile) echo http://127.0.0.1:5001/graphql ;; apollo) echo http://127.0.0.1:5002/ ;; esac; }
-peer_dialect() { case "$1" in postgraphile) echo postgraphile ;; *) echo sdl ;; esac; }
+peer_url() { case "$1" in rust) echo "$GW_URL/graphql" ;; postgraphile) echo http://127.0.0.1:5001/graphql ;; postgraphile5) echo http://127.0.0.1:5005/graphql ;; apollo) echo http://127.0.0.1:5002/ ;; esac; }
+# PostGraphile 5 runs with its V4 compatibility preset: it answers the v4 dialect.
+peer_dialect() { case "$1" in postgraphile|postgraphile5) echo postgraphile ;; *) echo sdl ;; esac; }
 # measure_graphql NAME PID OP: one canonical operation on one server (the shared rig's run.sh)
 measure_graphql() {
   SERVER_PID="$2" rig run.sh "$1" "$(peer_url "$1")" "$(peer_dialect "$1")" "$3" \
@@ -415,7 +416,7 @@ for run in $(seq 1 "$RUNS"); do
   # minutes, and one server's whole pass minutes before another's compared two machine states.
   PEER_PIDS=()
   if [ "$PEERS" = 1 ]; then
-    for p in postgraphile:5001 apollo:5002; do
+    for p in postgraphile:5001 postgraphile5:5005 apollo:5002; do
       start_server "${p%%:*}" "${p##*:}" bash "peers/${p%%:*}/start.sh" "$PEER_DB" && PEER_PIDS+=("${p%%:*}:$SRV_PID")
     done
   fi
