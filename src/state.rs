@@ -15,7 +15,7 @@ use crate::error::AppResult;
 use crate::events::EventBus;
 use crate::ratelimit::{AuthAttempt, Quota, RateLimiter};
 use crate::redis_link::RedisLink;
-use crate::response_cache::ResponseCache;
+use crate::response_cache::{Fill, ResponseCache};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -116,6 +116,12 @@ impl AppState {
             viewer.map(|v| (v.id, v.token_issued_at)),
         )
         .await
+    }
+
+    /// The start of an anonymous answer that will be stored in the response cache: where it
+    /// reads, and that server's position (`None`: not stored).
+    pub async fn begin_fill(&self) -> Option<Fill> {
+        Fill::begin(self.reads_for(None).await).await
     }
 
     /// Reads of a request that writes: all on the primary.

@@ -214,13 +214,15 @@ async fn run_in(
         (Some(reads), false) => reads.clone(),
         (None, false) => state.reads_for(viewer.as_ref()).await,
     };
-    let changes = TagSet::default();
     let writer = viewer.as_ref().map(|v| v.id);
     let loaders = Loaders::new(writer, &queue, &reads);
+    // What a mutation's fields change (queries change nothing: no set to fill or read).
+    let changes = admission.mutation.then(TagSet::default);
+    let mut request = request.data(state.clone()).data(reads);
+    if let Some(changes) = &changes {
+        request = request.data(changes.clone());
+    }
     let request = request
-        .data(state.clone())
-        .data(reads)
-        .data(changes.clone())
         .data(RequestViewer(viewer))
         .data(ClientIp(caller.ip))
         .data(ResponseBudget::new(state.config().graphql_max_response_bytes))
@@ -228,7 +230,9 @@ async fn run_in(
     let mut response = queue.drive(gateway.schema().execute(request)).await;
     drop(turn);
     // Whatever the mutation's fields changed, whether or not all of them succeeded.
-    state.after_write(writer, &changes.snapshot()).await;
+    if let Some(changes) = changes {
+        state.after_write(writer, &changes.snapshot()).await;
+    }
     // Parse and validation errors carry no path; errors raised while resolving always do.
     let executed = response.errors.is_empty() || response.errors.iter().any(|e| !e.path.is_empty());
     outcome.executed = executed;

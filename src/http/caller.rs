@@ -32,16 +32,28 @@ pub fn bearer_token(header: Option<&str>) -> Option<&str> {
 /// The active user behind the request's token; `None` only when no token was sent. A token that
 /// is present but invalid, expired, or belongs to a deactivated user fails the request.
 pub async fn viewer_from_headers(state: &AppState, headers: &HeaderMap) -> AppResult<Option<Viewer>> {
-    let header = match headers.get(AUTHORIZATION) {
-        None => return Ok(None),
-        Some(value) => value
-            .to_str()
-            .map_err(|_| AppError::Unauthenticated(AuthFailure::InvalidToken))?,
-    };
-    let Some(token) = bearer_token(Some(header)) else {
+    match token_in(headers)? {
+        Some(token) => viewer_from_token(state, token).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The access token of an `Authorization` header; `None` when none is sent.
+fn token_in(headers: &HeaderMap) -> AppResult<Option<&str>> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
         return Ok(None);
     };
-    viewer_from_token(state, token).await.map(Some)
+    let header = value
+        .to_str()
+        .map_err(|_| AppError::Unauthenticated(AuthFailure::InvalidToken))?;
+    Ok(bearer_token(Some(header)))
+}
+
+/// The user a valid token of `headers` names, without loading them (a request that wrote
+/// has already been let through by [`viewer_from_headers`]).
+pub fn token_subject(state: &AppState, headers: &HeaderMap) -> Option<uuid::Uuid> {
+    let token = token_in(headers).ok()??;
+    state.jwt().verify(token).ok().map(|claims| claims.sub)
 }
 
 /// The active user behind an access token (a WebSocket holds the token of its

@@ -9,9 +9,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::domain::changes::TagSet;
-use crate::http::caller::bearer_token;
+use crate::http::caller::token_subject;
 use crate::http::health;
-use crate::response_cache::{CachedResponse, Fill, cache_key};
+use crate::response_cache::{CachedResponse, cache_key};
 use crate::state::AppState;
 
 /// Largest answer buffered for an ETag or the cache.
@@ -70,14 +70,7 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
     let path = uri.path().to_owned();
     if request.method() != Method::GET {
         // The write succeeded only if its token was valid: its subject is the writer.
-        let writer = bearer_token(
-            request
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok()),
-        )
-        .and_then(|token| state.jwt().verify(token).ok())
-        .map(|claims| claims.sub);
+        let writer = token_subject(&state, request.headers());
         // The service layer adds what each write it committed changed (a login, a view or a
         // refused request change nothing).
         let changed = TagSet::default();
@@ -102,7 +95,7 @@ pub async fn rest_cache(State(state): State<AppState>, request: Request, next: N
         }
         if lookup.storable {
             // The handler reads where the fill read its position (`ReplicaReads`).
-            fill = Fill::begin(state.reads_for(None).await).await;
+            fill = state.begin_fill().await;
             if let Some(fill) = &fill {
                 request.extensions_mut().insert(fill.reads.clone());
             }

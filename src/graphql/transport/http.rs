@@ -25,7 +25,7 @@ use crate::graphql::pipeline::{Caller, Outcome, refusal_response, run_one};
 use crate::graphql::runtime::Gateway;
 use crate::http::caller::viewer_from_headers;
 use crate::http::client_ip::ClientIp;
-use crate::response_cache::{CachedResponse, Fill, cache_key};
+use crate::response_cache::{CachedResponse, cache_key};
 use crate::state::AppState;
 
 const GRAPHQL_RESPONSE_JSON: &str = "application/graphql-response+json";
@@ -387,7 +387,7 @@ async fn execute(
                     return response;
                 }
                 if lookup.storable {
-                    fill = Fill::begin(state.reads_for(None).await).await;
+                    fill = state.begin_fill().await;
                     caller.reads = fill.as_ref().map(|fill| fill.reads.clone());
                 }
             }
