@@ -15,6 +15,13 @@ pub mod sql_types {
 }
 
 diesel::table! {
+    author_post_totals (author_id) {
+        author_id -> Uuid,
+        published -> Int8,
+    }
+}
+
+diesel::table! {
     comments (id) {
         id -> Uuid,
         post_id -> Uuid,
@@ -39,6 +46,16 @@ diesel::table! {
         lexeme -> Text,
         is_published -> Bool,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::PostCategory;
+
+    post_totals (category) {
+        category -> PostCategory,
+        published -> Int8,
     }
 }
 
@@ -117,6 +134,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(author_post_totals -> users (author_id));
 diesel::joinable!(trusted_document_ids -> trusted_documents (sha256));
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> users (author_id));
@@ -127,9 +145,11 @@ diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    author_post_totals,
     comments,
     post_likes,
     post_search_terms,
+    post_totals,
     posts,
     refresh_tokens,
     trusted_document_ids,

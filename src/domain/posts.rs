@@ -15,7 +15,7 @@ use super::page::{Cursor, CursorKey, Direction, Page, PageRequest, keyset_page};
 use super::validate::{char_len, check_lookup_text, check_no_nul, cut_short};
 use crate::db::first_per_key::FirstPostsOfAuthors;
 use crate::db::models::{Category, NewPost, Post, User};
-use crate::db::schema::{post_search_terms, posts, users};
+use crate::db::schema::{author_post_totals, post_search_terms, post_totals, posts, users};
 use crate::db::sql::{
     EvaluatedOnce, LiteralLimit, LongestLexeme, Matches, search_query, ts_match_vq, ts_rank,
 };
@@ -302,7 +302,11 @@ async fn list_ranked(
         .await?)
 }
 
-/// One offset page of posts (the legacy REST pagination), with the total.
+/// From this offset on, an offset page reads its ids first (see [`list_offset`]); below it the
+/// plain statement is cheaper (page 1 of 20: 0.04 ms against 0.12 ms for the two steps).
+const DEFERRED_FROM_OFFSET: i64 = 100;
+
+/// One offset page of posts (the legacy REST pagination).
 pub async fn list_offset(
     conn: &mut AsyncPgConnection,
     filter: &PostFilter,
@@ -313,7 +317,7 @@ pub async fn list_offset(
     filter.check()?;
     Ok(match matches_by_term(filter, sort, None, Direction::Forward) {
         Some(query) => query.limit(limit).offset(offset).load(conn).await?,
-        None => {
+        None if offset < DEFERRED_FROM_OFFSET => {
             ordered(filtered(filter), sort, None, Direction::Forward)
                 .limit(limit)
                 .offset(offset)
@@ -321,13 +325,54 @@ pub async fn list_offset(
                 .load(conn)
                 .await?
         }
+        None => {
+            // The page's ids first, off the sort's index alone (an index-only scan steps over
+            // `offset` entries without reading a row), then those rows: OFFSET over the rows
+            // themselves reads every skipped post from the heap (page 500 of 20 on the benchmark
+            // data: 4.1 ms and 2,143 buffers, against 2.0 ms and 170 buffers this way).
+            let page = ordered(filtered(filter), sort, None, Direction::Forward)
+                .select(posts::id)
+                .limit(limit)
+                .offset(offset);
+            let rows = posts::table.filter(posts::id.eq_any(page)).into_boxed();
+            ordered(rows, sort, None, Direction::Forward)
+                .select(Post::as_select())
+                .load(conn)
+                .await?
+        }
     })
 }
 
-/// How many posts match `filter`.
+/// How many posts match `filter`. The published posts in all, of one category or of one author
+/// are read off the totals the database keeps (migration `post_totals`), one row or five; other
+/// filters are counted, within what their indexes bound (an author's posts, a tag's, a search's
+/// matches).
 pub async fn count(conn: &mut AsyncPgConnection, filter: &PostFilter) -> AppResult<i64> {
     filter.check()?;
-    Ok(filtered(filter).count().get_result(conn).await?)
+    let kept = !filter.include_drafts && filter.tag.is_none() && filter.search.is_none();
+    Ok(match (kept, filter.category, filter.author_id) {
+        (true, None, None) => post_totals::table
+            .select(post_totals::published)
+            .load::<i64>(conn)
+            .await?
+            .into_iter()
+            .sum(),
+        (true, Some(category), None) => post_totals::table
+            .find(category)
+            .select(post_totals::published)
+            .get_result(conn)
+            .await
+            .optional()?
+            .unwrap_or(0),
+        (true, None, Some(author_id)) => author_post_totals::table
+            .find(author_id)
+            .select(author_post_totals::published)
+            .get_result(conn)
+            .await
+            .optional()?
+            .unwrap_or(0),
+        _ => filtered(filter).count().get_result(conn).await?,
+    })
 }
 
 /// The posts a viewer may list for one author: drafts only for the author and admins.

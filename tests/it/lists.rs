@@ -679,3 +679,149 @@ async fn backward_pages_on_every_connection() {
         );
     }
 }
+
+/// The totals the lists answer (REST `pagination.total`, GraphQL `totalCount`) for every
+/// published post, per category and per author, against a plain count, after each kind of
+/// write: through both doors, in bulk in SQL, and by a user's deletion cascading to posts.
+async fn assert_totals_match_counts(app: &TestApp, authors: &[uuid::Uuid], step: &str) {
+    use diesel::sql_types::BigInt;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut conn = app.db.connect().await;
+    let mut filters: Vec<(String, String, String)> = vec![(String::new(), String::new(), String::new())];
+    for category in ["technology", "lifestyle", "business", "health", "education"] {
+        filters.push((
+            format!("category={category}"),
+            format!("category: {}", category.to_uppercase()),
+            format!("AND category = '{category}'"),
+        ));
+    }
+    for author in authors {
+        filters.push((
+            format!("author={author}"),
+            format!("authorId: \"{author}\""),
+            format!("AND author_id = '{author}'"),
+        ));
+    }
+    for (rest, graphql, sql) in filters {
+        let want = diesel::sql_query(format!(
+            "SELECT count(*) AS n FROM posts WHERE is_published {sql}"
+        ))
+        .get_result::<Count>(&mut conn)
+        .await
+        .unwrap()
+        .n;
+        let page = app.get(&format!("/api/posts?{rest}"), None).await;
+        assert_eq!(page.status, StatusCode::OK, "{step}: {rest}: {}", page.text);
+        assert_eq!(
+            page.body["pagination"]["total"],
+            json!(want),
+            "{step}: REST total ?{rest}"
+        );
+        let arguments = if graphql.is_empty() {
+            String::new()
+        } else {
+            format!("({graphql})")
+        };
+        let data = app
+            .graphql_ok(
+                &format!("{{ posts{arguments} {{ totalCount }} }}"),
+                json!({}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            data["posts"]["totalCount"],
+            json!(want),
+            "{step}: totalCount of posts{arguments}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn kept_totals_match_plain_counts_after_every_kind_of_write() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    let authors = [ann.id, bob.id];
+    assert_totals_match_counts(&app, &authors, "empty").await;
+
+    // Through REST: published and draft, in two categories.
+    let mut ids = Vec::new();
+    for (i, (category, published)) in [("health", true), ("health", false), ("business", true)]
+        .iter()
+        .enumerate()
+    {
+        let body = json!({ "title": format!("Kept total {i}"), "content": "Content long enough to pass",
+                           "category": category, "isPublished": published });
+        let created = create_post(&app, &ann, body).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+        ids.push(created.body["data"]["id"].as_str().unwrap().to_owned());
+    }
+    // Through GraphQL.
+    let bobs = app.post(&bob, "Bob's published post", true).await;
+    app.post(&bob, "Bob's draft", false).await;
+    assert_totals_match_counts(&app, &authors, "created").await;
+
+    // Published, unpublished, moved to another category; a counter update in between.
+    let publish = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{}", ids[1]),
+            Some(&ann.token),
+            Some(json!({ "isPublished": true })),
+        )
+        .await;
+    assert_eq!(publish.status, StatusCode::OK, "{}", publish.text);
+    let moved = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{}", ids[0]),
+            Some(&ann.token),
+            Some(json!({ "category": "education" })),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    assert_eq!(
+        app.get(&format!("/api/posts/{}", ids[0]), None).await.status,
+        StatusCode::OK
+    );
+    app.graphql_ok(
+        "mutation($id: ID!) { updatePost(id: $id, input: { isPublished: false }) { id } }",
+        json!({ "id": bobs }),
+        Some(&bob.token),
+    )
+    .await;
+    assert_totals_match_counts(&app, &authors, "updated").await;
+
+    // Deleted through REST.
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/api/posts/{}", ids[2]),
+            Some(&ann.token),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_totals_match_counts(&app, &authors, "deleted").await;
+
+    // In bulk in SQL (one statement each), then bob's account deleted with his posts.
+    bulk_posts(&app, &authors, 40, 0).await;
+    let mut conn = app.db.connect().await;
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("UPDATE posts SET is_published = false, category = 'lifestyle' WHERE title LIKE 'Bulk post number 1%'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_totals_match_counts(&app, &authors, "bulk").await;
+    diesel::sql_query(format!("DELETE FROM users WHERE id = '{}'", bob.id))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_totals_match_counts(&app, &authors, "author deleted").await;
+}

@@ -1,6 +1,7 @@
 //! The ordering oracle: every connection, paged to its end with random page sizes (1..=100), lists
 //! exactly the ids of one plain SQL query of the same order (no duplicate, no gap, exact
-//! `hasNextPage`), on data of benchmark size, under both plan shapes Postgres can pick for a
+//! `hasNextPage`), and every legacy REST list's OFFSET pages and totals likewise, on data of
+//! benchmark size, under both plan shapes Postgres can pick for a
 //! prepared statement (`plan_cache_mode = force_custom_plan` and `force_generic_plan`).
 //!
 //! It runs on two data sets, because the planner's joins depend on the sizes: on the default demo
@@ -254,6 +255,58 @@ async fn page_back(
     pages
 }
 
+/// One legacy REST list (`GET /api/posts?...`, OFFSET pages with a total) and the SQL that
+/// lists the same ids in the same order.
+struct RestListing {
+    query: String,
+    sql: String,
+}
+
+/// Reads pages of a REST listing at one seeded page size (the first two, a middle one, the last
+/// and one past it) and compares each with its slice of the SQL list, and the total and page
+/// count with the SQL's; returns the pages read.
+async fn rest_pages(
+    app: &TestApp,
+    conn: &mut AsyncPgConnection,
+    listing: &RestListing,
+    rng: &mut StdRng,
+    seed: u64,
+) -> usize {
+    let expected = sql_ids(conn, &listing.sql).await;
+    let limit: usize = rng.random_range(1..=100);
+    let last = expected.len().div_ceil(limit).max(1);
+    let mut pages = vec![1, 2, rng.random_range(1..=last), last, last + 1];
+    pages.dedup();
+    for page in &pages {
+        let path = format!("/api/posts?{}&page={page}&limit={limit}", listing.query);
+        let response = app.get(&path, None).await;
+        assert_eq!(response.status, 200, "{path}: {}", response.text);
+        let got: Vec<&str> = response.body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|p| p["id"].as_str().unwrap())
+            .collect();
+        let from = ((page - 1) * limit).min(expected.len());
+        let want: Vec<&str> = expected[from..(from + limit).min(expected.len())]
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(got, want, "{path} (seed {seed}): differs from the SQL order");
+        assert_eq!(
+            response.body["pagination"]["total"],
+            json!(expected.len()),
+            "{path} (seed {seed}): total"
+        );
+        assert_eq!(
+            response.body["pagination"]["pages"],
+            json!(expected.len().div_ceil(limit)),
+            "{path} (seed {seed}): pages"
+        );
+    }
+    pages.len()
+}
+
 /// Post ids in a fixed order: the one with the most comments first, then a seeded sample.
 async fn sample(
     conn: &mut AsyncPgConnection,
@@ -447,6 +500,48 @@ async fn oracle(data_set: &str, seed_args: &[&str]) {
         });
     }
 
+    // The legacy REST list: every sort, unfiltered and with each filter.
+    let mut rest_listings = Vec::new();
+    for (sort, order) in [
+        ("-createdAt", "created_at DESC, id"),
+        ("createdAt", "created_at, id"),
+        ("-updatedAt", "updated_at DESC, id"),
+        ("updatedAt", "updated_at, id"),
+        ("title", "title, id"),
+        ("-title", "title DESC, id"),
+    ] {
+        for (query, sql_where) in [
+            (String::new(), String::new()),
+            (
+                "&category=health".to_owned(),
+                "AND category = 'health'".to_owned(),
+            ),
+            (
+                format!("&author={top_author}"),
+                format!("AND author_id = '{top_author}'"),
+            ),
+            (
+                format!("&tag={top_tag}"),
+                format!("AND tags @> ARRAY['{top_tag}']"),
+            ),
+            (
+                format!("&category=technology&author={top_author}"),
+                format!("AND category = 'technology' AND author_id = '{top_author}'"),
+            ),
+        ] {
+            rest_listings.push(RestListing {
+                query: format!("sort={sort}{query}"),
+                sql: format!("SELECT id FROM posts WHERE is_published {sql_where} ORDER BY {order}"),
+            });
+        }
+    }
+    rest_listings.push(RestListing {
+        query: "search=rust".to_owned(),
+        sql: "SELECT id FROM posts WHERE is_published AND search @@ websearch_to_tsquery('english', 'rust') \
+              ORDER BY created_at DESC, id"
+            .to_owned(),
+    });
+
     for mode in ["force_custom_plan", "force_generic_plan"] {
         diesel::sql_query(format!(
             "ALTER DATABASE \"{db_name}\" SET plan_cache_mode = {mode}"
@@ -479,6 +574,9 @@ async fn oracle(data_set: &str, seed_args: &[&str]) {
             // parameters, the later ones may use the generic plan: both happen across a listing.
             pages += page_through(&app, &mut conn, listing, token, &mut rng, seed).await;
             pages += page_back(&app, &mut conn, listing, token, &mut rng, seed).await;
+        }
+        for listing in &rest_listings {
+            pages += rest_pages(&app, &mut conn, listing, &mut rng, seed).await;
         }
         // First pages of many parents at once: the batched statements, checked parent by parent.
         for (first, sort) in [(7, "POPULAR"), (3, "NEWEST"), (100, "POPULAR")] {
