@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription};
 use futures_util::Stream;
+use futures_util::future::{self, Either};
 use futures_util::stream::StreamExt;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -45,20 +46,21 @@ impl SubscriptionRoot {
         Ok(events.filter_map(move |event| {
             // The admission lives as long as the stream.
             let _counted = &admission;
+            let comment_id = match event {
+                Event::CommentAdded {
+                    post_id: event_post,
+                    comment_id,
+                } if event_post == post_id => comment_id,
+                _ => return Either::Left(future::ready(None)),
+            };
             let state = state.clone();
             let viewer = viewer.clone();
             let fanout = fanout.clone();
-            async move {
-                let Event::CommentAdded {
-                    post_id: event_post,
-                    comment_id,
-                } = event
-                else {
-                    return None;
-                };
-                if event_post != post_id {
-                    return None;
-                }
+            // Boxed: the stream keeps the slot of its pending future inline for as long as it
+            // lives, and a subscription waits far longer than it reads; unboxed, the read (a
+            // pool checkout and a query) made every idle subscription as large as its busiest
+            // moment. Events for other posts pass without a read or an allocation.
+            Either::Right(Box::pin(async move {
                 // One read per event for every subscriber of this process; visibility is
                 // checked for each (the post may have been unpublished since).
                 let row = fanout
@@ -71,7 +73,7 @@ impl SubscriptionRoot {
                     })
                     .await?;
                 comments::visible(row, viewer.as_ref()).map(|comment| InOrder(CommentObject::new(comment)))
-            }
+            }))
         }))
     }
 
@@ -89,16 +91,19 @@ impl SubscriptionRoot {
         let events = event_stream(&state);
         Ok(events.filter_map(move |event| {
             let _counted = &admission;
+            let post_id = match event {
+                Event::PostPublished { post_id, category }
+                    if wanted.is_none_or(|wanted| wanted == category.0) =>
+                {
+                    post_id
+                }
+                _ => return Either::Left(future::ready(None)),
+            };
             let state = state.clone();
             let viewer = viewer.clone();
             let fanout = fanout.clone();
-            async move {
-                let Event::PostPublished { post_id, category } = event else {
-                    return None;
-                };
-                if wanted.is_some_and(|wanted| wanted != category.0) {
-                    return None;
-                }
+            // Boxed, as in `comment_added`.
+            Either::Right(Box::pin(async move {
                 let (post, author) = fanout
                     .post(post_id, async {
                         let mut conn = state.db().await.ok()?;
@@ -107,7 +112,7 @@ impl SubscriptionRoot {
                     .await?;
                 posts::is_visible(&post, viewer.as_ref())
                     .then(|| InOrder(PostObject::with_author(post, UserObject::Whole(author.into()))))
-            }
+            }))
         }))
     }
 }

@@ -281,7 +281,12 @@ impl Executor for SocketExecutor {
 
     fn execute_stream(&self, request: Request, _data: Option<Arc<Data>>) -> BoxStream<'static, GqlResponse> {
         let session = self.0.clone();
-        futures_util::stream::once(session.run(request)).flatten().boxed()
+        // Boxed: `Once` keeps its future's slot inline after it has run, and this stream lives
+        // as long as the subscription; the admission and the pipeline's steps (a Redis round trip
+        // among them) would otherwise stay allocated in every idle subscription.
+        futures_util::stream::once(Box::pin(session.run(request)))
+            .flatten()
+            .boxed()
     }
 }
 

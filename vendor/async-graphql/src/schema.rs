@@ -587,7 +587,9 @@ where
             let extensions = extensions.clone();
             let env = self.0.env.clone();
             asynk_strim::stream_fn(|mut yielder| async move {
-                let (env, cache_control) = match prepare_request(
+                // PATCH(blog-gateway): boxed, so that a subscription's stream, which lives as long
+                // as the subscription, does not keep the slot of the (large) preparing future.
+                let (env, cache_control) = match Box::pin(prepare_request(
                     extensions,
                     request,
                     session_data,
@@ -597,7 +599,7 @@ where
                     schema.0.max_directives,
                     schema.0.complexity,
                     schema.0.depth,
-                )
+                ))
                 .await
                 {
                     Ok(res) => res,
