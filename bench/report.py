@@ -7,11 +7,18 @@ Usage:
                            bench/wrk-common.lua prints)
   report.py oha JSON       the same from an oha JSON report (errors = non-2xx + failed
                            requests; oha does not look at bodies)
+  report.py mixed JSON     the same from examples/loadgen.rs mixed (errors: bodies checked)
   report.py check-rest STATUS FILE
                            checks one legacy REST answer before it is load-tested: HTTP 2xx,
                            JSON, "success": true; prints "ok bytes=N" or "error: ..." (exit 1)
   report.py render OUT     reads OUT/env.txt, OUT/run*/results.tsv and OUT/run*/meta.tsv,
                            writes OUT/results.md and prints it
+  report.py subscribers OUT EVENTS
+                           bench/subscribers.sh's report: OUT/<kind>.<phase>.json (loadgen),
+                           .ticks, .rss, .statements.tsv -> OUT/results.md, printed
+  report.py scale OUT N DEEP_PAGE
+                           bench/scale.sh's report: OUT/results.tsv (targets "1x" and "<N>x"),
+                           OUT/plans.json (bench/plans.py) -> OUT/results.md, printed
 
 results.tsv has the columns of the shared rig (../shared/bench/run.sh):
   target op rps p50_ms p99_ms errors requests vmhwm_kb server_cpu_pct pg_cpu_pct
@@ -29,7 +36,7 @@ import statistics
 import sys
 
 PEERS = ["postgraphile", "postgraphile5", "apollo"]
-TARGET_ORDER = ["rust", "rust-cached"] + PEERS + ["limit-axum", "limit-node", "sql-floor"]
+TARGET_ORDER = ["rust", "rust-cached"] + PEERS + ["limit-axum", "limit-axum-feed", "limit-node", "sql-floor"]
 GQL_OPS = ["q1_feed", "q2_nested", "q3_detail", "q4_search", "q5_popular"]
 
 
@@ -74,6 +81,14 @@ def parse_oha(path):
     print(f"{rps:.0f} {ms(pct.get('p50')):.2f} {ms(pct.get('p99')):.2f} {ok + bad + failed} {bad + failed}")
 
 
+def parse_mixed(path):
+    """examples/loadgen.rs mixed's JSON -> "rps p50_ms p99_ms requests errors" (the row's columns)."""
+    with open(path) as f:
+        r = json.load(f)
+    a = r["all"]
+    print(r["achieved_rps"], a["p50_ms"], a["p99_ms"], a["count"], r["errors"])
+
+
 def check_rest(status, path):
     raw = open(path, "rb").read()
     if not status.isdigit() or not 200 <= int(status) <= 299:
@@ -114,7 +129,7 @@ def fmt(v, digits=0):
 
 def op_order(op):
     base = op.split("@")[0]
-    order = GQL_OPS + ["rest_list", "rest_detail", "write_mix", "login", "hello"]
+    order = GQL_OPS + ["rest_list", "rest_detail", "write_mix", "mixed", "login", "hello"]
     return (order.index(base) if base in order else len(order), "@" in op, op)
 
 
@@ -255,7 +270,7 @@ def render(out):
 
     # ------------------------------------------------------------ targets of the issue
     w("")
-    w("## Targets (issue 8)")
+    w("## Targets (issue 23)")
     w("")
     w("| target | measured | met |")
     w("|---|---|---|")
@@ -267,13 +282,13 @@ def render(out):
         a = agg.get((op, "rust"))
         bt, ba = best_peer(op)
         if not a or a["rps"] is None:
-            w(f"| {op}: >= 2x best peer req/s, p99 no worse | not measured | - |")
+            w(f"| {op}: >= 3x best peer req/s, p99 no worse | not measured | - |")
         elif not ba:
-            w(f"| {op}: >= 2x best peer req/s, p99 no worse | {fmt(a['rps'])} req/s, p99 {fmt(a['p99'], 2)} ms (peers not run) | - |")
+            w(f"| {op}: >= 3x best peer req/s, p99 no worse | {fmt(a['rps'])} req/s, p99 {fmt(a['p99'], 2)} ms (peers not run) | - |")
         else:
             ratio = a["rps"] / ba["rps"]
-            ok = ratio >= 2.0 and a["p99"] <= ba["p99"]
-            w(f"| {op}: >= 2x best peer req/s, p99 no worse | {ratio:.2f}x {bt} ({fmt(a['rps'])} vs {fmt(ba['rps'])} req/s), "
+            ok = ratio >= 3.0 and a["p99"] <= ba["p99"]
+            w(f"| {op}: >= 3x best peer req/s, p99 no worse | {ratio:.2f}x {bt} ({fmt(a['rps'])} vs {fmt(ba['rps'])} req/s), "
               f"p99 {fmt(a['p99'], 2)} vs {fmt(ba['p99'], 2)} ms | {verdict(ok)} |")
     rust_rows = [(o, t) for (o, t) in agg if t in ("rust", "rust-cached")]
     errs = sum(agg[k]["errors"] for k in rust_rows)
@@ -282,28 +297,46 @@ def render(out):
            if agg[(o, t)]["errors"]]
     w(f"| 0 errors (every gateway operation) | {errs} errors{': ' + ', '.join(bad) if bad else ''}"
       f"{'; not timed: ' + ', '.join(untimed) if untimed else ''} | {verdict(errs == 0 and not untimed)} |")
-    rss_all = [agg[k]["rss"] for k in rust_rows if agg[k]["rss"] is not None and k[0] != "login"]
-    rss_login = agg.get(("login", "rust"), {}).get("rss")
-    if rss_all:
-        peak = max(rss_all)
-        extra = f"; after the login run: {fmt(rss_login)} MiB" if rss_login is not None else ""
-        w(f"| peak RSS <= 64 MiB | {fmt(peak)} MiB over every operation but login (login runs last){extra} | {verdict(peak <= 64)} |")
-    ready = med(meta.get("ready_ms.rust", []))
-    if ready is not None:
-        samples = ", ".join(fmt(v) for v in meta.get("ready_ms.rust", []) + meta.get("ready_ms.rust-cached", []))
-        w(f"| start to ready < 1 s | {fmt(ready)} ms median (every start: {samples} ms) | {verdict(ready < 1000)} |")
-    a, f = agg.get(("q1_feed", "rust")), agg.get(("q1_feed", "sql-floor"))
-    if a and f and a["rps"] and f["rps"]:
-        r = a["rps"] / f["rps"]
-        w(f"| stretch: uncached feed >= 70% of the SQL floor | {r * 100:.0f}% ({fmt(a['rps'])} vs {fmt(f['rps'])} tx/s) | {verdict(r >= 0.7)} |")
-    else:
-        w("| stretch: uncached feed >= 70% of the SQL floor | needs `--peers` | - |")
-    a, c = agg.get(("q1_feed", "rust-cached")), agg.get(("hello", "limit-axum"))
+    for op in ("q1_feed", "q2_nested"):
+        a, f = agg.get((op, "rust")), agg.get((op, "sql-floor"))
+        if a and f and a["rps"] and f["rps"]:
+            r = a["rps"] / f["rps"]
+            w(f"| uncached {op} >= 70% of its SQL floor | {r * 100:.0f}% ({fmt(a['rps'])} req/s vs {fmt(f['rps'])} tx/s) | {verdict(r >= 0.7)} |")
+        else:
+            w(f"| uncached {op} >= 70% of its SQL floor | needs `--peers` | - |")
+    a, c, cf = agg.get(("q1_feed", "rust-cached")), agg.get(("hello", "limit-axum")), agg.get(("hello", "limit-axum-feed"))
     if a and c and a["rps"] and c["rps"]:
         r = a["rps"] / c["rps"]
-        w(f"| stretch: cached anonymous feed >= 50% of limit-axum | {r * 100:.0f}% ({fmt(a['rps'])} vs {fmt(c['rps'])} req/s) | {verdict(r >= 0.5)} |")
+        extra = (f"; with a body of the feed's size the ceiling is {fmt(cf['rps'])} req/s: {a['rps'] / cf['rps'] * 100:.0f}%"
+                 if cf and cf["rps"] else "")
+        w(f"| cached anonymous feed >= 50% of the HTTP ceiling (limit-axum) | {r * 100:.0f}% ({fmt(a['rps'])} vs "
+          f"{fmt(c['rps'])} req/s){extra} | {verdict(r >= 0.5)} |")
     elif a and a["rps"]:
-        w(f"| stretch: cached anonymous feed >= 50% of limit-axum | {fmt(a['rps'])} req/s (limit-axum needs `--peers`) | - |")
+        w(f"| cached anonymous feed >= 50% of the HTTP ceiling (limit-axum) | {fmt(a['rps'])} req/s (limit-axum needs `--peers`) | - |")
+    a = agg.get(("rest_list", "rust"))
+    if a and a["rps"]:
+        w(f"| REST list >= 2x its 1,045 req/s of 2026-12-07 at 1x | {fmt(a['rps'])} req/s ({a['rps'] / 1045:.2f}x), "
+          f"Postgres {a['cpu'].split(' / ')[1]}% CPU | {verdict(a['rps'] >= 2 * 1045)} |")
+    mixed = [k for k in agg if k[0].startswith("mixed@") and k[1] == "rust"]
+    for k in mixed:
+        a = agg[k]
+        w(f"| {k[0]} (feed, nested and writes together): p99 < 25 ms, 0 errors | p99 {fmt(a['p99'], 2)} ms at "
+          f"{fmt(a['rps'])} req/s, {a['errors']} errors | {verdict(a['p99'] is not None and a['p99'] < 25 and a['errors'] == 0)} |")
+    rss_all = [agg[k]["rss"] for k in rust_rows if agg[k]["rss"] is not None and k[0] != "login"]
+    if rss_all:
+        w(f"| (issue 8) peak RSS <= 64 MiB | {fmt(max(rss_all))} MiB over every operation but login | {verdict(max(rss_all) <= 64)} |")
+    ready = med(meta.get("ready_ms.rust", []))
+    if ready is not None:
+        w(f"| (issue 8) start to ready < 1 s | {fmt(ready)} ms median | {verdict(ready < 1000)} |")
+    # bench/scale.sh and bench/subscribers.sh, when run.sh ran them: their targets as they printed them
+    for sub in ("scale", "subscribers"):
+        path = os.path.join(out, sub, "results.md")
+        if os.path.exists(path):
+            text = open(path).read()
+            section = text.split("## Targets", 1)[1].split("\n## ", 1)[0] if "## Targets" in text else ""
+            for line in section.splitlines():
+                if line.startswith("| ") and not line.startswith("| target |"):
+                    w(line)
     w("")
     if meta:
         w("## Other figures")
@@ -318,14 +351,182 @@ def render(out):
         fh.write(text)
     sys.stdout.write(text)
 
+def subscribers_report(out, events):
+    hz = os.sysconf("SC_CLK_TCK")
+    lines = []
+    w = lines.append
+    w("# Subscribers (bench/subscribers.sh)")
+    w("")
+    try:
+        w("```\n" + open(os.path.join(out, "env.txt")).read().rstrip() + "\n```")
+    except OSError:
+        pass
+    w("")
+    w("| subscription | subscribers | deliveries (missed, errors) | delivery p50 / p99 ms | last subscriber p50 / p99 / max ms "
+      "| write p50 ms | server CPU over the events | VmHWM / VmRSS MiB | statements per event (no subscriber) |")
+    w("|---|---:|---|---|---|---:|---:|---|---|")
+    figures = {}
+    for path in sorted(glob.glob(os.path.join(out, "*.subscribers.json"))):
+        kind = os.path.basename(path).split(".")[0]
+
+        def read(phase, suffix):
+            try:
+                return open(os.path.join(out, f"{kind}.{phase}.{suffix}")).read()
+            except OSError:
+                return ""
+        r = json.loads(read("subscribers", "json") or "{}")
+        ticks = [line.split() for line in read("subscribers", "ticks").splitlines() if line.strip()]
+        cpu = None
+        if len(ticks) == 2:
+            secs = (int(ticks[1][0]) - int(ticks[0][0])) / 1e9
+            cpu = (int(ticks[1][1]) - int(ticks[0][1])) / hz / secs * 100 if secs > 0 else None
+        rss = dict(line.split()[:2] for line in read("subscribers", "rss").splitlines() if line.strip())
+        hwm, now = num(rss.get("VmHWM:")), num(rss.get("VmRSS:"))
+
+        def per_event(phase):
+            total, top = 0, []
+            for line in read(phase, "statements.tsv").splitlines():
+                calls, _, query = line.partition("\t")
+                total += int(calls)
+                top.append((int(calls), query))
+            return total / events, top
+        with_subs, top = per_event("subscribers")
+        alone, _ = per_event("baseline")
+        figures[kind] = {"r": r, "cpu": cpu, "hwm": hwm, "with": with_subs, "alone": alone}
+        d, last, wr = r.get("delivery", {}), r.get("last_subscriber", {}), r.get("write", {})
+        w(f"| {r.get('kind', kind)} | {r.get('subscribers', '-')} | {r.get('deliveries', '-')} ({r.get('missed', '-')}, "
+          f"{r.get('errors', '-')}) | {d.get('p50_ms', '-')} / {d.get('p99_ms', '-')} | {last.get('p50_ms', '-')} / "
+          f"{last.get('p99_ms', '-')} / {last.get('max_ms', '-')} | {wr.get('p50_ms', '-')} | "
+          f"{fmt(cpu)}% of a core | {fmt(hwm and hwm / 1024)} / {fmt(now and now / 1024)} | "
+          f"{with_subs:.1f} ({alone:.1f}) |")
+        figures[kind]["top"] = top
+    w("")
+    for kind, f in figures.items():
+        w(f"Statements over the {events} measured events of {kind}, with subscribers (pg_stat_statements):")
+        w("")
+        w("| calls | per event | statement |")
+        w("|---:|---:|---|")
+        for calls, query in f["top"][:12]:
+            q = " ".join(query.split())
+            q = (q if len(q) <= 150 else q[:147] + "...").replace("|", "\\|")
+            w(f"| {calls} | {calls / events:.2f} | `{q}` |")
+        w("")
+    w("## Targets (issue 23, part 4)")
+    w("")
+    w("| target | measured | met |")
+    w("|---|---|---|")
+
+    def verdict(ok):
+        return "-" if ok is None else ("yes" if ok else "**no**")
+    for kind, f in figures.items():
+        r = f["r"]
+        p99 = r.get("last_subscriber", {}).get("p99_ms")
+        complete = r.get("missed") == 0 and r.get("errors") == 0
+        w(f"| {kind}: every event reaches all {r.get('subscribers')} subscribers | {r.get('deliveries')} deliveries, "
+          f"{r.get('missed')} missed, {r.get('errors')} errors | {verdict(complete)} |")
+        w(f"| {kind}: p99 from the write to the last subscriber < 1 s | {p99} ms | {verdict(p99 is not None and p99 < 1000)} |")
+        w(f"| {kind}: RSS < 256 MiB | VmHWM {fmt(f['hwm'] and f['hwm'] / 1024)} MiB | {verdict(f['hwm'] is not None and f['hwm'] < 256 * 1024)} |")
+        extra = f["with"] - f["alone"]
+        w(f"| {kind}: one read per event, not one per subscriber | {f['with']:.1f} statements per event with "
+          f"subscribers, {f['alone']:.1f} without: {extra:.1f} for the fan-out | {verdict(extra <= 1.5)} |")
+        subs, cpu = r.get("subscribers") or 0, f["cpu"]
+        if cpu:
+            w(f"| {kind}: subscribers per core above Hasura's 5,000 | {subs} subscribers on {os.cpu_count()} cores = "
+              f"{subs / os.cpu_count():,.0f} per core of the machine; the server used {fmt(cpu)}% of one core over the events | "
+              f"{verdict(subs / os.cpu_count() > 5000)} |")
+    w("")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "results.md"), "w") as fh:
+        fh.write(text)
+    sys.stdout.write(text)
+
+
+SCALE_OPS = GQL_OPS + ["rest_list", "rest_list_deep", "rest_detail"]
+
+
+def scale_report(out, n, deep_page):
+    rows = {}
+    with open(os.path.join(out, "results.tsv"), newline="") as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            rows[(r["op"], r["target"])] = r
+    with open(os.path.join(out, "plans.json")) as f:
+        plans = json.load(f)
+    big = f"{n}x"
+    lines = []
+    w = lines.append
+    w(f"# Data scale: 1x and {big} (bench/scale.sh)")
+    w("")
+    try:
+        w("```\n" + open(os.path.join(out, "env.txt")).read().rstrip() + "\n```")
+    except OSError:
+        pass
+    w("")
+    w(f"| request | 1x req/s | 1x p99 ms | {big} req/s | {big} p99 ms | {big} / 1x | errors | plans at {big} |")
+    w("|---|---:|---:|---:|---:|---:|---:|---|")
+    ratios = {}
+    for op in SCALE_OPS:
+        a, b = rows.get((op, "1x")), rows.get((op, big))
+        ra, rb = num(a and a["rps"]), num(b and b["rps"])
+        ratio = rb / ra if ra and rb else None
+        ratios[op] = ratio
+        errors = sum(int(num(r["errors"]) or 0) for r in (a, b) if r)
+        plan = plans.get(op, {})
+        flags = [f for st in plan.get("statements", []) for f in st["flags"]]
+        verdict = ("index-bounded" if plan.get("bounded") else "; ".join(flags) or "no plans") + \
+            f" ({len(plan.get('statements', []))} statements)"
+        w(f"| {op} | {fmt(ra)} | {fmt(num(a and a['p99_ms']), 2)} | {fmt(rb)} | {fmt(num(b and b['p99_ms']), 2)} | "
+          f"{'-' if ratio is None else f'{ratio * 100:.0f}%'} | {errors} | {verdict} |")
+    w("")
+    w("## Targets (issue 23, part 3)")
+    w("")
+    w("| target | measured | met |")
+    w("|---|---|---|")
+
+    def verdict(ok):
+        return "-" if ok is None else ("yes" if ok else "**no**")
+
+    for op in GQL_OPS + ["rest_list", "rest_detail"]:
+        r = ratios.get(op)
+        w(f"| {op} at {big} keeps >= 80% of its 1x req/s | {'not measured' if r is None else f'{r * 100:.0f}%'} | "
+          f"{verdict(None if r is None else r >= 0.8)} |")
+    first, deep = num((rows.get(("rest_list", big)) or {}).get("rps")), num((rows.get(("rest_list_deep", big)) or {}).get("rps"))
+    if first and deep:
+        w(f"| REST list page {deep_page} within 2x of page 1 at {big} | page {deep_page} {fmt(deep)} vs page 1 "
+          f"{fmt(first)} req/s ({first / deep:.2f}x slower) | {verdict(deep * 2 >= first)} |")
+    unbounded = [op for op in SCALE_OPS if plans.get(op, {}).get("bounded") is False]
+    w(f"| every statement index-bounded at {big} (no sequential scan of a data table, no sort of more than "
+      f"1,000 rows) | {'all bounded' if not unbounded else 'not: ' + ', '.join(unbounded)} | {verdict(not unbounded)} |")
+    w("")
+    w(f"## Statements at {big} (auto_explain, EXPLAIN ANALYZE with BUFFERS)")
+    w("")
+    for op in SCALE_OPS:
+        w(f"### {op}")
+        w("")
+        w("| ms | most rows of a node | buffers | flags | statement |")
+        w("|---:|---:|---:|---|---|")
+        for st in plans.get(op, {}).get("statements", []):
+            text = st["statement"].replace("|", "\\|")
+            w(f"| {st['ms']} | {st['most_rows']} | {st['buffers']} | {'; '.join(st['flags']) or '-'} | `{text}` |")
+        w("")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "results.md"), "w") as fh:
+        fh.write(text)
+    sys.stdout.write(text)
+
 
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "check-rest":
         return check_rest(sys.argv[2], sys.argv[3])
-    if len(sys.argv) != 3 or sys.argv[1] not in ("wrk", "oha", "render"):
+    if len(sys.argv) == 4 and sys.argv[1] == "subscribers":
+        subscribers_report(sys.argv[2], int(sys.argv[3]))
+        return 0
+    if len(sys.argv) == 5 and sys.argv[1] == "scale":
+        scale_report(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        return 0
+    if len(sys.argv) != 3 or sys.argv[1] not in ("wrk", "oha", "mixed", "render"):
         print(__doc__, file=sys.stderr)
         return 2
-    {"wrk": parse_wrk, "oha": parse_oha, "render": render}[sys.argv[1]](sys.argv[2])
+    {"wrk": parse_wrk, "oha": parse_oha, "mixed": parse_mixed, "render": render}[sys.argv[1]](sys.argv[2])
     return 0
 
 

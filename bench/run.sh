@@ -11,18 +11,24 @@
 #      to its first 200 on /api/health; the five canonical GraphQL operations through the
 #      shared rig (../shared/bench/run.sh, same method as the peers); the REST list (wrk);
 #      q1_feed and the REST list at a fixed arrival rate (oha); then the writes: REST detail
-#      (counts a view), the write mix, login (wrk); take the run's writes back; the cached
+#      (counts a view), the write mix (wrk), the mixed load of feed, nested and writes at RATE
+#      (examples/loadgen.rs), login (wrk); take the run's writes back; the cached
 #      anonymous feed on a second gateway start (CACHED=1); with --peers also PostGraphile 4 and 5,
 #      Apollo, the limit-axum ceiling and the SQL floor as ../shared/bench/run-all.sh runs them
-#   4. bench/out/results.md: a table per operation (medians over the runs), ratios to the best
-#      peer, the issue's targets
+#   4. (SCALE=1) bench/scale.sh: 1x against DATA_SCALE x data; (SUBSCRIBERS=1)
+#      bench/subscribers.sh: 10,000 subscribers; both on by default with --peers
+#   5. bench/out/results.md: a table per operation (medians over the runs), ratios to the best
+#      peer, every target of issue 23 with measured / met (those of scale.sh and
+#      subscribers.sh included)
 #
 # Env (defaults):
 #   RUNS=1            repeat the measurements, report medians (errors: summed)
 #   CONNS=32 DURATION=10s WARMUP=2s WRK_CPU=0   wrk shape (-t1), as the shared rig; WRK_CPU is
 #                     the taskset CPU list of every load generator, wrk, oha and pgbench
 #                     (empty: no pinning)
-#   RATE=500 RATE_DURATION=30s RATE_CONNS=CONNS   fixed-arrival-rate runs (oha)
+#   RATE=500 RATE_DURATION=30s RATE_CONNS=CONNS   fixed-arrival-rate runs (oha; the mixed load:
+#                     examples/loadgen.rs)
+#   MIX=4,2,1,1       the mixed load's weights of feed, nested, addComment, likePost
 #   QUIET_PCT=25 QUIET_MAX=60   before each op wait up to QUIET_MAX s for the machine to be
 #                     under QUIET_PCT % busy (as the shared rig)
 #   GW_DB=blog_bench_gw PEER_DB=blog_bench GW_PORT=5000 DETAIL_ID=915dc7d8-2358-12ce-718a-d8ad379b9aa4
@@ -53,9 +59,10 @@ RUNS="${RUNS:-1}"
 export CONNS="${CONNS:-32}" DURATION="${DURATION:-10s}" WARMUP="${WARMUP:-2s}" WRK_CPU="${WRK_CPU-0}"
 export PGBENCH_CPU="${PGBENCH_CPU-$WRK_CPU}"   # the rig's sql-floor.sh pins pgbench with it
 export QUIET_PCT="${QUIET_PCT:-25}" QUIET_MAX="${QUIET_MAX:-60}"
-RATE="${RATE:-500}"; RATE_DURATION="${RATE_DURATION:-30s}"; RATE_CONNS="${RATE_CONNS:-$CONNS}"
+RATE="${RATE:-500}"; RATE_DURATION="${RATE_DURATION:-30s}"; RATE_CONNS="${RATE_CONNS:-$CONNS}"; MIX="${MIX:-4,2,1,1}"
 GW_DB="${GW_DB:-blog_bench_gw}"; PEER_DB="${PEER_DB:-blog_bench}"; GW_PORT="${GW_PORT:-5000}"
 DETAIL_ID="${DETAIL_ID:-915dc7d8-2358-12ce-718a-d8ad379b9aa4}"
+SCALE="${SCALE:-$PEERS}"; SUBSCRIBERS="${SUBSCRIBERS:-$PEERS}"
 LOAD="${LOAD:-1}"; BUILD="${BUILD:-1}"; CACHED="${CACHED:-1}"; SYNC_COMMIT_OFF="${SYNC_COMMIT_OFF:-1}"
 HASH_USERS="${HASH_USERS:-200}"; TOKEN_USERS="${TOKEN_USERS:-100}"
 export PASSWORD="${PASSWORD:-password123}"
@@ -68,57 +75,7 @@ PSQL=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p 5432 -U postgres)
 PIN=(); [ -n "$WRK_CPU" ] && PIN=(taskset -c "$WRK_CPU")
 TSV_HEADER='target\top\trps\tp50_ms\tp99_ms\terrors\trequests\tvmhwm_kb\tserver_cpu_pct\tpg_cpu_pct\tother_cpu_pct\tbytes\tids\tdigest\tnote\n'
 
-log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
-die() { echo "bench/run.sh: $*" >&2; exit 1; }
-secs() { # 10s / 2m / 30 -> seconds
-  case "$1" in *m) echo $(( ${1%m} * 60 ));; *s) echo "${1%s}";; *) echo "$1";; esac
-}
-
-# ---------------------------------------------------------------- processes
-STARTED=()   # every process this script started (stopped on exit)
-stop_pid() {
-  local pid="$1" i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-cleanup() {
-  local pid
-  for pid in "${STARTED[@]}"; do stop_pid "$pid"; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_busy() { ss -Hltn "sport = :$1" | grep -q .; }
-
-# start_gateway CACHE_ENABLED LOGFILE: starts the release binary with the bench settings;
-# sets GW_PID and READY_MS (process start to the first 200 on /api/health, curl polling).
-GW_PID=""; READY_MS=""
-start_gateway() {
-  local cache="$1" logf="$2" t0 now code
-  port_busy "$GW_PORT" && die "port $GW_PORT is already in use (stop that server or set GW_PORT)"
-  t0=$(date +%s%N)
-  env -i PATH="$PATH" HOME="$HOME" \
-    DATABASE_URL="postgres://postgres@127.0.0.1:5432/$GW_DB" HOST=127.0.0.1 PORT="$GW_PORT" \
-    CACHE_ENABLED="$cache" RATE_LIMIT_ENABLED=false JWT_SECRET="$BENCH_JWT_SECRET" JWT_EXPIRE=6h \
-    LOG_FORMAT=json RUST_LOG=warn \
-    "$BIN" > "$logf" 2>&1 &
-  GW_PID=$!
-  STARTED+=("$GW_PID")
-  while :; do
-    code=$(curl -s -o /dev/null -m 1 -w '%{http_code}' "$GW_URL/api/health" 2>/dev/null || true)
-    [ "$code" = 200 ] && break
-    kill -0 "$GW_PID" 2>/dev/null || { tail -20 "$logf" >&2; die "the gateway exited during start (log: $logf)"; }
-    now=$(date +%s%N)
-    [ $(( (now - t0) / 1000000000 )) -lt 60 ] || { tail -20 "$logf" >&2; die "the gateway was not ready within 60 s"; }
-    sleep 0.005
-  done
-  READY_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
-  log "gateway pid $GW_PID (CACHE_ENABLED=$cache) ready in $READY_MS ms"
-}
-stop_gateway() { [ -n "$GW_PID" ] && stop_pid "$GW_PID"; GW_PID=""; }
+. "$HERE/lib.sh"
 
 # start_server NAME PORT CMD...: as ../shared/bench/run-all.sh (from the shared folder; the
 # command execs the server, so its PID is the server's); sets SRV_PID.
@@ -136,114 +93,6 @@ start_server() {
   done
   echo "$name did not start; log:" >&2; tail -20 "$RUN_OUT/$name.log" >&2
   stop_pid "$SRV_PID"; return 1
-}
-
-# ---------------------------------------------------------------- CPU accounting
-HZ_NCPU="$(nproc)"
-proc_ticks() { # utime + stime of one process (0 when gone)
-  awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
-PG_PID=""
-pg_ticks() { # postmaster + its reaped children + its live children
-  [ -n "$PG_PID" ] || { echo 0; return; }
-  local t c
-  t=$(awk '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " "); print f[12] + f[13] + f[14] + f[15] }' "/proc/$PG_PID/stat" 2>/dev/null || echo 0)
-  for c in $(ps --ppid "$PG_PID" -o pid= 2>/dev/null); do t=$(( t + $(proc_ticks "$c") )); done
-  echo "$t"
-}
-machine_ticks() { # busy and total jiffies of all CPUs
-  awk '$1 == "cpu" { t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t; exit }' /proc/stat
-}
-wait_quiet() { # up to QUIET_MAX s until the machine is under QUIET_PCT % busy over 1 s
-  local waited=0 b0 t0 b1 t1 pct
-  while :; do
-    read -r b0 t0 < <(machine_ticks); sleep 1; read -r b1 t1 < <(machine_ticks)
-    pct=$(( 100 * (b1 - b0) / ( (t1 - t0) > 0 ? (t1 - t0) : 1 ) ))
-    [ "$pct" -lt "$QUIET_PCT" ] && return 0
-    waited=$((waited + 1))
-    if [ "$waited" -ge "$QUIET_MAX" ]; then echo "  (machine still ${pct}% busy after ${waited} s; measuring anyway)"; return 0; fi
-  done
-}
-CPU0=()
-cpu_start() { local b t; read -r b t < <(machine_ticks); CPU0=("$(proc_ticks "$1")" "$(pg_ticks)" "$b" "$t"); }
-cpu_end() { # PID -> "server pg other" in % of one core over the window since cpu_start
-  local s p b t
-  s=$(proc_ticks "$1"); p=$(pg_ticks); read -r b t < <(machine_ticks)
-  # Postgres CPU can come out negative when one of its processes that was counted at the start
-  # exits unreaped: then it is "-" and "other" includes it.
-  awk -v s=$((s - CPU0[0])) -v p=$((p - CPU0[1])) -v b=$((b - CPU0[2])) -v t=$((t - CPU0[3])) -v n="$HZ_NCPU" \
-    'BEGIN { if (t < 1) t = 1; k = 100 * n / t; pg = sprintf("%.0f", p * k); if (p < 0) { p = 0; pg = "-" }
-             o = (b - s - p) * k; if (o < 0) o = 0; printf "%.0f %s %.0f\n", s * k, pg, o }'
-}
-vmhwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo -; }
-
-# ---------------------------------------------------------------- measurements
-row() { # appends one TSV row (the rig's columns)
-  local IFS=$'\t'; echo "$*" >> "$RESULTS_TSV"
-}
-untimed() { # TARGET OP REASON
-  echo "$1 $2: NOT TIMED: $3"
-  row "$1" "$2" - - - - - - - - - - - - "${3//$'\t'/ }"
-}
-precheck_rest() { # TARGET OP URL -> 0 when one GET answers a success body; sets CHECK_BYTES
-  local code check resp="$RUN_OUT/resp.$1.$2.json"
-  code=$(curl -sS -m 10 -o "$resp" -w '%{http_code}' "$3" 2>/dev/null || echo 000)
-  check=$(python3 "$HERE/report.py" check-rest "$code" "$resp" || true)
-  [[ "$check" == ok* ]] || { untimed "$1" "$2" "$check"; return 1; }
-  CHECK_BYTES="${check#ok bytes=}"
-}
-precheck_gql() { # TARGET OP URL BODY -> 0 when one POST answers data without errors (rig's check.py)
-  local code check resp="$RUN_OUT/resp.$1.$2.json"
-  code=$(curl -sS -m 10 -o "$resp" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$4" "$3" 2>/dev/null || echo 000)
-  check=$(python3 "$RIG/check.py" "$code" "$resp" || true)
-  [[ "$check" == ok* ]] || { untimed "$1" "$2" "$check"; return 1; }
-  CHECK_BYTES=$(echo "$check" | sed -E 's/^ok bytes=([0-9]+).*/\1/')
-}
-
-# measure_wrk TARGET OP PID URL LUA [VAR=value...]: WARMUP then DURATION of
-# wrk -t1 -cCONNS --latency with one of bench/wrk-*.lua; appends a row.
-measure_wrk() {
-  local target="$1" op="$2" pid="$3" url="$4" lua="$5"; shift 5
-  local logf="$RUN_OUT/wrk.$target.$op.txt" lim rps p50 p99 reqs errors cpu hwm
-  lim=$(( $(secs "$DURATION") + $(secs "$WARMUP") + 60 ))
-  wait_quiet
-  env "$@" ERR_FILE="$RUN_OUT/errbody.$target.$op.warmup" "${PIN[@]}" \
-    timeout "$lim" wrk -t1 -c"$CONNS" -d"$WARMUP" -s "$HERE/$lua" "$url" > /dev/null
-  cpu_start "$pid"
-  env "$@" ERR_FILE="$RUN_OUT/errbody.$target.$op" "${PIN[@]}" \
-    timeout "$lim" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$HERE/$lua" "$url" > "$logf"
-  cpu=$(cpu_end "$pid"); hwm=$(vmhwm "$pid")
-  read -r rps p50 p99 reqs errors < <(python3 "$HERE/report.py" wrk "$logf")
-  row "$target" "$op" "$rps" "$p50" "$p99" "$errors" "$reqs" "$hwm" ${cpu} "${CHECK_BYTES:--}" - - ""
-  printf '%-13s %-18s %7s req/s  p50 %8s ms  p99 %8s ms  err %s  VmHWM %s kB  cpu%% srv/pg/other %s\n' \
-    "$target" "$op" "$rps" "$p50" "$p99" "$errors" "$hwm" "${cpu// //}"
-  CHECK_BYTES=""
-}
-
-OHA=""
-# measure_oha TARGET OP PID URL [BODY_FILE]: oha at a fixed arrival rate (RATE req/s with
-# latency correction, i.e. latency counted from when each request was due), WARMUP then
-# RATE_DURATION; GET without a body, POST application/json with one.
-measure_oha() {
-  local target="$1" op="$2" pid="$3" url="$4" body="${5:-}"
-  local json="$RUN_OUT/oha.$target.$op.json" lim rps p50 p99 reqs errors cpu hwm
-  # -w: requests still running at the deadline finish (instead of counting as aborted);
-  # --disable-compression: no Accept-Encoding, like wrk (the gateway would gzip otherwise)
-  local args=(-q "$RATE" --latency-correction -c "$RATE_CONNS" -w --disable-compression --no-tui --output-format json)
-  [ -n "$WRK_CPU" ] && args+=(--worker-threads 1)
-  [ -n "$body" ] && args+=(-m POST -T application/json -D "$body")
-  lim=$(( $(secs "$RATE_DURATION") + $(secs "$WARMUP") + 60 ))
-  wait_quiet
-  "${PIN[@]}" timeout "$lim" "$OHA" "${args[@]}" -z "$WARMUP" "$url" > /dev/null
-  cpu_start "$pid"
-  "${PIN[@]}" timeout "$lim" "$OHA" "${args[@]}" -z "$RATE_DURATION" "$url" > "$json"
-  cpu=$(cpu_end "$pid"); hwm=$(vmhwm "$pid")
-  read -r rps p50 p99 reqs errors < <(python3 "$HERE/report.py" oha "$json")
-  row "$target" "$op" "$rps" "$p50" "$p99" "$errors" "$reqs" "$hwm" ${cpu} "${CHECK_BYTES:--}" - - \
-    "oha -q $RATE --latency-correction -c $RATE_CONNS -z $RATE_DURATION; status codes only"
-  printf '%-13s %-18s %7s req/s  p50 %8s ms  p99 %8s ms  err %s  VmHWM %s kB  cpu%% srv/pg/other %s\n' \
-    "$target" "$op" "$rps" "$p50" "$p99" "$errors" "$hwm" "${cpu// //}"
-  CHECK_BYTES=""
 }
 
 # The shared rig's run.sh and sql-floor.sh write their logs next to themselves ("$HERE/out").
@@ -282,6 +131,7 @@ SQL
 # ---------------------------------------------------------------- setup
 mkdir -p "$OUT" "$RIGLINK"
 rm -rf "$OUT"/run[0-9]* "$RIGLINK/out"   # the report reads every run*/ folder: none from an earlier invocation
+[ "$SCALE" = 1 ] && rm -rf "$OUT/scale"; [ "$SUBSCRIBERS" = 1 ] && rm -rf "$OUT/subscribers"
 for f in run.sh check.py wrk-post.lua queries sql-floor.sh pgbench; do
   [ -e "$RIG/$f" ] || die "missing $RIG/$f (the shared benchmark rig)"
   ln -sfnr "$RIG/$f" "$RIGLINK/$f"
@@ -301,10 +151,12 @@ if [ -z "$OHA" ]; then
 fi
 
 if [ "$BUILD" = 1 ]; then
-  log "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
-  (cd "$ROOT" && timeout 3600 cargo build --release)
+  log "cargo build --release (CARGO_TARGET_DIR=$CARGO_TARGET_DIR): the server, examples/loadgen and examples/ceiling"
+  (cd "$ROOT" && timeout 3600 cargo build --release --bin blog-gateway --example loadgen --example ceiling)
 fi
 [ -x "$BIN" ] || die "no release binary at $BIN (run with BUILD=1)"
+LOADGEN="$CARGO_TARGET_DIR/release/examples/loadgen"
+[ -x "$LOADGEN" ] || die "no $LOADGEN (run with BUILD=1)"
 
 PG_DATA="$("${PSQL[@]}" -d postgres -Atc 'SHOW data_directory' 2>/dev/null || true)"
 [ -n "$PG_DATA" ] && PG_PID="$(head -1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)"
@@ -391,6 +243,27 @@ measure_graphql() {
     || echo "the shared run.sh failed for $1 $3" >&2
 }
 
+# measure_mixed: the feed, the nested query and the write mix together at RATE req/s
+# (examples/loadgen.rs mixed, MIX weights), latency from when each request was due, every answer
+# body-checked; appends a row "mixed@RATErps".
+measure_mixed() {
+  local json="$RUN_OUT/mixed.json" lim rps p50 p99 reqs errors cpu hwm
+  lim=$(( $(secs "$RATE_DURATION") + $(secs "$WARMUP") + 120 ))
+  wait_quiet
+  cpu_start "$GW_PID"
+  "${PIN[@]}" timeout "$lim" "$LOADGEN" --url "$GW_URL" mixed --rate "$RATE" --duration "$(secs "$RATE_DURATION")" \
+    --warmup "$(secs "$WARMUP")" --conns "$RATE_CONNS" --mix "$MIX" \
+    --feed "$RIG/queries/q1_feed.sdl.json" --nested "$RIG/queries/q2_nested.sdl.json" \
+    --tokens "$OUT/tokens.lua" --posts "$OUT/posts.lua" > "$json" 2> "$RUN_OUT/mixed.log" \
+    || { tail -5 "$RUN_OUT/mixed.log" >&2; untimed rust "mixed@${RATE}rps" "loadgen failed"; return 0; }
+  cpu=$(cpu_end "$GW_PID"); hwm=$(vmhwm "$GW_PID")
+  read -r rps p50 p99 reqs errors < <(python3 "$HERE/report.py" mixed "$json")
+  row rust "mixed@${RATE}rps" "$rps" "$p50" "$p99" "$errors" "$reqs" "$hwm" ${cpu} - - - \
+    "loadgen mixed --rate $RATE --mix $MIX (feed,nested,comment,like) -c $RATE_CONNS, $(secs "$RATE_DURATION") s; bodies checked"
+  printf '%-13s %-18s %7s req/s  p50 %8s ms  p99 %8s ms  err %s  VmHWM %s kB  cpu%% srv/pg/other %s\n' \
+    rust "mixed@${RATE}rps" "$rps" "$p50" "$p99" "$errors" "$hwm" "${cpu// //}"
+}
+
 # ---------------------------------------------------------------- runs
 for run in $(seq 1 "$RUNS"); do
   RUN_OUT="$OUT/run$run"
@@ -445,6 +318,7 @@ for run in $(seq 1 "$RUNS"); do
   timeout 300 python3 "$HERE/prepare.py" "$GW_URL" "$OUT/login-emails.txt" "$OUT/published-posts.txt" "$OUT" "$TOKEN_USERS"
   measure_wrk rust write_mix "$GW_PID" "$GW_URL/graphql" wrk-write.lua \
     TOKENS_LUA="$OUT/tokens.lua" POSTS_LUA="$OUT/posts.lua"
+  measure_mixed
   # last: every login verifies an argon2id hash (19 MiB each), which may raise the peak RSS
   measure_wrk rust login "$GW_PID" "$GW_URL/api/auth/login" wrk-login.lua USERS_LUA="$OUT/users.lua"
   stop_gateway
@@ -455,6 +329,9 @@ for run in $(seq 1 "$RUNS"); do
     start_gateway true "$RUN_OUT/gateway-cached.log"
     printf 'ready_ms.rust-cached\t%s\n' "$READY_MS" >> "$RUN_OUT/meta.tsv"
     SERVER_PID="$GW_PID" rig run.sh rust-cached "$GW_URL/graphql" sdl q1_feed || echo "the shared run.sh failed for rust-cached" >&2
+    # the feed's answer, for the ceiling of a body of its size
+    curl -sS -m 10 -o "$RUN_OUT/feed-answer.json" -H 'Content-Type: application/json' \
+      --data-binary @"$RIG/queries/q1_feed.sdl.json" "$GW_URL/graphql" || true
     stop_gateway
   fi
 
@@ -465,10 +342,26 @@ for run in $(seq 1 "$RUNS"); do
       SERVER_PID="$SRV_PID" rig run.sh limit-axum http://127.0.0.1:5004/ limit || true
       stop_pid "$SRV_PID"
     fi
+    # the same ceiling with a body of the feed's size (examples/ceiling.rs)
+    if [ -s "$RUN_OUT/feed-answer.json" ] && \
+       start_server limit-axum-feed 5006 "$CARGO_TARGET_DIR/release/examples/ceiling" 5006 "$RUN_OUT/feed-answer.json"; then
+      SERVER_PID="$SRV_PID" rig run.sh limit-axum-feed http://127.0.0.1:5006/ limit || true
+      stop_pid "$SRV_PID"
+    fi
     rig sql-floor.sh "$PEER_DB" || echo "the shared sql-floor.sh failed" >&2
   fi
   collect_rig_output
 done
+
+# Parts 3 and 4 of issue 23, each in its own private PostgreSQL (their own scripts).
+if [ "$SCALE" = 1 ]; then
+  log "bench/scale.sh (DATA_SCALE=${DATA_SCALE:-10})"
+  BUILD=0 bash "$HERE/scale.sh" > "$OUT/scale.log" 2>&1 || echo "bench/scale.sh failed (log: $OUT/scale.log)" >&2
+fi
+if [ "$SUBSCRIBERS" = 1 ]; then
+  log "bench/subscribers.sh"
+  BUILD=0 bash "$HERE/subscribers.sh" > "$OUT/subscribers.log" 2>&1 || echo "bench/subscribers.sh failed (log: $OUT/subscribers.log)" >&2
+fi
 
 python3 "$HERE/report.py" render "$OUT"
 log "written: ${OUT#"$ROOT/"}/results.md"
