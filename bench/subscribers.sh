@@ -13,10 +13,14 @@
 #      then SOCKETS x PER_SOCKET subscribers (examples/loadgen.rs) and EVENTS writes, one at a
 #      time, each timed from its request to every subscriber's `next`; the server's CPU over the
 #      events, its RSS, and pg_stat_statements over the events
-#   4. bench/out/subscribers/results.md: delivery p50/p99, last subscriber p50/p99, RSS, CPU,
+#   4. the capacity run: CAPACITY_SOCKETS x PER_SOCKET subscribers of commentAdded (default
+#      30,000: 15,000 per core of two), the same measurements (Hasura's published figure is
+#      5,000 per core)
+#   5. bench/out/subscribers/results.md: delivery p50/p99, last subscriber p50/p99, RSS, CPU,
 #      statements per event beside the baseline, and the targets
 #
 # Env (defaults): SOCKETS=100 PER_SOCKET=100 EVENTS=20 GAP_MS=200 KINDS="comment post"
+#   CAPACITY_SOCKETS=300 (0: no capacity run)
 #   REDIS_URL=redis://127.0.0.1:6379 PG_PRIVATE_PORT=5441 GW_PORT=5020 BUILD=1
 #   LOADGEN_CPU=0 (taskset CPU list of the generator; empty: not pinned)
 set -euo pipefail
@@ -26,7 +30,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 OUT="$HERE/out/subscribers"
 
 SOCKETS="${SOCKETS:-100}"; PER_SOCKET="${PER_SOCKET:-100}"; EVENTS="${EVENTS:-20}"; GAP_MS="${GAP_MS:-200}"
-KINDS="${KINDS:-comment post}"; REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+KINDS="${KINDS:-comment post}"; CAPACITY_SOCKETS="${CAPACITY_SOCKETS:-300}"; REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 PG_PRIVATE_PORT="${PG_PRIVATE_PORT:-5441}"; GW_PORT="${GW_PORT:-5020}"; BUILD="${BUILD:-1}"
 LOADGEN_CPU="${LOADGEN_CPU-0}"
 BENCH_JWT_SECRET="blog-gateway-benchmark-only-secret-0123456789"
@@ -64,13 +68,14 @@ PREFIX="bench-subscribers-$$:"
   echo "postgres: private $("${PSQL[@]}" -d postgres -Atc 'SHOW server_version'), $(grep -o 'seeded .*' "$OUT/seed.txt" | sed 's/; demo accounts.*//' | cut -c1-200)"
   echo "redis: $(redis-cli -u "$REDIS_URL" info server | awk -F: '/^redis_version/ { print $2 }' | tr -d '\r') (shared, keys under $PREFIX)"
   echo "generator: examples/loadgen.rs (one thread)${LOADGEN_CPU:+, pinned to CPU $LOADGEN_CPU}"
-  echo "gateway: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && [ -n "$(GIT_OPTIONAL_LOCKS=0 git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo ' (with uncommitted changes)'); GRAPHQL_MAX_SUBSCRIPTIONS_PER_SOCKET=$PER_SOCKET GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT=$((SOCKETS * PER_SOCKET))"
+  echo "gateway: $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$ROOT" && [ -n "$(GIT_OPTIONAL_LOCKS=0 git status --porcelain --untracked-files=no 2>/dev/null)" ] && echo ' (with uncommitted changes)'); GRAPHQL_MAX_SUBSCRIPTIONS_PER_SOCKET=$PER_SOCKET GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT=$((MOST_SOCKETS * PER_SOCKET))"
 } > "$OUT/env.txt"
 
 GW_DATABASE_URL="$PGP_URL/$DB"
+MOST_SOCKETS=$(( CAPACITY_SOCKETS > SOCKETS ? CAPACITY_SOCKETS : SOCKETS ))
 GW_EXTRA_ENV=(REDIS_URL="$REDIS_URL" REDIS_PREFIX="$PREFIX"
   GRAPHQL_MAX_SUBSCRIPTIONS_PER_SOCKET="$PER_SOCKET"
-  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT=$((SOCKETS * PER_SOCKET)))
+  GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT=$((MOST_SOCKETS * PER_SOCKET)))
 cleanup_redis() { redis-cli -u "$REDIS_URL" --scan --pattern "${PREFIX}*" | xargs -r redis-cli -u "$REDIS_URL" del > /dev/null || true; }
 trap 'cleanup; cleanup_redis' EXIT
 
@@ -110,18 +115,19 @@ TOKEN=$(python3 -c 'import json, sys; print(json.load(sys.stdin)["tokens"]["acce
   || die "login failed: $login"
 echo "rss_kb_idle $(awk '/^VmRSS:/ { print $2 }' "/proc/$GW_PID/status")" > "$OUT/idle.rss"
 
-for kind in $KINDS; do
-  for phase in baseline subscribers; do
-    if [ "$phase" = baseline ]; then sockets=0; else sockets="$SOCKETS"; fi
-    name="$kind.$phase"
-    log "$name: $sockets sockets x $PER_SOCKET, $EVENTS events"
-    "${PIN[@]}" timeout 900 "$LOADGEN" --url "http://127.0.0.1:$GW_PORT" subscribers --kind "$kind" \
-      --sockets "$sockets" --per-socket "$PER_SOCKET" --events "$EVENTS" --gap-ms "$GAP_MS" \
-      --post "$POST" --token "$TOKEN" \
-      --before-events "bash '$OUT/hook.sh' before $name" --after-events "bash '$OUT/hook.sh' after $name" \
-      > "$OUT/$name.json" 2> "$OUT/$name.log" || { tail -5 "$OUT/$name.log" >&2; die "loadgen failed ($name)"; }
-    cat "$OUT/$name.json"
-  done
+RUNS_TO_DO=()
+for kind in $KINDS; do RUNS_TO_DO+=("$kind:$kind:baseline:0" "$kind:$kind:subscribers:$SOCKETS"); done
+[ "$CAPACITY_SOCKETS" -gt 0 ] && RUNS_TO_DO+=("capacity:comment:baseline:0" "capacity:comment:subscribers:$CAPACITY_SOCKETS")
+for todo in "${RUNS_TO_DO[@]}"; do
+  IFS=: read -r label kind phase sockets <<< "$todo"
+  name="$label.$phase"
+  log "$name: $sockets sockets x $PER_SOCKET, $EVENTS events"
+  "${PIN[@]}" timeout 900 "$LOADGEN" --url "http://127.0.0.1:$GW_PORT" subscribers --kind "$kind" \
+    --sockets "$sockets" --per-socket "$PER_SOCKET" --events "$EVENTS" --gap-ms "$GAP_MS" \
+    --post "$POST" --token "$TOKEN" \
+    --before-events "bash '$OUT/hook.sh' before $name" --after-events "bash '$OUT/hook.sh' after $name" \
+    > "$OUT/$name.json" 2> "$OUT/$name.log" || { tail -5 "$OUT/$name.log" >&2; die "loadgen failed ($name)"; }
+  cat "$OUT/$name.json"
 done
 stop_gateway
 
