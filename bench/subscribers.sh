@@ -62,6 +62,7 @@ log "seeding $DB at the benchmark's size"
   || die "seeding failed: $(tail -5 "$OUT/seed.txt")"
 "${PSQL[@]}" -d "$DB" -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' -c 'VACUUM (ANALYZE)'
 PREFIX="bench-subscribers-$$:"
+MOST_SOCKETS=$(( CAPACITY_SOCKETS > SOCKETS ? CAPACITY_SOCKETS : SOCKETS ))
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)   subscribers: $SOCKETS sockets x $PER_SOCKET   events: $EVENTS, $GAP_MS ms apart"
   echo "cpus: $(nproc) ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo))   mem: $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)"
@@ -72,7 +73,6 @@ PREFIX="bench-subscribers-$$:"
 } > "$OUT/env.txt"
 
 GW_DATABASE_URL="$PGP_URL/$DB"
-MOST_SOCKETS=$(( CAPACITY_SOCKETS > SOCKETS ? CAPACITY_SOCKETS : SOCKETS ))
 GW_EXTRA_ENV=(REDIS_URL="$REDIS_URL" REDIS_PREFIX="$PREFIX"
   GRAPHQL_MAX_SUBSCRIPTIONS_PER_SOCKET="$PER_SOCKET"
   GRAPHQL_MAX_SUBSCRIPTIONS_PER_CLIENT=$((MOST_SOCKETS * PER_SOCKET)))

@@ -1,5 +1,7 @@
 //! Subscription root: `commentAdded(postId)` and `postPublished(category)`, fed by the event bus.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription};
@@ -34,14 +36,19 @@ impl SubscriptionRoot {
         let state = context::state(ctx)?.clone();
         let viewer = context::viewer(ctx).cloned();
         let (fanout, admission) = admit(ctx)?;
-        let mut conn = state.db().await?;
-        if posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
-            .await?
-            .is_none()
-        {
+        // Boxed: async-graphql keeps this resolver's future inline in the subscription's stream
+        // for as long as it lives, and the read (a pool checkout and a query) is most of it.
+        let visible: Pin<Box<dyn Future<Output = Result<bool, AppError>> + Send + '_>> = Box::pin(async {
+            let mut conn = state.db().await?;
+            Ok(
+                posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
+                    .await?
+                    .is_some(),
+            )
+        });
+        if !visible.await? {
             return Err(AppError::NotFound(Resource::Post).into());
         }
-        drop(conn);
         let events = event_stream(&state);
         Ok(events.filter_map(move |event| {
             // The admission lives as long as the stream.
