@@ -20,7 +20,8 @@
 #      statements per event beside the baseline, and the targets
 #
 # Env (defaults): SOCKETS=100 PER_SOCKET=100 EVENTS=20 GAP_MS=200 KINDS="comment post"
-#   CAPACITY_SOCKETS=300 (0: no capacity run)
+#   CAPACITY_SOCKETS=300 (0: no capacity run) CAPACITY_RATE=2000 (its subscriptions per second:
+#   30,000 at once exhaust the pool, since each subscribe checks its post)
 #   REDIS_URL=redis://127.0.0.1:6379 PG_PRIVATE_PORT=5441 GW_PORT=5020 BUILD=1
 #   LOADGEN_CPU=0 (taskset CPU list of the generator; empty: not pinned)
 set -euo pipefail
@@ -30,7 +31,7 @@ ROOT="$(cd "$HERE/.." && pwd)"
 OUT="$HERE/out/subscribers"
 
 SOCKETS="${SOCKETS:-100}"; PER_SOCKET="${PER_SOCKET:-100}"; EVENTS="${EVENTS:-20}"; GAP_MS="${GAP_MS:-200}"
-KINDS="${KINDS:-comment post}"; CAPACITY_SOCKETS="${CAPACITY_SOCKETS:-300}"; REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+KINDS="${KINDS:-comment post}"; CAPACITY_SOCKETS="${CAPACITY_SOCKETS:-300}"; CAPACITY_RATE="${CAPACITY_RATE:-2000}"; REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 PG_PRIVATE_PORT="${PG_PRIVATE_PORT:-5441}"; GW_PORT="${GW_PORT:-5020}"; BUILD="${BUILD:-1}"
 LOADGEN_CPU="${LOADGEN_CPU-0}"
 BENCH_JWT_SECRET="blog-gateway-benchmark-only-secret-0123456789"
@@ -121,10 +122,11 @@ for kind in $KINDS; do RUNS_TO_DO+=("$kind:$kind:baseline:0" "$kind:$kind:subscr
 for todo in "${RUNS_TO_DO[@]}"; do
   IFS=: read -r label kind phase sockets <<< "$todo"
   name="$label.$phase"
+  rate=0; [ "$label" = capacity ] && rate="$CAPACITY_RATE"
   log "$name: $sockets sockets x $PER_SOCKET, $EVENTS events"
   "${PIN[@]}" timeout 900 "$LOADGEN" --url "http://127.0.0.1:$GW_PORT" subscribers --kind "$kind" \
     --sockets "$sockets" --per-socket "$PER_SOCKET" --events "$EVENTS" --gap-ms "$GAP_MS" \
-    --post "$POST" --token "$TOKEN" \
+    --post "$POST" --token "$TOKEN" --subscribe-rate "$rate" \
     --before-events "bash '$OUT/hook.sh' before $name" --after-events "bash '$OUT/hook.sh' after $name" \
     > "$OUT/$name.json" 2> "$OUT/$name.log" || { tail -5 "$OUT/$name.log" >&2; die "loadgen failed ($name)"; }
   cat "$OUT/$name.json"

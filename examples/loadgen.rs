@@ -78,6 +78,11 @@ struct SubscribersArgs {
     /// Seconds to wait for one event to reach every subscriber.
     #[arg(long, default_value_t = 30)]
     timeout: u64,
+    /// Subscriptions sent per second, socket by socket (0: as fast as they go). Each subscribe
+    /// checks its post in the database: a burst larger than the pool can serve within its
+    /// checkout timeout is refused in part (`UNAVAILABLE`).
+    #[arg(long, default_value_t = 0)]
+    subscribe_rate: u64,
     /// A shell command run just before the measured events (e.g. resetting statement counts).
     #[arg(long)]
     before_events: Option<String>,
@@ -276,6 +281,12 @@ async fn subscribers(authority: &str, args: SubscribersArgs) -> anyhow::Result<(
             let message = json!({ "id": format!("{socket}-{n}"), "type": "subscribe",
                                   "payload": { "query": document, "variables": variables } });
             ws.send(Message::text(message.to_string())).await?;
+        }
+        if args.subscribe_rate > 0 {
+            tokio::time::sleep(Duration::from_secs_f64(
+                args.per_socket as f64 / args.subscribe_rate as f64,
+            ))
+            .await;
         }
         let marker = marker.clone();
         let received = received.clone();
