@@ -8,8 +8,8 @@ use super::changes::{EntityTag, TagSet};
 use super::page::{Cursor, CursorKey, Direction, Page, PageRequest, keyset_page};
 use super::validate::{char_len, check_no_nul};
 use crate::db::first_per_key::FirstCommentsOfPosts;
-use crate::db::models::{Comment, NewComment, Post, UserByline};
-use crate::db::schema::{comments, posts};
+use crate::db::models::{Comment, NewComment, Post, User, UserByline};
+use crate::db::schema::{comments, posts, users};
 use crate::domain::viewer::Viewer;
 use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
 use crate::events::{Event, EventBus};
@@ -157,6 +157,22 @@ pub async fn find_with_post(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult
         .inner_join(posts::table)
         .filter(comments::id.eq(id))
         .select((Comment::as_select(), Post::as_select()))
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// A comment with its post and its author, in one statement (an event's row: see
+/// `graphql::fanout`).
+pub async fn find_with_post_and_author(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+) -> AppResult<Option<(Comment, Post, User)>> {
+    Ok(comments::table
+        .inner_join(posts::table)
+        .inner_join(users::table.on(users::id.eq(comments::author_id)))
+        .filter(comments::id.eq(id))
+        .select((Comment::as_select(), Post::as_select(), User::as_select()))
         .first(conn)
         .await
         .optional()?)

@@ -15,10 +15,13 @@ const ROWS_KEPT: usize = 256;
 
 type Cell<T> = Arc<OnceCell<Option<T>>>;
 
+/// A comment event's row: the comment, its post (for visibility) and its author.
+type CommentRow = (Comment, Post, User);
+
 pub struct Fanout {
     max_per_client: usize,
     open: Mutex<HashMap<String, usize>>,
-    comments: Mutex<HashMap<Uuid, Cell<(Comment, Post)>>>,
+    comments: Mutex<HashMap<Uuid, Cell<CommentRow>>>,
     posts: Mutex<HashMap<Uuid, Cell<(Post, User)>>>,
 }
 
@@ -73,10 +76,11 @@ impl Fanout {
         })
     }
 
-    /// The comment of an event with its post, read once for every subscriber of this process.
-    pub async fn comment<F>(&self, id: Uuid, load: F) -> Option<(Comment, Post)>
+    /// The comment of an event with its post and author, read once for every subscriber of this
+    /// process.
+    pub async fn comment<F>(&self, id: Uuid, load: F) -> Option<CommentRow>
     where
-        F: Future<Output = Option<(Comment, Post)>>,
+        F: Future<Output = Option<CommentRow>>,
     {
         cell(&self.comments, id).get_or_init(|| load).await.clone()
     }

@@ -68,18 +68,20 @@ impl SubscriptionRoot {
             // pool checkout and a query) made every idle subscription as large as its busiest
             // moment. Events for other posts pass without a read or an allocation.
             Either::Right(Box::pin(async move {
-                // One read per event for every subscriber of this process; visibility is
-                // checked for each (the post may have been unpublished since).
-                let row = fanout
+                // One read per event for every subscriber of this process, the author included
+                // (each subscriber's loader read it before: one read per subscriber of each new
+                // author); visibility is checked for each (the post may have been unpublished).
+                let (comment, post, author) = fanout
                     .comment(comment_id, async {
                         let mut conn = state.db().await.ok()?;
-                        comments::find_with_post(&mut conn, comment_id)
+                        comments::find_with_post_and_author(&mut conn, comment_id)
                             .await
                             .ok()
                             .flatten()
                     })
                     .await?;
-                comments::visible(row, viewer.as_ref()).map(|comment| InOrder(CommentObject::new(comment)))
+                comments::visible((comment, post), viewer.as_ref())
+                    .map(|comment| InOrder(CommentObject::with_user(comment, author)))
             }))
         }))
     }

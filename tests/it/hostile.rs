@@ -359,6 +359,74 @@ async fn subscriptions_are_capped_per_socket_and_client_and_an_event_is_read_onc
     );
 }
 
+/// The bench's 30,000 subscribers found it: an event's author was read by each subscriber's own
+/// loader (one read per subscriber of every new author; a burst of them timed out on the pool).
+/// The event's one read now brings the author too.
+#[tokio::test]
+async fn an_events_author_is_read_once_however_many_subscribers() {
+    use crate::subscriptions::{connect, next_json, subscribe};
+    const WITH_AUTHOR: &str =
+        "subscription($p: ID!) { commentAdded(postId: $p) { id content author { id username } } }";
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let post = app.post(&ann, "A post everyone watches", true).await;
+    let server = app.serve().await;
+
+    // Statements of one comment by a new author, delivered to `subscribers` subscriptions on two
+    // sockets (each subscription's loaders start empty).
+    async fn statements_for(
+        app: &TestApp,
+        address: std::net::SocketAddr,
+        post: &str,
+        author: &str,
+        subscribers: usize,
+    ) -> u64 {
+        let mut sockets = vec![
+            connect(address, json!({})).await.unwrap(),
+            connect(address, json!({})).await.unwrap(),
+        ];
+        for n in 0..subscribers {
+            let socket = &mut sockets[n % 2];
+            subscribe(socket, &format!("s{n}"), WITH_AUTHOR, json!({ "p": post })).await;
+        }
+        let writer = app.user(author, Role::User).await;
+        app.state.statements().reset();
+        app.comment(&writer, post, &format!("Written by {author}")).await;
+        let mut delivered = 0;
+        for (i, socket) in sockets.iter_mut().enumerate() {
+            let expected = subscribers / 2 + usize::from(i < subscribers % 2);
+            let mut here = 0;
+            while here < expected {
+                let Some(event) = next_json(socket).await else {
+                    break;
+                };
+                if event["type"] == "next" {
+                    assert_eq!(
+                        event["payload"]["data"]["commentAdded"]["author"]["username"], author,
+                        "{event}"
+                    );
+                    here += 1;
+                }
+            }
+            delivered += here;
+        }
+        assert_eq!(
+            delivered, subscribers,
+            "every subscriber got the comment with its author"
+        );
+        let statements = app.state.statements().snapshot().queries;
+        drop(sockets);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        statements
+    }
+    let with_five = statements_for(&app, server.address, &post, "bea", 5).await;
+    let with_one = statements_for(&app, server.address, &post, "cal", 1).await;
+    assert_eq!(
+        with_five, with_one,
+        "one read per event, its author included, however many subscribers"
+    );
+}
+
 /// Item 11: a tampered cursor with a NUL byte or a time Postgres cannot hold answered INTERNAL.
 #[tokio::test]
 async fn tampered_cursors_are_bad_input_not_internal() {

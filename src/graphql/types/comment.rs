@@ -6,7 +6,7 @@ use super::scalars::DateTime;
 use async_graphql::{Context, ID, Object};
 
 use super::{InOrder, PostObject, UserObject};
-use crate::db::models::{Comment, UserByline};
+use crate::db::models::{Comment, User, UserByline};
 use crate::error::{AppError, Resource};
 use crate::graphql::context::{self, load_error};
 
@@ -30,6 +30,14 @@ impl CommentObject {
         Self {
             comment,
             author: Some(UserObject::Byline(author)),
+        }
+    }
+
+    /// A comment with its author's whole row (a subscription's event, read once for all).
+    pub fn with_user(comment: Comment, author: User) -> Self {
+        Self {
+            comment,
+            author: Some(UserObject::Whole(Arc::new(author))),
         }
     }
 
