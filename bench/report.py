@@ -275,9 +275,6 @@ def render(out):
     w("| target | measured | met |")
     w("|---|---|---|")
 
-    def verdict(ok):
-        return "-" if ok is None else ("yes" if ok else "**no**")
-
     for op in GQL_OPS:
         a = agg.get((op, "rust"))
         bt, ba = best_peer(op)
@@ -346,22 +343,39 @@ def render(out):
         for k in sorted(meta):
             w(f"| {k} | {fmt(med(meta[k]))} | {', '.join(fmt(v) for v in meta[k])} |")
         w("")
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(out, "results.md"), "w") as fh:
-        fh.write(text)
-    sys.stdout.write(text)
+    finish_report(out, lines)
 
-def subscribers_report(out, events):
-    hz = os.sysconf("SC_CLK_TCK")
+
+def verdict(ok):
+    """A target's "met" cell."""
+    return "-" if ok is None else ("yes" if ok else "**no**")
+
+
+def start_report(out, title):
+    """A report's lines and their writer, opened with its title and OUT/env.txt."""
     lines = []
     w = lines.append
-    w("# Subscribers (bench/subscribers.sh)")
+    w(f"# {title}")
     w("")
     try:
         w("```\n" + open(os.path.join(out, "env.txt")).read().rstrip() + "\n```")
     except OSError:
         pass
     w("")
+    return lines, w
+
+
+def finish_report(out, lines):
+    """Writes OUT/results.md and prints it."""
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "results.md"), "w") as fh:
+        fh.write(text)
+    sys.stdout.write(text)
+
+
+def subscribers_report(out, events):
+    hz = os.sysconf("SC_CLK_TCK")
+    lines, w = start_report(out, "Subscribers (bench/subscribers.sh)")
     w("| subscription | subscribers | deliveries (missed, errors) | delivery p50 / p99 ms | last subscriber p50 / p99 / max ms "
       "| write p50 ms | server CPU over the events | VmHWM / VmRSS MiB | statements per event (no subscriber) |")
     w("|---|---:|---|---|---|---:|---:|---|---|")
@@ -415,9 +429,6 @@ def subscribers_report(out, events):
     w("")
     w("| target | measured | met |")
     w("|---|---|---|")
-
-    def verdict(ok):
-        return "-" if ok is None else ("yes" if ok else "**no**")
     for kind, f in figures.items():
         r = f["r"]
         p99 = r.get("last_subscriber", {}).get("p99_ms")
@@ -438,10 +449,7 @@ def subscribers_report(out, events):
               f"p99 {p99} ms, VmHWM {fmt(f['hwm'] and f['hwm'] / 1024)} MiB; the server used {fmt(cpu)}% of one core over "
               f"the events | {verdict(ok)} |")
     w("")
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(out, "results.md"), "w") as fh:
-        fh.write(text)
-    sys.stdout.write(text)
+    finish_report(out, lines)
 
 
 SCALE_OPS = GQL_OPS + ["rest_list", "rest_list_deep", "rest_detail"]
@@ -455,15 +463,7 @@ def scale_report(out, n, deep_page):
     with open(os.path.join(out, "plans.json")) as f:
         plans = json.load(f)
     big = f"{n}x"
-    lines = []
-    w = lines.append
-    w(f"# Data scale: 1x and {big} (bench/scale.sh)")
-    w("")
-    try:
-        w("```\n" + open(os.path.join(out, "env.txt")).read().rstrip() + "\n```")
-    except OSError:
-        pass
-    w("")
+    lines, w = start_report(out, f"Data scale: 1x and {big} (bench/scale.sh)")
     w(f"| request | 1x req/s | 1x p99 ms | {big} req/s | {big} p99 ms | {big} / 1x | errors | plans at {big} |")
     w("|---|---:|---:|---:|---:|---:|---:|---|")
     ratios = {}
@@ -475,18 +475,15 @@ def scale_report(out, n, deep_page):
         errors = sum(int(num(r["errors"]) or 0) for r in (a, b) if r)
         plan = plans.get(op, {})
         flags = [f for st in plan.get("statements", []) for f in st["flags"]]
-        verdict = ("index-bounded" if plan.get("bounded") else "; ".join(flags) or "no plans") + \
+        plan_note = ("index-bounded" if plan.get("bounded") else "; ".join(flags) or "no plans") + \
             f" ({len(plan.get('statements', []))} statements)"
         w(f"| {op} | {fmt(ra)} | {fmt(num(a and a['p99_ms']), 2)} | {fmt(rb)} | {fmt(num(b and b['p99_ms']), 2)} | "
-          f"{'-' if ratio is None else f'{ratio * 100:.0f}%'} | {errors} | {verdict} |")
+          f"{'-' if ratio is None else f'{ratio * 100:.0f}%'} | {errors} | {plan_note} |")
     w("")
     w("## Targets (issue 23, part 3)")
     w("")
     w("| target | measured | met |")
     w("|---|---|---|")
-
-    def verdict(ok):
-        return "-" if ok is None else ("yes" if ok else "**no**")
 
     for op in GQL_OPS + ["rest_list", "rest_detail"]:
         r = ratios.get(op)
@@ -511,10 +508,7 @@ def scale_report(out, n, deep_page):
             text = st["statement"].replace("|", "\\|")
             w(f"| {st['ms']} | {st['most_rows']} | {st['buffers']} | {'; '.join(st['flags']) or '-'} | `{text}` |")
         w("")
-    text = "\n".join(lines) + "\n"
-    with open(os.path.join(out, "results.md"), "w") as fh:
-        fh.write(text)
-    sys.stdout.write(text)
+    finish_report(out, lines)
 
 
 def main():
