@@ -269,7 +269,7 @@ async fn post_content_is_capped_and_an_answer_has_a_ceiling() {
 /// timeouts). Capped per socket and per client, and one read per event.
 #[tokio::test]
 async fn subscriptions_are_capped_per_socket_and_client_and_an_event_is_read_once() {
-    use crate::subscriptions::{connect, next_json, subscribe};
+    use crate::subscriptions::{connect, next_json, receive_next, subscribe};
     // The comment's own fields: what the fan-out reads once (a nested author or post is read
     // by each subscriber's loaders).
     const FLAT: &str = "subscription($p: ID!) { commentAdded(postId: $p) { id content } }";
@@ -321,20 +321,13 @@ async fn subscriptions_are_capped_per_socket_and_client_and_an_event_is_read_onc
     app.comment(&ann, &post, "Seen by everyone").await;
     let mut delivered = 0;
     for (socket, expected) in [(&mut first, 2), (&mut second, 3)] {
-        let mut here = 0;
-        while here < expected {
-            let Some(event) = next_json(socket).await else {
-                break;
-            };
-            if event["type"] == "next" {
-                assert_eq!(
-                    event["payload"]["data"]["commentAdded"]["content"], "Seen by everyone",
-                    "{event}"
-                );
-                here += 1;
-            }
-        }
-        delivered += here;
+        delivered += receive_next(socket, expected, |event| {
+            assert_eq!(
+                event["payload"]["data"]["commentAdded"]["content"], "Seen by everyone",
+                "{event}"
+            );
+        })
+        .await;
     }
     assert_eq!(delivered, 5, "every subscriber got the comment");
     let with_five = app.state.statements().snapshot().queries;
@@ -364,7 +357,7 @@ async fn subscriptions_are_capped_per_socket_and_client_and_an_event_is_read_onc
 /// The event's one read now brings the author too.
 #[tokio::test]
 async fn an_events_author_is_read_once_however_many_subscribers() {
-    use crate::subscriptions::{connect, next_json, subscribe};
+    use crate::subscriptions::{connect, receive_next, subscribe};
     const WITH_AUTHOR: &str =
         "subscription($p: ID!) { commentAdded(postId: $p) { id content author { id username } } }";
     let app = TestApp::new().await;
@@ -395,20 +388,13 @@ async fn an_events_author_is_read_once_however_many_subscribers() {
         let mut delivered = 0;
         for (i, socket) in sockets.iter_mut().enumerate() {
             let expected = subscribers / 2 + usize::from(i < subscribers % 2);
-            let mut here = 0;
-            while here < expected {
-                let Some(event) = next_json(socket).await else {
-                    break;
-                };
-                if event["type"] == "next" {
-                    assert_eq!(
-                        event["payload"]["data"]["commentAdded"]["author"]["username"], author,
-                        "{event}"
-                    );
-                    here += 1;
-                }
-            }
-            delivered += here;
+            delivered += receive_next(socket, expected, |event| {
+                assert_eq!(
+                    event["payload"]["data"]["commentAdded"]["author"]["username"], author,
+                    "{event}"
+                );
+            })
+            .await;
         }
         assert_eq!(
             delivered, subscribers,

@@ -80,6 +80,22 @@ pub async fn next_json(socket: &mut Socket) -> Option<Value> {
     }
 }
 
+/// Reads messages until `expected` `next` messages arrived (or the socket goes silent), each
+/// checked by `check`; returns how many arrived.
+pub async fn receive_next(socket: &mut Socket, expected: usize, mut check: impl FnMut(&Value)) -> usize {
+    let mut arrived = 0;
+    while arrived < expected {
+        let Some(event) = next_json(socket).await else {
+            break;
+        };
+        if event["type"] == "next" {
+            check(&event);
+            arrived += 1;
+        }
+    }
+    arrived
+}
+
 pub async fn subscribe(socket: &mut Socket, id: &str, query: &str, variables: Value) {
     let message =
         json!({ "id": id, "type": "subscribe", "payload": { "query": query, "variables": variables } });
