@@ -1,7 +1,5 @@
 //! Subscription root: `commentAdded(postId)` and `postPublished(category)`, fed by the event bus.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription};
@@ -38,15 +36,13 @@ impl SubscriptionRoot {
         let (fanout, admission) = admit(ctx)?;
         // Boxed: async-graphql keeps this resolver's future inline in the subscription's stream
         // for as long as it lives, and the read (a pool checkout and a query) is most of it.
-        let visible: Pin<Box<dyn Future<Output = Result<bool, AppError>> + Send + '_>> = Box::pin(async {
+        let visible = Box::pin(async {
             let mut conn = state.db().await?;
-            Ok(
-                posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id)
-                    .await?
-                    .is_some(),
-            )
-        });
-        if !visible.await? {
+            let post = posts::find_visible_with_author(&mut conn, viewer.as_ref(), post_id).await?;
+            Ok::<_, AppError>(post.is_some())
+        })
+        .await?;
+        if !visible {
             return Err(AppError::NotFound(Resource::Post).into());
         }
         let events = event_stream(&state);
@@ -80,8 +76,12 @@ impl SubscriptionRoot {
                             .flatten()
                     })
                     .await?;
-                comments::visible((comment, post), viewer.as_ref())
-                    .map(|comment| InOrder(CommentObject::with_user(comment, author)))
+                comments::visible((comment, post), viewer.as_ref()).map(|comment| {
+                    InOrder(CommentObject::with_author(
+                        comment,
+                        UserObject::Whole(author.into()),
+                    ))
+                })
             }))
         }))
     }

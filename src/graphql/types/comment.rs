@@ -1,12 +1,10 @@
 //! The `Comment` type.
 
-use std::sync::Arc;
-
 use super::scalars::DateTime;
 use async_graphql::{Context, ID, Object};
 
 use super::{InOrder, PostObject, UserObject};
-use crate::db::models::{Comment, User, UserByline};
+use crate::db::models::Comment;
 use crate::error::{AppError, Resource};
 use crate::graphql::context::{self, load_error};
 
@@ -26,18 +24,12 @@ impl CommentObject {
         }
     }
 
-    pub fn with_author((comment, author): (Comment, Arc<UserByline>)) -> Self {
+    /// A comment with its author read by the same statement (a page's byline, or an event's
+    /// whole row).
+    pub fn with_author(comment: Comment, author: UserObject) -> Self {
         Self {
             comment,
-            author: Some(UserObject::Byline(author)),
-        }
-    }
-
-    /// A comment with its author's whole row (a subscription's event, read once for all).
-    pub fn with_user(comment: Comment, author: User) -> Self {
-        Self {
-            comment,
-            author: Some(UserObject::Whole(Arc::new(author))),
+            author: Some(author),
         }
     }
 

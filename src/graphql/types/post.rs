@@ -173,7 +173,9 @@ impl PostObject {
                 .await
                 .map_err(load_error)?
                 .map_or_else(page::Page::empty, |rows| {
-                    page::Page::end_of_counted(rows, total, request.direction).map(CommentObject::with_author)
+                    page::Page::end_of_counted(rows, total, request.direction).map(|(comment, byline)| {
+                        CommentObject::with_author(comment, UserObject::Byline(byline))
+                    })
                 })
         } else {
             let page = context::read(ctx, |conn, _| {
