@@ -9,7 +9,10 @@ format (EXPLAIN ANALYZE, BUFFERS). A statement is flagged when its plan
 - scans one of the data tables sequentially (users, posts, comments, post_likes,
   post_search_terms; the kept totals and other small tables are fine), or
 - sorts more than SORT_LIMIT rows (a sort of a whole table or of all of a filter's matches,
-  instead of reading an index in order).
+  instead of reading an index in order), or
+- drops more than SORT_LIMIT rows in a filter (`Rows Removed by Filter`: an index scan that
+  starts where its condition cannot bound it, such as a keyset page whose cursor condition is
+  only a filter, reads every row before the cursor).
 For each statement: its text (shortened), time, the most rows any node produced (rows x loops),
 shared buffers touched, and its flags. Standard library only.
 """
@@ -53,6 +56,9 @@ def examine(duration, entry):
         relation = node.get("Relation Name", "")
         if kind == "Seq Scan" and relation in DATA_TABLES:
             flags.append(f"sequential scan of {relation} ({rows(node)} rows out)")
+        removed = int(node.get("Rows Removed by Filter", 0)) * int(node.get("Actual Loops", 1) or 1)
+        if removed > SORT_LIMIT:
+            flags.append(f"{removed} rows removed by a filter ({kind} on {relation or '?'})")
         if kind in ("Sort", "Incremental Sort"):
             into = sum(rows(child) for child in node.get("Plans", []))
             if into > SORT_LIMIT:

