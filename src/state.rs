@@ -10,6 +10,7 @@ use crate::db::replicas::{Reads, Replicas};
 use crate::db::statements::StatementCounter;
 use crate::db::{DbConn, DbPool};
 use crate::domain::changes::EntityTag;
+use crate::domain::page_marks::PageMarks;
 use crate::domain::viewer::Viewer;
 use crate::error::AppResult;
 use crate::events::EventBus;
@@ -43,6 +44,8 @@ struct Inner {
     cache: ResponseCache,
     /// Shared rate limits (Redis when configured, else in process).
     limiter: RateLimiter,
+    /// Where the legacy list's deep pages start, per list (see `domain::page_marks`).
+    page_marks: PageMarks,
     /// When the process started (for health `uptime`).
     started: Instant,
 }
@@ -83,6 +86,7 @@ impl AppState {
                 redis: parts.redis,
                 events: parts.events,
                 limiter,
+                page_marks: PageMarks::default(),
                 cache,
                 started: Instant::now(),
             }),
@@ -95,6 +99,11 @@ impl AppState {
 
     pub fn pool(&self) -> &DbPool {
         &self.inner.pool
+    }
+
+    /// The remembered starts of the legacy list's deep pages.
+    pub fn page_marks(&self) -> &PageMarks {
+        &self.inner.page_marks
     }
 
     /// A pooled connection, or 503 when Postgres cannot be reached in time.

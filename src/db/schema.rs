@@ -41,6 +41,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_list_version (only_row) {
+        only_row -> Bool,
+        version -> Int8,
+    }
+}
+
+diesel::table! {
     post_search_terms (post_id, lexeme) {
         post_id -> Uuid,
         lexeme -> Text,
@@ -148,6 +155,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     author_post_totals,
     comments,
     post_likes,
+    post_list_version,
     post_search_terms,
     post_totals,
     posts,

@@ -7,6 +7,7 @@ pub mod comments;
 pub mod documents;
 pub mod likes;
 pub mod page;
+pub mod page_marks;
 pub mod posts;
 pub mod sessions;
 pub mod tags;

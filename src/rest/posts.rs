@@ -82,16 +82,17 @@ async fn render_item(conn: &mut DbConn, post: Post) -> AppResult<PostItem<Author
     ),
     responses((status = 200, description = "Published posts, newest first", body = Paged<PostItem<AuthorSummary>>), LegacyErrors))]
 pub async fn list(
+    State(state): State<AppState>,
     ReplicaReads(reads): ReplicaReads,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Json<Paged<PostItem<AuthorSummary>>>> {
     let (filter, sort, paging) = query::post_list(&QueryParams::parse(raw.as_deref()))?;
-    let (filter, paging) = (&filter, &paging);
+    let (filter, paging, marks) = (&filter, &paging, state.page_marks());
     let (rows, total, authors) = reads
         .run(|conn, _| {
             Box::pin(async move {
                 let rows = query::in_query(
-                    posts::list_offset(conn, filter, sort, paging.limit, paging.offset()).await,
+                    posts::list_offset(conn, marks, filter, sort, paging.limit, paging.offset()).await,
                 )?;
                 let total = query::in_query(posts::count(conn, filter).await)?;
                 let authors = users_by_id(conn, rows.iter().map(|p| p.author_id)).await?;

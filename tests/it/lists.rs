@@ -825,3 +825,182 @@ async fn kept_totals_match_plain_counts_after_every_kind_of_write() {
         .unwrap();
     assert_totals_match_counts(&app, &authors, "author deleted").await;
 }
+
+/// Deep pages of the legacy list (from offset 100 on they start from remembered marks) against
+/// the same order in plain SQL, each page read twice (the first read takes the mark, the second
+/// uses it), after each kind of write that moves rows within or into and out of the lists.
+async fn assert_deep_pages_match_sql(app: &TestApp, ann: uuid::Uuid, step: &str) {
+    use diesel::sql_types::Text;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = Text)]
+        id: String,
+    }
+    let mut conn = app.db.connect().await;
+    let listings = [
+        ("", "", "created_at DESC, id"),
+        ("sort=title", "", "title, id"),
+        ("sort=-updatedAt", "", "updated_at DESC, id"),
+        (
+            "category=technology",
+            "AND category = 'technology'",
+            "created_at DESC, id",
+        ),
+        (
+            &format!("author={ann}&sort=createdAt") as &str,
+            &format!("AND author_id = '{ann}'") as &str,
+            "created_at, id",
+        ),
+    ];
+    for (query, condition, order) in listings {
+        let expected: Vec<String> = diesel::sql_query(format!(
+            "SELECT id::text AS id FROM posts WHERE is_published {condition} ORDER BY {order}"
+        ))
+        .load::<Id>(&mut conn)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|row| row.id)
+        .collect();
+        for (page, limit) in [(6, 20), (12, 20), (3, 70), (23, 20), (5, 100), (40, 20)] {
+            let from = ((page - 1) * limit).min(expected.len());
+            let want = &expected[from..(from + limit).min(expected.len())];
+            for read in ["first", "again"] {
+                let path = format!("/api/posts?{query}&page={page}&limit={limit}");
+                let response = app.get(&path, None).await;
+                assert_eq!(
+                    response.status,
+                    StatusCode::OK,
+                    "{step}: {path}: {}",
+                    response.text
+                );
+                let got: Vec<&str> = response.body["data"]
+                    .as_array()
+                    .expect("data")
+                    .iter()
+                    .map(|p| p["id"].as_str().unwrap())
+                    .collect();
+                assert_eq!(
+                    got, want,
+                    "{step}: {path} ({read} read) differs from the SQL order"
+                );
+            }
+        }
+    }
+}
+
+async fn list_version(app: &TestApp) -> i64 {
+    use diesel::sql_types::BigInt;
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Version {
+        #[diesel(sql_type = BigInt)]
+        version: i64,
+    }
+    let mut conn = app.db.connect().await;
+    diesel::sql_query("SELECT version FROM post_list_version")
+        .get_result::<Version>(&mut conn)
+        .await
+        .unwrap()
+        .version
+}
+
+#[tokio::test]
+async fn deep_pages_stay_right_after_every_kind_of_write() {
+    let app = TestApp::new().await;
+    let ann = app.user("ann", Role::User).await;
+    let bob = app.user("bob", Role::User).await;
+    bulk_posts(&app, &[ann.id, bob.id], 450, 0).await;
+    assert_deep_pages_match_sql(&app, ann.id, "seeded").await;
+
+    // A new newest post (every page of the default order moves by one), through each door.
+    let created = create_post(&app, &ann, valid_post()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let id = created.body["data"]["id"].as_str().unwrap().to_owned();
+    assert_deep_pages_match_sql(&app, ann.id, "created through REST").await;
+    let bobs = app.post(&bob, "A title that sorts first: AAA", true).await;
+    assert_deep_pages_match_sql(&app, ann.id, "created through GraphQL").await;
+
+    // A view, a like and a comment move counters only: the marks stay (the version with them).
+    let version = list_version(&app).await;
+    assert_eq!(
+        app.get(&format!("/api/posts/{id}"), None).await.status,
+        StatusCode::OK
+    );
+    for (path, body) in [
+        ("like", None),
+        ("comments", Some(json!({ "content": "A comment" }))),
+    ] {
+        let response = app
+            .call(
+                Method::POST,
+                &format!("/api/posts/{id}/{path}"),
+                Some(&bob.token),
+                body,
+            )
+            .await;
+        assert!(response.status.is_success(), "{path}: {}", response.text);
+    }
+    assert_eq!(
+        list_version(&app).await,
+        version,
+        "counter updates changed the list version"
+    );
+
+    // A title changed (the title order moves; updatedAt too), then unpublished, then deleted.
+    let renamed = app
+        .call(
+            Method::PUT,
+            &format!("/api/posts/{id}"),
+            Some(&ann.token),
+            Some(json!({ "title": "Zzz now the last title" })),
+        )
+        .await;
+    assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+    assert_deep_pages_match_sql(&app, ann.id, "renamed").await;
+    app.graphql_ok(
+        "mutation($id: ID!) { updatePost(id: $id, input: { isPublished: false }) { id } }",
+        json!({ "id": bobs }),
+        Some(&bob.token),
+    )
+    .await;
+    assert_deep_pages_match_sql(&app, ann.id, "unpublished").await;
+    let deleted = app
+        .call(
+            Method::DELETE,
+            &format!("/api/posts/{id}"),
+            Some(&ann.token),
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_deep_pages_match_sql(&app, ann.id, "deleted").await;
+
+    // In bulk in SQL: older posts inserted among the rows, titles and categories changed, then
+    // bob deleted with his posts.
+    use diesel_async::RunQueryDsl;
+    let mut conn = app.db.connect().await;
+    diesel::sql_query(
+        "INSERT INTO posts (id, author_id, title, content, category, tags, is_published, created_at, updated_at)
+         SELECT gen_random_uuid(), author_id, title || ' again', content, category, tags, true,
+                created_at - interval '30 seconds', updated_at + interval '30 seconds'
+           FROM posts WHERE title LIKE 'Bulk post number 1%'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_deep_pages_match_sql(&app, ann.id, "bulk insert").await;
+    diesel::sql_query(
+        "UPDATE posts SET title = 'B ' || title, category = 'lifestyle' WHERE title LIKE 'Bulk post number 2%'",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    assert_deep_pages_match_sql(&app, ann.id, "bulk update").await;
+    diesel::sql_query(format!("DELETE FROM users WHERE id = '{}'", bob.id))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_deep_pages_match_sql(&app, ann.id, "author deleted").await;
+}
