@@ -8,9 +8,10 @@
 use std::sync::Arc;
 
 use async_graphql::Request;
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{ExecutableDocument, OperationType};
 use moka::sync::Cache;
 
+use super::admission::selected_operation;
 use crate::memory_cache;
 
 /// Most bytes kept, text and entry charges together: at most 1024 documents. A parsed tree is
@@ -57,6 +58,13 @@ impl ParsedDocuments {
         })
     }
 
+    /// The type of the operation `request` selects, when its document is kept (it ran before);
+    /// nothing is copied.
+    pub fn operation_type(&self, request: &Request) -> Option<OperationType> {
+        let document = self.by_query.get(&request.query)?;
+        selected_operation(&document, request.operation_name.as_deref()).map(|operation| operation.node.ty)
+    }
+
     /// Keeps a document that ran; the cache makes room within its weight.
     pub fn remember(&self, new: NewDocument) {
         self.by_query.insert(new.query, new.document);
@@ -80,6 +88,18 @@ mod tests {
     fn size(cache: &ParsedDocuments) -> (u64, u64) {
         cache.by_query.run_pending_tasks();
         (cache.by_query.entry_count(), cache.by_query.weighted_size())
+    }
+
+    #[test]
+    fn the_operation_type_of_a_kept_document_is_known_without_a_copy() {
+        let cache = ParsedDocuments::default();
+        let both = "query Q { posts { nodes { id } } } mutation M { logout }";
+        let named = |name: &str| Request::new(both).operation_name(name);
+        assert_eq!(cache.operation_type(&named("Q")), None, "not kept yet");
+        run(&cache, both);
+        assert_eq!(cache.operation_type(&named("Q")), Some(OperationType::Query));
+        assert_eq!(cache.operation_type(&named("M")), Some(OperationType::Mutation));
+        assert_eq!(cache.operation_type(&named("Other")), None);
     }
 
     #[test]
