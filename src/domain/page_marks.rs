@@ -15,7 +15,6 @@ use std::sync::Mutex;
 use uuid::Uuid;
 
 use super::page::Cursor;
-use super::posts::{PostFilter, PostSort};
 use crate::db::models::Category;
 
 /// A mark every this many rows; an offset page skips fewer than this after its mark.
@@ -28,38 +27,15 @@ const MAX_LISTS: usize = 1024;
 /// Marks kept for one list at most (a mark per hundred rows: 10,000 cover a million rows).
 const MAX_MARKS_PER_LIST: usize = 10_000;
 
-/// One list: a filter without a search, in an order the version follows (see [`ListKey::new`]).
+/// One list: a filter without a search, in an order the version follows (`posts::list_offset`
+/// decides which), by the order's cursor tag.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListKey {
-    category: Option<Category>,
-    author_id: Option<Uuid>,
-    tag: Option<String>,
-    include_drafts: bool,
-    sort: PostSort,
-}
-
-impl ListKey {
-    /// The list of `filter` in `sort`, or `None` when the version does not follow it: a search
-    /// (its matches change with the content) or an order by counters (views, likes and comments
-    /// change without bumping the version, by design).
-    pub fn new(filter: &PostFilter, sort: PostSort) -> Option<Self> {
-        let follows = matches!(
-            sort,
-            PostSort::Newest
-                | PostSort::Oldest
-                | PostSort::UpdatedDesc
-                | PostSort::UpdatedAsc
-                | PostSort::TitleAsc
-                | PostSort::TitleDesc
-        );
-        (follows && filter.search.is_none()).then(|| ListKey {
-            category: filter.category,
-            author_id: filter.author_id,
-            tag: filter.tag.clone(),
-            include_drafts: filter.include_drafts,
-            sort,
-        })
-    }
+    pub category: Option<Category>,
+    pub author_id: Option<Uuid>,
+    pub tag: Option<String>,
+    pub include_drafts: bool,
+    pub sort: &'static str,
 }
 
 /// The marks of one list at one version: `at[p]` is the cursor of row `p - 1` (from 0), so the
@@ -141,23 +117,15 @@ mod tests {
     }
 
     #[test]
-    fn a_list_is_only_remembered_for_orders_and_filters_the_version_follows() {
-        let plain = PostFilter::default();
-        assert!(ListKey::new(&plain, PostSort::Newest).is_some());
-        assert!(ListKey::new(&plain, PostSort::TitleDesc).is_some());
-        assert!(ListKey::new(&plain, PostSort::Popular).is_none());
-        assert!(ListKey::new(&plain, PostSort::Relevance).is_none());
-        let search = PostFilter {
-            search: Some("rust".into()),
-            ..PostFilter::default()
-        };
-        assert!(ListKey::new(&search, PostSort::Newest).is_none());
-    }
-
-    #[test]
     fn the_nearest_mark_at_or_before_a_position_of_the_current_version() {
         let marks = PageMarks::default();
-        let list = ListKey::new(&PostFilter::default(), PostSort::Newest).unwrap();
+        let list = ListKey {
+            category: None,
+            author_id: None,
+            tag: None,
+            include_drafts: false,
+            sort: "newest",
+        };
         assert!(marks.known(&list, 500).is_none());
         marks.start(&list, 7);
         marks.remember(&list, 7, 300, cursor(3));

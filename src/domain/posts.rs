@@ -27,7 +27,7 @@ use crate::error::{AppError, AppResult, Denial, FieldErrors, Resource};
 use crate::events::{CategoryLabel, Event, EventBus};
 
 /// Sort orders of post lists; every one ends with the id so that ties have a stable order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PostSort {
     #[default]
     Newest,
@@ -331,7 +331,7 @@ pub async fn list_offset(
             .load(conn)
             .await?);
     }
-    if let Some(list) = ListKey::new(filter, sort)
+    if let Some(list) = marked_list(filter, sort)
         && let Some(page) = marked_page(conn, marks, &list, filter, sort, limit, offset).await?
     {
         return Ok(page);
@@ -349,6 +349,28 @@ pub async fn list_offset(
         .select(Post::as_select())
         .load(conn)
         .await?)
+}
+
+/// The list of `filter` in `sort` as page marks know it, or `None` when the version does not
+/// follow it: a search (its matches change with the content) or an order by counters
+/// (popularity moves with views, likes and comments, which leave the version alone by design).
+fn marked_list(filter: &PostFilter, sort: PostSort) -> Option<ListKey> {
+    let follows = matches!(
+        sort,
+        PostSort::Newest
+            | PostSort::Oldest
+            | PostSort::UpdatedDesc
+            | PostSort::UpdatedAsc
+            | PostSort::TitleAsc
+            | PostSort::TitleDesc
+    );
+    (follows && filter.search.is_none()).then(|| ListKey {
+        category: filter.category,
+        author_id: filter.author_id,
+        tag: filter.tag.clone(),
+        include_drafts: filter.include_drafts,
+        sort: sort.tag(),
+    })
 }
 
 /// An offset page read from the mark at or before it (see `page_marks`): the statement seeks to
@@ -963,6 +985,23 @@ mod tests {
     use diesel::debug_query;
 
     use super::*;
+
+    #[test]
+    fn a_list_has_page_marks_only_in_orders_and_filters_the_version_follows() {
+        let plain = PostFilter::default();
+        assert_eq!(
+            marked_list(&plain, PostSort::Newest).map(|l| l.sort),
+            Some("newest")
+        );
+        assert!(marked_list(&plain, PostSort::TitleDesc).is_some());
+        assert!(marked_list(&plain, PostSort::Popular).is_none());
+        assert!(marked_list(&plain, PostSort::Relevance).is_none());
+        let search = PostFilter {
+            search: Some("rust".into()),
+            ..PostFilter::default()
+        };
+        assert!(marked_list(&search, PostSort::Newest).is_none());
+    }
 
     /// The page statements of the feed and of plain-word searches keep one generic plan per
     /// connection only while nothing in them but the search text is bound (see `LiteralLimit`).
