@@ -73,10 +73,12 @@ impl PageMarks {
         })
     }
 
-    /// Forgets `list`'s marks and starts it over at `version` (unless a newer version is there).
+    /// Forgets `list`'s marks and starts it over at `version`, unless they are of that version.
+    /// A lower version replaces a higher one too: the database may have been restored from a
+    /// backup, and marks of the old history would hold again once its version got back there.
     pub fn start(&self, list: &ListKey, version: i64) {
         let mut lists = self.lists.lock().unwrap_or_else(|e| e.into_inner());
-        if lists.get(list).is_some_and(|m| m.version >= version) {
+        if lists.get(list).is_some_and(|m| m.version == version) {
             return;
         }
         if lists.len() >= MAX_LISTS && !lists.contains_key(list) {
@@ -137,11 +139,16 @@ mod tests {
         assert_eq!(known.nearest, Some((300, cursor(3))));
         assert_eq!(marks.known(&list, 299).unwrap().nearest, Some((100, cursor(1))));
         assert_eq!(marks.known(&list, 99).unwrap().nearest, None);
-        // An older version does not replace a newer one; a newer one forgets the marks.
-        marks.start(&list, 6);
-        assert_eq!(marks.known(&list, 500).unwrap().version, 7);
+        // The same version keeps the marks; any other forgets them, a lower one too (a restored
+        // database counts up again through versions whose marks were of another history).
+        marks.start(&list, 7);
+        assert_eq!(marks.known(&list, 500).unwrap().nearest, Some((300, cursor(3))));
         marks.start(&list, 8);
         let known = marks.known(&list, 500).unwrap();
         assert_eq!((known.version, known.nearest), (8, None));
+        marks.remember(&list, 8, 300, cursor(3));
+        marks.start(&list, 2);
+        let known = marks.known(&list, 500).unwrap();
+        assert_eq!((known.version, known.nearest), (2, None));
     }
 }
