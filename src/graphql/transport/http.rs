@@ -371,11 +371,10 @@ async fn execute(
             };
             // A document that ran before as a query is looked up before it is copied into the
             // request: a hit then parses and copies nothing (a tenth of its instructions).
+            let shared = shares_answers(state, &caller, headers);
             let ran_as_query =
-                gateway.parsed_documents().operation_type(&request) == Some(OperationType::Query);
-            let mut cache_key = ran_as_query
-                .then(|| shared_cache_key(state, &caller, headers, &request))
-                .flatten();
+                shared && gateway.parsed_documents().operation_type(&request) == Some(OperationType::Query);
+            let mut cache_key = ran_as_query.then(|| shared_cache_key(&request)).flatten();
             let mut storable = false;
             if let Some(key) = &cache_key {
                 match cached_answer(state, key, media).await {
@@ -394,8 +393,8 @@ async fn execute(
             let private = caller.viewer.is_some() || mutation;
             if operation != Some(OperationType::Query) {
                 cache_key = None;
-            } else if cache_key.is_none() {
-                cache_key = shared_cache_key(state, &caller, headers, &request);
+            } else if cache_key.is_none() && shared {
+                cache_key = shared_cache_key(&request);
                 if let Some(key) = &cache_key {
                     match cached_answer(state, key, media).await {
                         Ok(hit) => return hit,
@@ -496,20 +495,18 @@ async fn cached_answer(state: &AppState, key: &str, media: Media) -> Result<Resp
     }
 }
 
+/// Whether the answer to this caller may come from and go to the shared cache: anonymous, and
+/// the cache is on.
+fn shares_answers(state: &AppState, caller: &Caller, headers: &HeaderMap) -> bool {
+    state.cache_reads() && caller.viewer.is_none() && !headers.contains_key(header::AUTHORIZATION)
+}
+
 /// The shared-cache key of an anonymous query (the caller passes queries only: never a
 /// mutation or a subscription; never for a signed-in caller): a hash of the document as sent,
 /// operation name and variables. Never a
 /// lossy rewrite of the text: collapsing whitespace made `"a  b"` and `"a b"` (inside string
 /// literals) one entry, so one client could fill the answer another then read.
-fn shared_cache_key(
-    state: &AppState,
-    caller: &Caller,
-    headers: &HeaderMap,
-    request: &Request,
-) -> Option<String> {
-    if !state.cache_reads() || caller.viewer.is_some() || headers.contains_key(header::AUTHORIZATION) {
-        return None;
-    }
+fn shared_cache_key(request: &Request) -> Option<String> {
     let variables = serde_json::to_vec(&request.variables).ok()?;
     let operation = request.operation_name.as_deref().unwrap_or("");
     Some(cache_key(&[
