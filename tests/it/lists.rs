@@ -875,12 +875,7 @@ async fn assert_deep_pages_match_sql(app: &TestApp, ann: uuid::Uuid, step: &str)
                     "{step}: {path}: {}",
                     response.text
                 );
-                let got: Vec<&str> = response.body["data"]
-                    .as_array()
-                    .expect("data")
-                    .iter()
-                    .map(|p| p["id"].as_str().unwrap())
-                    .collect();
+                let got = response.data_ids();
                 assert_eq!(
                     got, want,
                     "{step}: {path} ({read} read) differs from the SQL order"

@@ -281,12 +281,7 @@ async fn rest_pages(
         let path = format!("/api/posts?{}&page={page}&limit={limit}", listing.query);
         let response = app.get(&path, None).await;
         assert_eq!(response.status, 200, "{path}: {}", response.text);
-        let got: Vec<&str> = response.body["data"]
-            .as_array()
-            .expect("data")
-            .iter()
-            .map(|p| p["id"].as_str().unwrap())
-            .collect();
+        let got = response.data_ids();
         let from = ((page - 1) * limit).min(expected.len());
         let want: Vec<&str> = expected[from..(from + limit).min(expected.len())]
             .iter()

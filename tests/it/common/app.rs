@@ -45,6 +45,18 @@ pub struct TestResponse {
     pub text: String,
 }
 
+impl TestResponse {
+    /// The ids of a legacy list's `data` items, in order.
+    pub fn data_ids(&self) -> Vec<&str> {
+        self.body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|item| item["id"].as_str().expect("an id"))
+            .collect()
+    }
+}
+
 impl TestApp {
     pub async fn new() -> Self {
         Self::with_flags(&[]).await
