@@ -369,21 +369,21 @@ async fn execute(
                 Ok(pending) => pending,
                 Err(refused) => return refusal(&AppError::Document(refused), media),
             };
-            // A document that ran before as a query is looked up before it is copied into the
-            // request: a hit then parses and copies nothing (a tenth of its instructions).
+            // A kept document (it ran before) tells its operation without being copied into the
+            // request, so a cache hit parses and copies nothing (a tenth of its instructions);
+            // it is copied in only when the request runs.
             let shared = shares_answers(state, &caller, headers);
-            let ran_as_query =
-                shared && gateway.parsed_documents().operation_type(&request) == Some(OperationType::Query);
-            let mut cache_key = ran_as_query.then(|| shared_cache_key(&request)).flatten();
-            let mut storable = false;
-            if let Some(key) = &cache_key {
-                match cached_answer(state, key, media).await {
-                    Ok(hit) => return hit,
-                    Err(may_store) => storable = may_store,
+            let kept = shared
+                .then(|| gateway.parsed_documents().operation_type(&request))
+                .flatten();
+            let mut new_document = None;
+            let operation = match kept {
+                Some(operation) => Some(operation),
+                None => {
+                    new_document = gateway.parsed_documents().attach(&mut request);
+                    operation_type(&mut request)
                 }
-            }
-            let new_document = gateway.parsed_documents().attach(&mut request);
-            let operation = operation_type(&mut request);
+            };
             let mutation = operation == Some(OperationType::Mutation);
             if matches!(method, RequestMethod::Get(_)) && mutation {
                 return refusal(&AppError::Request(RequestRejection::MutationOverGet), media);
@@ -391,21 +391,26 @@ async fn execute(
             // A signed-in caller's answer, or a mutation's (it may carry tokens), is never
             // stored by a browser or a proxy.
             let private = caller.viewer.is_some() || mutation;
-            if operation != Some(OperationType::Query) {
-                cache_key = None;
-            } else if cache_key.is_none() && shared {
-                cache_key = shared_cache_key(&request);
-                if let Some(key) = &cache_key {
-                    match cached_answer(state, key, media).await {
-                        Ok(hit) => return hit,
-                        Err(may_store) => storable = may_store,
-                    }
+            let cache_key = (shared && operation == Some(OperationType::Query))
+                .then(|| shared_cache_key(&request))
+                .flatten();
+            let mut fill = None;
+            if let Some(key) = &cache_key {
+                let lookup = state.cache().lookup(key).await;
+                if let Some(cached) = lookup.found {
+                    let mut response = body_response(StatusCode::OK, media, cached.body);
+                    response
+                        .headers_mut()
+                        .insert("x-cache", HeaderValue::from_static("HIT"));
+                    return response;
+                }
+                if lookup.storable {
+                    fill = state.begin_fill().await;
+                    caller.reads = fill.as_ref().map(|fill| fill.reads.clone());
                 }
             }
-            let mut fill = None;
-            if cache_key.is_some() && storable {
-                fill = state.begin_fill().await;
-                caller.reads = fill.as_ref().map(|fill| fill.reads.clone());
+            if kept.is_some() {
+                new_document = gateway.parsed_documents().attach(&mut request);
             }
             let (response, outcome) = run_one(&gateway, &caller, request, new_document, pending).await;
             let Outcome {
@@ -477,21 +482,6 @@ async fn execute(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             http
         }
-    }
-}
-
-/// The cached answer under `key` (`x-cache: HIT`), or whether a fresh one may be stored.
-async fn cached_answer(state: &AppState, key: &str, media: Media) -> Result<Response, bool> {
-    let lookup = state.cache().lookup(key).await;
-    match lookup.found {
-        Some(cached) => {
-            let mut response = body_response(StatusCode::OK, media, cached.body);
-            response
-                .headers_mut()
-                .insert("x-cache", HeaderValue::from_static("HIT"));
-            Ok(response)
-        }
-        None => Err(lookup.storable),
     }
 }
 
