@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use blog_gateway::db::models::Role;
 use serde_json::{Value, json};
 
-use crate::common::{TestApp, bulk_posts, create_post, error_code, valid_post};
+use crate::common::{TestApp, bulk_posts, create_post, error_code, sql_ids, valid_post};
 
 #[tokio::test]
 async fn filters_sorts_and_search_combine() {
@@ -830,13 +830,6 @@ async fn kept_totals_match_plain_counts_after_every_kind_of_write() {
 /// the same order in plain SQL, each page read twice (the first read takes the mark, the second
 /// uses it), after each kind of write that moves rows within or into and out of the lists.
 async fn assert_deep_pages_match_sql(app: &TestApp, ann: uuid::Uuid, step: &str) {
-    use diesel::sql_types::Text;
-    use diesel_async::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = Text)]
-        id: String,
-    }
     let mut conn = app.db.connect().await;
     let listings = [
         ("", "", "created_at DESC, id"),
@@ -854,15 +847,11 @@ async fn assert_deep_pages_match_sql(app: &TestApp, ann: uuid::Uuid, step: &str)
         ),
     ];
     for (query, condition, order) in listings {
-        let expected: Vec<String> = diesel::sql_query(format!(
-            "SELECT id::text AS id FROM posts WHERE is_published {condition} ORDER BY {order}"
-        ))
-        .load::<Id>(&mut conn)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|row| row.id)
-        .collect();
+        let expected = sql_ids(
+            &mut conn,
+            &format!("SELECT id FROM posts WHERE is_published {condition} ORDER BY {order}"),
+        )
+        .await;
         for (page, limit) in [(6, 20), (12, 20), (3, 70), (23, 20), (5, 100), (40, 20)] {
             let from = ((page - 1) * limit).min(expected.len());
             let want = &expected[from..(from + limit).min(expected.len())];

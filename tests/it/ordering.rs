@@ -11,14 +11,12 @@
 
 use std::time::Instant;
 
-use diesel::sql_types::Uuid as SqlUuid;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::common::{TestApp, TestDb, binary, test_config};
+use crate::common::{TestApp, TestDb, binary, sql_ids, test_config};
 
 /// The benchmark's sizes (`../shared/bench`), so that the planner picks the same joins.
 const SEED_ARGS: [&str; 8] = [
@@ -31,22 +29,6 @@ const SEED_ARGS: [&str; 8] = [
     "--likes",
     "200000",
 ];
-
-#[derive(diesel::QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-}
-
-async fn sql_ids(conn: &mut AsyncPgConnection, sql: &str) -> Vec<String> {
-    diesel::sql_query(sql)
-        .load::<IdRow>(conn)
-        .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .into_iter()
-        .map(|row| row.id.to_string())
-        .collect()
-}
 
 /// One list to page through: the GraphQL field (with `$first`/`$after` and a path to its
 /// connection) and the SQL that lists the same ids in the same order.

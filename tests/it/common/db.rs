@@ -256,3 +256,22 @@ pub fn test_config(database_url: &str, extra: &[&str]) -> Config {
         .expect("valid test configuration")
         .config
 }
+
+#[derive(diesel::QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: uuid::Uuid,
+}
+
+/// The ids a plain SQL statement lists (its one column `id`), in its order: what a page is
+/// checked against.
+pub async fn sql_ids(conn: &mut diesel_async::AsyncPgConnection, sql: &str) -> Vec<String> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query(sql)
+        .load::<IdRow>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .into_iter()
+        .map(|row| row.id.to_string())
+        .collect()
+}
